@@ -1,0 +1,123 @@
+package uploader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// errFileChanged is the cause when a file's size differs from what was planned.
+var errFileChanged = errors.New("the file changed while it was being uploaded")
+
+// readError marks a failure to read the local file, so it is never mistaken
+// for a network error and retried.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return "reading the file: " + e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// body streams size bytes of a file section to the connection, counting what
+// moves into a shared per-file counter and hashing as it goes. It never holds
+// more than the transport's buffer of the file in memory.
+type body struct {
+	ctx     context.Context
+	src     io.ReaderAt
+	off     int64 // where the section starts in the file
+	size    int64
+	pos     int64
+	crc     uint32
+	counter *atomic.Int64 // the file's counter, shared by parts
+	moved   *atomic.Int64 // unix nanos of the last byte moved, read by the stall watchdog
+	limiter *rate.Limiter
+	onEOF   func()
+
+	// The transport may still read after Do returns; once detached, a body
+	// neither reads nor counts, so a retry's progress is never inflated.
+	mu       sync.Mutex
+	detached bool
+}
+
+var errDetached = errors.New("upload attempt is over")
+
+// Read implements io.Reader.
+func (b *body) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.detached {
+		return 0, errDetached
+	}
+	if b.pos >= b.size {
+		b.eof()
+		return 0, io.EOF
+	}
+	if rest := b.size - b.pos; int64(len(p)) > rest {
+		p = p[:rest]
+	}
+	if b.limiter != nil {
+		if burst := b.limiter.Burst(); len(p) > burst {
+			p = p[:burst]
+		}
+		if err := b.limiter.WaitN(b.ctx, len(p)); err != nil {
+			return 0, err
+		}
+	}
+	n, err := b.src.ReadAt(p, b.off+b.pos)
+	if n > 0 {
+		b.crc = crc32.Update(b.crc, crc32.IEEETable, p[:n])
+		b.pos += int64(n)
+		b.counter.Add(int64(n))
+		b.moved.Store(time.Now().UnixNano())
+	}
+	switch {
+	case err == io.EOF && b.pos < b.size:
+		return n, &readError{fmt.Errorf("%w: it ended after %d of %d bytes", errFileChanged, b.pos, b.size)}
+	case err == io.EOF:
+		err = nil
+	case err != nil:
+		return n, &readError{err}
+	}
+	if b.pos >= b.size {
+		b.eof()
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (b *body) eof() {
+	if b.onEOF != nil {
+		b.onEOF()
+		b.onEOF = nil
+	}
+}
+
+// detach ends the body's attempt. With takeBack, the bytes it counted are
+// subtracted from the file's counter, so a retried attempt starts the file's
+// progress from where it really is.
+func (b *body) detach(takeBack bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.detached {
+		return
+	}
+	b.detached = true
+	if takeBack {
+		b.counter.Add(-b.pos)
+	}
+}
+
+// sum returns the CRC32 and length of what was read.
+func (b *body) sum() (uint32, int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.crc, b.pos
+}
+
+// Close implements io.Closer; the file is closed by its owner.
+func (b *body) Close() error { return nil }

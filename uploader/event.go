@@ -1,0 +1,105 @@
+package uploader
+
+import (
+	"time"
+)
+
+// State is where one file is in its life.
+type State int32
+
+const (
+	StateQueued State = iota
+	StateHashing
+	StateUploading
+	StateAwaiting // body sent, waiting for the server's answer
+	StateRetrying
+	StateDone
+	StateFailed
+	StateCanceled
+)
+
+var stateNames = [...]string{"queued", "hashing", "uploading", "awaiting response", "retrying", "done", "failed", "canceled"}
+
+func (s State) String() string {
+	if s < 0 || int(s) >= len(stateNames) {
+		return "unknown"
+	}
+	return stateNames[s]
+}
+
+// Finished reports whether the file will not move again unless retried by hand.
+func (s State) Finished() bool { return s == StateDone || s == StateFailed || s == StateCanceled }
+
+// EventKind names a lifecycle event; the strings are those of the JSON-lines output.
+type EventKind string
+
+const (
+	EventQueued   EventKind = "queued"
+	EventHashing  EventKind = "hashing"
+	EventStarted  EventKind = "started"
+	EventAwaiting EventKind = "awaiting"
+	EventRetrying EventKind = "retrying"
+	EventResumed  EventKind = "resumed"
+	EventDone     EventKind = "done"
+	EventFailed   EventKind = "failed"
+	EventCanceled EventKind = "canceled"
+)
+
+// Event is one change in a file's life. Events are never dropped.
+type Event struct {
+	Kind EventKind
+	ID   int    // the file's id in the pool
+	File string // File.Name
+	Time time.Time
+
+	Attempt     int // 1-based attempt of this send (started, retrying)
+	MaxAttempts int
+	Delay       time.Duration // retrying: how long until the next attempt
+
+	// Err is why it is retrying or failed. Its text is one line, names the file
+	// and holds no secret; Code is the S3 error code when there is one.
+	Err  error
+	Code string
+
+	Result *Result // done
+
+	// Resumed: bytes already on the server when a multipart upload was resumed.
+	Resumed int64
+}
+
+// Result is what a finished upload produced.
+type Result struct {
+	ID       int
+	File     string
+	Path     string
+	Key      string
+	Bytes    int64
+	CRC32    uint32
+	ETag     string
+	Location string        // where a person finds the object, when known
+	Duration time.Duration // from first byte of the first attempt to the server's answer
+	Parts    int           // 0 for a single PUT
+}
+
+// FileStatus is one row of a Snapshot.
+type FileStatus struct {
+	ID          int
+	Name        string
+	Size        int64
+	Sent        int64 // bytes handed to the connection in the current attempt(s)
+	State       State
+	Attempt     int
+	MaxAttempts int
+	Parts       int // multipart: number of parts, 0 for a single PUT
+	Started     time.Time
+	Finished    time.Time
+	Reason      string // failed / retrying: one line
+	Result      *Result
+}
+
+// Summary counts a whole run.
+type Summary struct {
+	Uploaded, Failed, Canceled, Pending int
+	Bytes                               int64 // bytes of the uploaded files
+	Elapsed                             time.Duration
+}

@@ -1,0 +1,144 @@
+package uploader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// FileError is a failure a person reads: which file, what happened, what to
+// do next. Its text holds no URL query and no secret.
+type FileError struct {
+	File string
+	Code string // S3 error code, when the server gave one
+	Err  error
+}
+
+func (e *FileError) Error() string { return e.File + ": " + e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
+
+func (p *Pool) finishDone(t *fileTask, r *Result) {
+	r.ID, r.File, r.Path = t.id, t.file.Name, t.file.Path
+	t.mu.Lock()
+	t.result, t.reason, t.finished = r, "", time.Now()
+	t.mu.Unlock()
+	t.state.Store(int32(StateDone))
+	p.emit(t, Event{Kind: EventDone, Result: r})
+}
+
+func (p *Pool) finishFailed(t *fileTask, err error, code string) {
+	t.mu.Lock()
+	t.reason, t.finished = err.Error(), time.Now()
+	t.mu.Unlock()
+	t.state.Store(int32(StateFailed))
+	p.emit(t, Event{Kind: EventFailed, Err: err, Code: code})
+}
+
+func (p *Pool) finishCanceled(t *fileTask, cause error) {
+	reason := "canceled"
+	if cause != nil && !errors.Is(cause, ErrCanceled) {
+		reason = "interrupted"
+	}
+	t.mu.Lock()
+	t.reason, t.finished = reason, time.Now()
+	t.mu.Unlock()
+	t.state.Store(int32(StateCanceled))
+	p.emit(t, Event{Kind: EventCanceled, Err: errors.New(reason)})
+}
+
+// finishErr ends a file with err: canceled when its context ended, failed
+// otherwise.
+func (p *Pool) finishErr(ctx context.Context, t *fileTask, err error) {
+	if ctx.Err() != nil {
+		p.finishCanceled(t, context.Cause(ctx))
+		return
+	}
+	p.finishFailed(t, err, codeOf(err))
+}
+
+// explained is an error already phrased for a person, keeping the original
+// for errors.Is/As.
+type explained struct {
+	msg string
+	err error
+}
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.err }
+
+// explain phrases a final error: what happened and what to do next.
+func explain(err error, tg Target, part int) error {
+	var prefix string
+	if part > 0 {
+		prefix = fmt.Sprintf("part %d: ", part)
+	}
+	var se *ServerError
+	var re *readError
+	var pe *permanentError
+	var msg string
+	switch {
+	case errors.As(err, &se):
+		msg = explainServer(se, tg)
+	case errors.Is(err, errFileChanged):
+		msg = "the file changed while it was being uploaded; upload it again once nothing writes to it"
+	case errors.As(err, &re):
+		msg = re.Error() + "; check the file and its disk"
+	case errors.As(err, &pe):
+		msg = pe.Error()
+	case errors.Is(err, errStalled):
+		msg = err.Error() + "; the network or server stopped responding — check the connection and try again"
+	default:
+		msg = "network error: " + networkReason(err) + "; check the connection and that the server is reachable, then try again"
+	}
+	return &explained{msg: prefix + msg, err: err}
+}
+
+// reasonOf is the short reason shown beside "retrying n/N".
+func reasonOf(err error, tg Target, part int) string {
+	var prefix string
+	if part > 0 {
+		prefix = fmt.Sprintf("part %d: ", part)
+	}
+	var se *ServerError
+	switch {
+	case errors.As(err, &se):
+		return prefix + se.Error()
+	case errors.Is(err, errStalled):
+		return prefix + err.Error()
+	}
+	return prefix + networkReason(err)
+}
+
+// networkReason names a network failure in a few words.
+func networkReason(err error) string {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset by peer"
+	case errors.Is(err, syscall.EPIPE):
+		return "connection closed by the server (broken pipe)"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	}
+	s := err.Error()
+	if strings.Contains(s, "EOF") {
+		return "connection closed by the server before it answered"
+	}
+	return s
+}
+
+func codeOf(err error) string {
+	var se *ServerError
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	var fe *FileError
+	if errors.As(err, &fe) {
+		return fe.Code
+	}
+	return ""
+}

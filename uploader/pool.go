@@ -1,0 +1,382 @@
+package uploader
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Options tune a Pool. The zero value of a field means its default, except
+// Retries, where zero means "no retries".
+type Options struct {
+	Concurrency int // workers; default 4
+	Retries     int // attempts after the first; negative is treated as 0
+
+	Token    string // bearer token for sources that send it; never logged
+	Metadata Metadata
+
+	Client       *http.Client  // default: NewClient()
+	StallTimeout time.Duration // no byte moved (or no answer after the last byte) for this long → retry; default 30s
+	LimitRate    int64         // bytes per second over the whole pool; 0 = unlimited
+
+	BackoffInitial time.Duration // default 500ms
+	BackoffMax     time.Duration // default 30s
+
+	MultipartThreshold int64 // files at or above go multipart when the source can; default 64 MiB
+	PartSize           int64 // 0 = chosen per file
+}
+
+const (
+	defaultConcurrency   = 4
+	defaultStallTimeout  = 30 * time.Second
+	defaultBackoffFirst  = 500 * time.Millisecond
+	defaultBackoffMax    = 30 * time.Second
+	defaultMultipartSize = 64 << 20
+	maxConcurrency       = 64
+)
+
+func (o Options) withDefaults() Options {
+	if o.Concurrency <= 0 {
+		o.Concurrency = defaultConcurrency
+	}
+	o.Concurrency = min(o.Concurrency, maxConcurrency)
+	o.Retries = max(o.Retries, 0)
+	if o.Client == nil {
+		o.Client = NewClient()
+	}
+	if o.StallTimeout <= 0 {
+		o.StallTimeout = defaultStallTimeout
+	}
+	if o.BackoffInitial <= 0 {
+		o.BackoffInitial = defaultBackoffFirst
+	}
+	if o.BackoffMax <= 0 {
+		o.BackoffMax = defaultBackoffMax
+	}
+	if o.MultipartThreshold <= 0 {
+		o.MultipartThreshold = defaultMultipartSize
+	}
+	return o
+}
+
+// ErrCanceled is the cause of a file canceled by Cancel.
+var ErrCanceled = errors.New("canceled")
+
+// Pool uploads files with a bounded, adjustable number of workers. A unit of
+// work is a whole file for a single PUT, or one part of a multipart upload.
+type Pool struct {
+	src     Source
+	opts    Options
+	limiter *rate.Limiter
+	events  *eventQueue
+	noToken sync.Map // host → struct{}: hosts that refused a bearer token beside the URL's signature
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	idle    *sync.Cond // signalled when running or queue change
+	files   []*fileTask
+	queue   []job
+	running int
+	limit   int
+	closed  bool
+	started time.Time
+	wg      sync.WaitGroup
+}
+
+// job is one unit of work; it runs on a worker slot.
+type job struct {
+	file *fileTask
+	run  func(ctx context.Context)
+}
+
+// fileTask is the pool's record of one file. Counters are atomic so Snapshot
+// never waits for a worker.
+type fileTask struct {
+	id    int
+	file  File
+	sent  atomic.Int64
+	state atomic.Int32
+
+	mu          sync.Mutex
+	attempt     int
+	maxAttempts int
+	parts       int
+	reason      string
+	result      *Result
+	started     time.Time
+	finished    time.Time
+	ctx         context.Context
+	cancel      context.CancelCauseFunc
+}
+
+// New makes a pool that sends files to src. Call Start, then Add.
+func New(src Source, opts Options) *Pool {
+	opts = opts.withDefaults()
+	p := &Pool{src: src, opts: opts, events: newEventQueue(), limit: opts.Concurrency}
+	p.idle = sync.NewCond(&p.mu)
+	if opts.LimitRate > 0 {
+		// A tenth of a second's worth per wait keeps the rate smooth; never
+		// below 32 KiB so a read is not cut into slivers.
+		burst := int(max(opts.LimitRate/10, 32<<10))
+		p.limiter = rate.NewLimiter(rate.Limit(opts.LimitRate), burst)
+	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	return p
+}
+
+// Start binds the pool to ctx: when ctx ends, every upload stops.
+func (p *Pool) Start(ctx context.Context) {
+	p.mu.Lock()
+	p.started = time.Now()
+	p.mu.Unlock()
+	stop := context.AfterFunc(ctx, p.cancel)
+	go func() {
+		<-p.ctx.Done()
+		stop()
+	}()
+}
+
+// Events delivers lifecycle events in order. Read it until it is closed
+// (after Close); events are never dropped.
+func (p *Pool) Events() <-chan Event { return p.events.out }
+
+// Add queues files and returns their ids, in order.
+func (p *Pool) Add(files ...File) []int {
+	ids := make([]int, 0, len(files))
+	p.mu.Lock()
+	for _, f := range files {
+		t := &fileTask{id: len(p.files), file: f, maxAttempts: p.opts.Retries + 1}
+		p.files = append(p.files, t)
+		ids = append(ids, t.id)
+		p.enqueueFileLocked(t)
+	}
+	p.scheduleLocked()
+	p.mu.Unlock()
+	return ids
+}
+
+func (p *Pool) enqueueFileLocked(t *fileTask) {
+	t.mu.Lock()
+	t.ctx, t.cancel = context.WithCancelCause(p.ctx)
+	t.mu.Unlock()
+	t.state.Store(int32(StateQueued))
+	p.emit(t, Event{Kind: EventQueued})
+	p.queue = append(p.queue, job{file: t, run: func(ctx context.Context) { p.runFile(ctx, t) }})
+}
+
+// pushFrontLocked queues jobs ahead of everything else: the parts of a file
+// already begun go before files not yet started, so files finish in order.
+func (p *Pool) pushFrontLocked(jobs ...job) {
+	p.queue = append(jobs, p.queue...)
+	p.scheduleLocked()
+}
+
+// scheduleLocked starts queued jobs while worker slots are free.
+func (p *Pool) scheduleLocked() {
+	for !p.closed && p.running < p.limit && len(p.queue) > 0 {
+		j := p.queue[0]
+		p.queue[0] = job{}
+		p.queue = p.queue[1:]
+		p.running++
+		p.wg.Add(1)
+		go p.work(j)
+	}
+	p.idle.Broadcast()
+}
+
+func (p *Pool) work(j job) {
+	defer p.wg.Done()
+	j.file.mu.Lock()
+	ctx := j.file.ctx
+	j.file.mu.Unlock()
+	j.run(ctx)
+	p.mu.Lock()
+	p.running--
+	p.scheduleLocked()
+	p.mu.Unlock()
+}
+
+// SetConcurrency changes the number of workers while running. Fewer workers
+// take effect as running units finish; nothing in flight is interrupted.
+func (p *Pool) SetConcurrency(n int) int {
+	n = min(max(n, 1), maxConcurrency)
+	p.mu.Lock()
+	p.limit = n
+	p.scheduleLocked()
+	p.mu.Unlock()
+	return n
+}
+
+// Concurrency is the current number of worker slots.
+func (p *Pool) Concurrency() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.limit
+}
+
+// Cancel stops one file, queued or in flight.
+func (p *Pool) Cancel(id int) {
+	t := p.task(id)
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	cancel := t.cancel
+	t.mu.Unlock()
+	if cancel != nil {
+		cancel(ErrCanceled)
+	}
+}
+
+// Retry queues a failed or canceled file again. It reports whether it did.
+func (p *Pool) Retry(id int) bool {
+	t := p.task(id)
+	if t == nil || p.ctx.Err() != nil {
+		return false
+	}
+	if s := State(t.state.Load()); s != StateFailed && s != StateCanceled {
+		return false
+	}
+	t.mu.Lock()
+	t.reason, t.result, t.attempt = "", nil, 0
+	t.finished = time.Time{}
+	t.mu.Unlock()
+	t.sent.Store(0)
+	p.mu.Lock()
+	p.enqueueFileLocked(t)
+	p.scheduleLocked()
+	p.mu.Unlock()
+	return true
+}
+
+func (p *Pool) task(id int) *fileTask {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if id < 0 || id >= len(p.files) {
+		return nil
+	}
+	return p.files[id]
+}
+
+// Wait blocks until nothing is queued or running, or ctx ends.
+func (p *Pool) Wait(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() {
+		p.mu.Lock()
+		p.idle.Broadcast()
+		p.mu.Unlock()
+	})
+	defer stop()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.running > 0 || (len(p.queue) > 0 && !p.closed) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		p.idle.Wait()
+	}
+	return nil
+}
+
+// Close stops everything still running, waits for the workers, marks what
+// never finished as canceled and closes Events after the last event.
+func (p *Pool) Close() {
+	p.cancel()
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	rest := p.queue
+	p.queue = nil
+	p.idle.Broadcast()
+	p.mu.Unlock()
+	p.wg.Wait()
+	for _, j := range rest {
+		if !State(j.file.state.Load()).Finished() {
+			p.finishCanceled(j.file, context.Canceled)
+		}
+	}
+	p.events.close()
+}
+
+// Snapshot returns every file's status, reusing buf when it is big enough.
+// It is cheap enough to call on every UI tick.
+func (p *Pool) Snapshot(buf []FileStatus) []FileStatus {
+	p.mu.Lock()
+	files := p.files
+	p.mu.Unlock()
+	buf = buf[:0]
+	for _, t := range files {
+		t.mu.Lock()
+		buf = append(buf, FileStatus{
+			ID: t.id, Name: t.file.Name, Size: t.file.Size,
+			Sent: t.sent.Load(), State: State(t.state.Load()),
+			Attempt: t.attempt, MaxAttempts: t.maxAttempts, Parts: t.parts,
+			Started: t.started, Finished: t.finished, Reason: t.reason, Result: t.result,
+		})
+		t.mu.Unlock()
+	}
+	return buf
+}
+
+// Summary counts the files so far.
+func (p *Pool) Summary() Summary {
+	var s Summary
+	p.mu.Lock()
+	files := p.files
+	started := p.started
+	p.mu.Unlock()
+	for _, t := range files {
+		switch State(t.state.Load()) {
+		case StateDone:
+			s.Uploaded++
+			t.mu.Lock()
+			if t.result != nil {
+				s.Bytes += t.result.Bytes
+			}
+			t.mu.Unlock()
+		case StateFailed:
+			s.Failed++
+		case StateCanceled:
+			s.Canceled++
+		default:
+			s.Pending++
+		}
+	}
+	if !started.IsZero() {
+		s.Elapsed = time.Since(started)
+	}
+	return s
+}
+
+// Results returns the results of the uploaded files, in id order.
+func (p *Pool) Results() []Result {
+	p.mu.Lock()
+	files := p.files
+	p.mu.Unlock()
+	var out []Result
+	for _, t := range files {
+		t.mu.Lock()
+		if t.result != nil {
+			out = append(out, *t.result)
+		}
+		t.mu.Unlock()
+	}
+	return out
+}
+
+func (p *Pool) emit(t *fileTask, e Event) {
+	e.ID, e.File = t.id, t.file.Name
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	p.events.push(e)
+}

@@ -1,0 +1,216 @@
+package uploader
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ServerError is a non-2xx answer from the server, with the S3 error code and
+// message when the body held an S3 XML error (or a JSON {"error": …}).
+type ServerError struct {
+	Status     int
+	Code       string // S3 error code: AccessDenied, SignatureDoesNotMatch, …
+	Message    string
+	RetryAfter time.Duration // from a Retry-After header, 0 when none
+}
+
+func (e *ServerError) Error() string {
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(e.Status))
+	if e.Code != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Code)
+	} else if t := http.StatusText(e.Status); t != "" {
+		b.WriteString(" ")
+		b.WriteString(t)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	return b.String()
+}
+
+// maxErrorBody bounds what is read of an error body: S3 errors are small, and a
+// misbehaving server must not make us hold a large body.
+const maxErrorBody = 64 << 10
+
+// ParseServerError reads an S3 error document (or a JSON error) from body.
+// It never fails: what cannot be parsed leaves Code and Message empty, and the
+// status alone speaks.
+func ParseServerError(status int, header http.Header, body []byte) *ServerError {
+	e := &ServerError{Status: status}
+	if header != nil {
+		e.RetryAfter = parseRetryAfter(header.Get("Retry-After"), time.Now())
+		if e.Code == "" {
+			// HEAD-style answers carry no body; some servers put the code in a header.
+			e.Code = oneLine(header.Get("x-amz-error-code"))
+			e.Message = oneLine(header.Get("x-amz-error-message"))
+		}
+	}
+	trimmed := strings.TrimSpace(string(body))
+	switch {
+	case strings.HasPrefix(trimmed, "<"):
+		var doc struct {
+			Code    string `xml:"Code"`
+			Message string `xml:"Message"`
+		}
+		if xml.Unmarshal([]byte(trimmed), &doc) == nil && doc.Code != "" {
+			e.Code, e.Message = oneLine(doc.Code), oneLine(doc.Message)
+		}
+	case strings.HasPrefix(trimmed, "{"):
+		var doc struct {
+			Error   json.RawMessage `json:"error"`
+			Message string          `json:"message"`
+		}
+		if json.Unmarshal([]byte(trimmed), &doc) == nil {
+			var s string
+			if json.Unmarshal(doc.Error, &s) == nil && s != "" {
+				e.Message = oneLine(s)
+			} else if doc.Message != "" {
+				e.Message = oneLine(doc.Message)
+			}
+		}
+	}
+	e.Code = truncate(e.Code, 64)
+	e.Message = truncate(e.Message, 300)
+	return e
+}
+
+// parseRetryAfter accepts delta-seconds or an HTTP date; nonsense gives 0.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 {
+			return 0
+		}
+		return time.Duration(min(n, 3600)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			return 0
+		}
+		return min(d, time.Hour)
+	}
+	return 0
+}
+
+// oneLine folds whitespace so a server's message stays on one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary.
+	for n > 0 && !utf8RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// retryable reports whether the answer may succeed if sent again.
+func (e *ServerError) retryable() bool {
+	switch e.Code {
+	case "SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable":
+		return true
+	}
+	switch {
+	case e.Status == http.StatusRequestTimeout, e.Status == http.StatusTooEarly,
+		e.Status == http.StatusTooManyRequests, e.Status >= 500:
+		return true
+	}
+	return false
+}
+
+// expired reports the answer S3 gives to a presigned URL past its expiry.
+func (e *ServerError) expired() bool {
+	return e.Code == "AccessDenied" && strings.Contains(strings.ToLower(e.Message), "expired") ||
+		e.Code == "ExpiredToken"
+}
+
+// authConflict is real S3's answer to a presigned URL sent with an
+// Authorization header as well.
+func (e *ServerError) authConflict() bool {
+	return e.Status == http.StatusBadRequest && strings.Contains(e.Message, "Only one auth mechanism allowed")
+}
+
+// hint says what a person should do about a permanent answer. It returns the
+// explanation of what happened and the next step.
+func (e *ServerError) hint(t Target) (what, next string) {
+	msg := strings.ToLower(e.Message)
+	switch {
+	case e.expired():
+		what = "the upload URL has expired"
+		if !t.Expires.IsZero() {
+			what += " (at " + t.Expires.UTC().Format(time.RFC3339) + ")"
+		}
+		return what, "ask for a new URL, or use --s3 so hoist can sign fresh ones"
+	case e.Code == "SignatureDoesNotMatch":
+		return "the server rejected the signature: a signed header was sent with a different value than the URL was signed with",
+			"check that --org-id, --user-id and --ttl-hours are exactly the values the URL was made for (see `hoist inspect URL`)"
+	case e.Code == "AccessDenied" && strings.Contains(msg, "not signed"):
+		return "the request carried a header the URL did not sign",
+			"run `hoist inspect URL` to see which headers are signed, and leave the others unset"
+	case e.Code == "AccessDenied":
+		return "access denied", "check that the URL is for this bucket and that its signer may write there"
+	case e.Code == "BadDigest" || e.Code == "InvalidDigest" || (e.Code == "InvalidRequest" && strings.Contains(msg, "checksum")):
+		if t.PinnedCRC32 == emptyCRC32 {
+			return "the URL pins the CRC32 of an EMPTY body (AAAAAA==), so this server rejects any non-empty file",
+				"ask for a URL presigned without a checksum or with this file's CRC32"
+		}
+		if t.PinnedCRC32 != "" {
+			return "the checksum pinned in the URL does not match the bytes sent",
+				"check this is the file the URL was made for"
+		}
+		return "the server's checksum of the bytes did not match the file's (it may have changed while uploading)",
+			"make sure nothing writes to the file and upload it again"
+	case e.Code == "EntityTooLarge":
+		return "the file is larger than the server accepts in one PUT (5 GiB on S3)",
+			"use --s3 (or --presign-url) so hoist can upload it in parts"
+	case e.Code == "EntityTooSmall":
+		return "a part is smaller than the server's minimum", "raise --part-size to at least 5 MiB"
+	case e.Status == http.StatusLengthRequired || e.Code == "MissingContentLength":
+		return "the server needs a Content-Length", "this is a bug in hoist; please report it"
+	case e.Code == "NoSuchBucket":
+		return "the bucket does not exist", "check the bucket name, or create it"
+	case e.Code == "InvalidAccessKeyId":
+		return "the server does not know the access key the URL was signed with", "check the credentials used to sign it"
+	case e.Code == "AuthorizationQueryParametersError" || e.Code == "AuthorizationHeaderMalformed":
+		return "the URL's signing parameters are malformed", "run `hoist inspect URL` and ask for a new URL"
+	case e.Code == "NoSuchUpload":
+		return "the multipart upload no longer exists on the server", "upload the file again"
+	case e.Status == http.StatusUnauthorized:
+		return "the server refused the credentials (401)", "check HOIST_TOKEN or --token-file"
+	case e.Status == http.StatusForbidden:
+		return "the server refused the upload (403)", "check the URL and the token"
+	case e.Status == http.StatusNotFound:
+		return "the server has no such bucket or path (404)", "check the URL"
+	case e.Status == http.StatusRequestEntityTooLarge:
+		return "the file is too large for the server (413)", "use a source that can upload in parts"
+	}
+	return "the server refused the upload", "see the server's message; a retry will not help"
+}
+
+// emptyCRC32 is the base64 CRC32 of zero bytes, which recent JS SDKs pin by default.
+const emptyCRC32 = "AAAAAA=="
+
+// explainServer turns a permanent server answer into one line a person can act on.
+func explainServer(e *ServerError, t Target) string {
+	what, next := e.hint(t)
+	detail := e.Error()
+	return fmt.Sprintf("%s (%s); %s", what, detail, next)
+}

@@ -1,0 +1,127 @@
+package uploader
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Metadata is what the form asks for; it travels as x-amz-meta-* headers.
+type Metadata struct {
+	OrgID    string
+	UserID   string
+	TTLHours int // 0 means "not set"
+}
+
+// Header names of the metadata, exactly as the API signs them.
+const (
+	HeaderOrgID    = "x-amz-meta-organization-id"
+	HeaderUserID   = "x-amz-meta-user-id"
+	HeaderTTLHours = "x-amz-meta-ttl-hours"
+)
+
+// Values returns the metadata as header name → value, leaving out unset fields.
+// Names are lower case, the form in which they appear in X-Amz-SignedHeaders.
+func (m Metadata) Values() map[string]string {
+	v := make(map[string]string, 3)
+	if m.OrgID != "" {
+		v[HeaderOrgID] = m.OrgID
+	}
+	if m.UserID != "" {
+		v[HeaderUserID] = m.UserID
+	}
+	if m.TTLHours > 0 {
+		v[HeaderTTLHours] = strconv.Itoa(m.TTLHours)
+	}
+	return v
+}
+
+// File is one file to upload, as the picker or the command line found it.
+type File struct {
+	Path    string    // where it is on disk
+	Name    string    // what a person calls it: the path as given, or relative to a picked directory
+	Key     string    // the object key a source should use (slash-separated); sources may add a prefix
+	Size    int64     // size when it was chosen; a different size at send time is an error
+	ModTime time.Time // likewise
+
+	// CRC32 (IEEE, as S3's x-amz-checksum-crc32) of the whole file, set by the
+	// pool before Target is called when the source WantsChecksum.
+	CRC32    uint32
+	HasCRC32 bool
+}
+
+// FormField is one field of a presigned POST form (Companion's /s3/params).
+type FormField struct {
+	Name, Value string
+}
+
+// Target says how to send one file (or one part): everything the engine needs
+// and nothing about where it came from.
+type Target struct {
+	Method string      // PUT, or POST for a form upload
+	URL    string      // full URL, query included: never printed, never logged
+	Header http.Header // headers that must be sent with exactly these values (metadata, checksums)
+	Key    string      // object key, for reports
+	// Form, when not nil, makes the request multipart/form-data: these fields
+	// first and the file last (a presigned POST).
+	Form []FormField
+	// SendToken says whether the bearer token goes with this request. Only the
+	// given-URL source sets it: the API documents it as required.
+	SendToken bool
+	// Expires is when the URL stops working; zero when unknown.
+	Expires time.Time
+	// PinnedCRC32 is a checksum the URL fixes in its query ("" when none), so an
+	// error from the server can be explained against it.
+	PinnedCRC32 string
+	// Location tells a person where the object will be found, when that is not
+	// obvious from the key (the embedded store's folder on disk).
+	Location string
+}
+
+// Capabilities are what a source can do beyond handing out one URL per file.
+type Capabilities struct {
+	Resign       bool  // Target may be called again for a fresh URL (expired, near expiry)
+	Multipart    bool  // the source implements MultipartSource
+	MaxSinglePut int64 // largest body a single request may carry; 0 means no limit
+}
+
+// Source turns a file into a Target. The engine sees nothing else of where URLs
+// come from.
+type Source interface {
+	// Describe says where files go, safe to print: scheme, host and key
+	// prefix, never a query string or a secret.
+	Describe() string
+	Capabilities() Capabilities
+	// WantsChecksum reports whether Target needs f.CRC32 (a signed checksum
+	// header, or a pinned checksum to compare against).
+	WantsChecksum(f File) bool
+	// Target returns how to send f with md. It is called again on retries
+	// after an expiry when the source can re-sign.
+	Target(ctx context.Context, f File, md Metadata) (Target, error)
+}
+
+// Upload names one multipart upload in progress.
+type Upload struct {
+	Key      string
+	UploadID string
+}
+
+// Part is one finished part of a multipart upload.
+type Part struct {
+	Number int
+	Size   int64
+	ETag   string
+	CRC32  uint32
+}
+
+// MultipartSource is a Source that can split a file into parts.
+type MultipartSource interface {
+	Source
+	CreateMultipart(ctx context.Context, f File, md Metadata) (Upload, error)
+	// PartTarget signs one part; crc is that part's CRC32, sent as a signed header.
+	PartTarget(ctx context.Context, u Upload, number int, size int64, crc uint32) (Target, error)
+	ListParts(ctx context.Context, u Upload) ([]Part, error)
+	CompleteMultipart(ctx context.Context, u Upload, parts []Part) (etag string, err error)
+	AbortMultipart(ctx context.Context, u Upload) error
+}

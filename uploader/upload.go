@@ -1,0 +1,444 @@
+package uploader
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dustin/go-humanize"
+)
+
+// resignMargin is how close to expiry a URL may be before a source that can
+// re-sign is asked for a fresh one.
+const resignMargin = 30 * time.Second
+
+// runFile uploads one file: open, check, hash when the source needs it, then
+// a single PUT or a multipart upload.
+func (p *Pool) runFile(ctx context.Context, t *fileTask) {
+	if ctx.Err() != nil {
+		p.finishCanceled(t, context.Cause(ctx))
+		return
+	}
+	start := time.Now()
+	t.mu.Lock()
+	t.started = start
+	t.mu.Unlock()
+
+	// Stat before opening: opening a FIFO would wait for a writer forever.
+	if st, err := os.Stat(t.file.Path); err != nil {
+		p.finishFailed(t, openError(err), "")
+		return
+	} else if !st.Mode().IsRegular() {
+		p.finishFailed(t, fmt.Errorf("it is %s, not a regular file; pick a file", fileKind(st.Mode())), "")
+		return
+	}
+	f, err := os.Open(t.file.Path)
+	if err != nil {
+		p.finishFailed(t, openError(err), "")
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		p.finishFailed(t, openError(err), "")
+		return
+	}
+	if !st.Mode().IsRegular() {
+		p.finishFailed(t, fmt.Errorf("it is %s, not a regular file; pick a file", fileKind(st.Mode())), "")
+		return
+	}
+	file := t.file
+	file.Size, file.ModTime = st.Size(), st.ModTime()
+	t.mu.Lock()
+	t.file.Size, t.file.ModTime = file.Size, file.ModTime
+	t.mu.Unlock()
+
+	caps := p.src.Capabilities()
+	if ms, ok := p.src.(MultipartSource); ok && caps.Multipart && file.Size >= p.opts.MultipartThreshold {
+		p.runMultipart(ctx, t, ms, f, file)
+		return
+	}
+	if caps.MaxSinglePut > 0 && file.Size > caps.MaxSinglePut {
+		p.finishFailed(t, fmt.Errorf("it is %s, over the %s one PUT may carry; use --s3 or --presign-url so hoist can upload it in parts",
+			humanize.IBytes(uint64(file.Size)), humanize.IBytes(uint64(caps.MaxSinglePut))), "EntityTooLarge")
+		return
+	}
+	if p.src.WantsChecksum(file) {
+		t.state.Store(int32(StateHashing))
+		p.emit(t, Event{Kind: EventHashing})
+		crc, err := hashSection(ctx, f, 0, file.Size)
+		if err != nil {
+			p.finishErr(ctx, t, err)
+			return
+		}
+		file.CRC32, file.HasCRC32 = crc, true
+	}
+
+	target := func(ctx context.Context) (Target, error) { return p.src.Target(ctx, file, p.opts.Metadata) }
+	out, err := p.sendWithRetries(ctx, t, unit{f: f, size: file.Size, target: target, resign: caps.Resign})
+	if err != nil {
+		p.finishErr(ctx, t, err)
+		return
+	}
+	if err := unchanged(f, file); err != nil {
+		p.finishFailed(t, fmt.Errorf("%w; the copy on the server may not match — upload it again once nothing writes to it", err), "")
+		return
+	}
+	p.finishDone(t, &Result{
+		Key: out.target.Key, Bytes: file.Size, CRC32: out.crc, ETag: out.etag,
+		Location: out.target.Location, Duration: time.Since(start),
+	})
+}
+
+// unit is one request's worth of a file: the whole file, or one part.
+type unit struct {
+	f      *os.File
+	off    int64
+	size   int64
+	part   int // 0 for a single PUT
+	target func(ctx context.Context) (Target, error)
+	resign bool
+}
+
+type sent struct {
+	target Target
+	etag   string
+	crc    uint32
+}
+
+// sendWithRetries sends one unit until it succeeds, fails for good, or ctx
+// ends. Each attempt starts the unit's bytes from zero.
+func (p *Pool) sendWithRetries(ctx context.Context, t *fileTask, u unit) (sent, error) {
+	tg, err := u.target(ctx)
+	if err != nil {
+		return sent{}, err
+	}
+	bo := p.newBackoff()
+	maxAttempts := p.opts.Retries + 1
+	tokenDropped := false
+	resigned := 0
+	for attempt := 1; ; attempt++ {
+		if u.resign && !tg.Expires.IsZero() && time.Until(tg.Expires) < resignMargin {
+			fresh, err := u.target(ctx)
+			if err != nil {
+				return sent{}, err
+			}
+			tg = fresh
+		}
+		t.mu.Lock()
+		t.attempt = max(t.attempt, attempt)
+		t.mu.Unlock()
+		t.state.Store(int32(StateUploading))
+		if u.part == 0 || attempt > 1 {
+			p.emit(t, Event{Kind: EventStarted, Attempt: attempt, MaxAttempts: maxAttempts})
+		}
+		etag, crc, err := p.send(ctx, t, tg, u)
+		if err == nil {
+			return sent{target: tg, etag: etag, crc: crc}, nil
+		}
+		a := classify(ctx, err)
+		switch {
+		case ctx.Err() != nil:
+			return sent{}, context.Cause(ctx)
+		case a.server != nil && a.server.authConflict() && !tokenDropped && p.tokenSent(tg):
+			// Real S3 refuses a bearer token beside a presigned signature.
+			// The API documents the token as required, so it is sent
+			// first; on exactly this answer the host stops getting it.
+			tokenDropped = true
+			p.noToken.Store(hostOf(tg.URL), struct{}{})
+			attempt--
+			continue
+		case a.server != nil && a.server.expired() && u.resign:
+			fresh, terr := u.target(ctx)
+			if terr != nil {
+				return sent{}, terr
+			}
+			tg = fresh
+			// A URL that ran out is the source's to renew, not a failure of
+			// this attempt; twice in a row means the clock or the signer is
+			// wrong, and the error says so.
+			if resigned < 2 {
+				resigned++
+				attempt--
+				continue
+			}
+		}
+		if !a.retryable || attempt >= maxAttempts {
+			return sent{}, explain(err, tg, u.part)
+		}
+		delay := nextDelay(bo, a.retryAfter)
+		t.state.Store(int32(StateRetrying))
+		reason := reasonOf(err, tg, u.part)
+		t.mu.Lock()
+		t.reason = reason
+		t.mu.Unlock()
+		p.emit(t, Event{Kind: EventRetrying, Attempt: attempt, MaxAttempts: maxAttempts, Delay: delay, Err: errors.New(reason), Code: codeOf(err)})
+		if err := sleep(ctx, delay); err != nil {
+			return sent{}, err
+		}
+	}
+}
+
+// send makes one attempt at one unit.
+func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag string, crc uint32, err error) {
+	reqCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	var moved atomic.Int64
+	moved.Store(time.Now().UnixNano())
+	newBody := func() *body {
+		return &body{
+			ctx: reqCtx, src: u.f, off: u.off, size: u.size,
+			counter: &t.sent, moved: &moved, limiter: p.limiter,
+			onEOF: func() {
+				moved.Store(time.Now().UnixNano())
+				if u.part == 0 {
+					t.state.Store(int32(StateAwaiting))
+				}
+			},
+		}
+	}
+	// The form's fields go before the file and its closing boundary after;
+	// both are small and known up front, so the length is exact.
+	var prefix, suffix []byte
+	contentType := "application/octet-stream"
+	if tg.Form != nil {
+		prefix, suffix, contentType = formFrame(tg.Form, path.Base(tg.Key))
+	}
+	var mu sync.Mutex
+	var cur *body
+	open := func() io.ReadCloser { // with mu held, or before the request exists
+		cur = newBody()
+		if tg.Form == nil {
+			return cur
+		}
+		return &framed{parts: []io.Reader{bytes.NewReader(prefix), cur, bytes.NewReader(suffix)}}
+	}
+	rc := open()
+	defer func() {
+		mu.Lock()
+		// A failed attempt gives its bytes back; a successful one keeps them.
+		cur.detach(err != nil)
+		mu.Unlock()
+	}()
+
+	req, err := http.NewRequestWithContext(reqCtx, tg.Method, tg.URL, rc)
+	if err != nil {
+		return "", 0, permanent(errors.New("the upload URL is malformed; check it with `hoist inspect URL`"))
+	}
+	req.ContentLength = int64(len(prefix)) + u.size + int64(len(suffix))
+	if req.ContentLength == 0 {
+		req.Body = http.NoBody
+	}
+	req.GetBody = func() (io.ReadCloser, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		cur.detach(true)
+		return open(), nil
+	}
+	for k, vs := range tg.Header {
+		req.Header[k] = vs
+	}
+	if tg.Form != nil || req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if ok, err := p.tokenAllowed(tg, req.URL); err != nil {
+		return "", 0, err
+	} else if ok {
+		req.Header.Set("Authorization", "Bearer "+p.opts.Token)
+	}
+
+	stopWatch := p.watchStall(reqCtx, cancel, &moved)
+	resp, err := p.opts.Client.Do(req)
+	stopWatch()
+	if err != nil {
+		if cause := context.Cause(reqCtx); errors.Is(cause, errStalled) && ctx.Err() == nil {
+			return "", 0, fmt.Errorf("%w: no byte moved and no answer for %s", errStalled, p.opts.StallTimeout)
+		}
+		if ctx.Err() != nil {
+			return "", 0, context.Cause(ctx)
+		}
+		return "", 0, stripURL(err)
+	}
+	defer drainClose(resp.Body)
+
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		where := "another address"
+		if loc, err := url.Parse(resp.Header.Get("Location")); err == nil && loc.Host != "" {
+			where = loc.Host
+		}
+		return "", 0, permanent(fmt.Errorf("the server redirected the upload to %s (%d); hoist does not follow redirects with your file and token — use a URL for that endpoint", where, resp.StatusCode))
+	case resp.StatusCode < 200 || resp.StatusCode >= 300:
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		return "", 0, ParseServerError(resp.StatusCode, resp.Header, b)
+	}
+	mu.Lock()
+	crc, n := cur.sum()
+	mu.Unlock()
+	if n != u.size {
+		return "", 0, fmt.Errorf("the server answered %d after only %d of %d bytes", resp.StatusCode, n, u.size)
+	}
+	return strings.Trim(resp.Header.Get("ETag"), `"`), crc, nil
+}
+
+// watchStall cancels the request when no byte has moved for the stall
+// timeout, whether the body is still going out or the answer is awaited.
+func (p *Pool) watchStall(ctx context.Context, cancel context.CancelCauseFunc, moved *atomic.Int64) (stop func()) {
+	limit := p.opts.StallTimeout
+	tick := min(limit/4, time.Second)
+	done := make(chan struct{})
+	go func() {
+		tk := time.NewTicker(tick)
+		defer tk.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case now := <-tk.C:
+				if now.Sub(time.Unix(0, moved.Load())) > limit {
+					cancel(errStalled)
+					return
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done) }) }
+}
+
+// tokenSent reports whether the token went with requests to tg's host.
+func (p *Pool) tokenSent(tg Target) bool {
+	if !tg.SendToken || p.opts.Token == "" {
+		return false
+	}
+	_, refused := p.noToken.Load(hostOf(tg.URL))
+	return !refused
+}
+
+// tokenAllowed decides whether the bearer token goes with this request. It
+// never goes over plain http to a host that is not this machine.
+func (p *Pool) tokenAllowed(tg Target, u *url.URL) (bool, error) {
+	if !p.tokenSent(tg) {
+		return false, nil
+	}
+	if u.Scheme != "https" && !isLoopback(u.Hostname()) {
+		return false, permanent(fmt.Errorf("refusing to send the bearer token over plain http to %s; use an https URL", u.Hostname()))
+	}
+	return true, nil
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// stripURL removes the URL (and its signature) that net/http puts in its
+// errors, keeping what went wrong.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		inner := ue.Err
+		var re *readError
+		if errors.As(inner, &re) {
+			return re
+		}
+		return fmt.Errorf("%s: %w", strings.ToLower(ue.Op), inner)
+	}
+	return err
+}
+
+func drainClose(rc io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(rc, 256<<10))
+	_ = rc.Close()
+}
+
+// hashSection computes the CRC32 of size bytes of f from off.
+func hashSection(ctx context.Context, f io.ReaderAt, off, size int64) (uint32, error) {
+	buf := make([]byte, min(size, 1<<20))
+	var crc uint32
+	for pos := int64(0); pos < size; {
+		if err := ctx.Err(); err != nil {
+			return 0, context.Cause(ctx)
+		}
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), size-pos)], off+pos)
+		crc = crc32.Update(crc, crc32.IEEETable, buf[:n])
+		pos += int64(n)
+		if err == io.EOF && pos < size {
+			return 0, &readError{fmt.Errorf("%w: it ended after %d of %d bytes", errFileChanged, pos, size)}
+		}
+		if err != nil && err != io.EOF {
+			return 0, &readError{err}
+		}
+	}
+	return crc, nil
+}
+
+// unchanged checks the file still has the size and time it had when the
+// upload began.
+func unchanged(f *os.File, file File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return &readError{err}
+	}
+	if st.Size() != file.Size || !st.ModTime().Equal(file.ModTime) {
+		return errFileChanged
+	}
+	return nil
+}
+
+func openError(err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return errors.New("no such file; check the path")
+	case errors.Is(err, fs.ErrPermission):
+		return errors.New("permission denied reading it; check its permissions")
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("cannot open it: %w", pe.Err)
+	}
+	return err
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	}
+	return "a special file"
+}
