@@ -1,0 +1,152 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Entry is one file and the presigned URL it goes to.
+type Entry struct {
+	Path string // the file on disk; relative paths in a manifest are resolved against its folder
+	URL  string // never printed: its query holds the signature
+	Line int    // manifest line, 0 for --url
+}
+
+// maxManifestLine bounds one line of a manifest; presigned URLs are a few KiB.
+const maxManifestLine = 1 << 20
+
+// ParseManifest reads a manifest: JSON lines {"path": …, "url": …}. Blank
+// lines and lines starting with # are skipped. Relative paths are resolved
+// against the folder of name, the manifest's own path ("" or "-" for
+// standard input: the working directory). Errors read "<name> line N: …"
+// and quote nothing of a line but field names, so never a URL.
+func ParseManifest(r io.Reader, name string) ([]Entry, error) {
+	display := name
+	if display == "" || display == "-" {
+		display = "standard input"
+	}
+	dir := ""
+	if name != "" && name != "-" {
+		dir = filepath.Dir(name)
+	}
+
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxManifestLine)
+	var entries []Entry
+	seen := make(map[string]int) // cleaned path → line
+	n := 0
+	for sc.Scan() {
+		n++
+		line := bytes.TrimSpace(sc.Bytes())
+		if n == 1 {
+			line = bytes.TrimPrefix(line, []byte("\ufeff"))
+		}
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		e, err := parseManifestLine(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", display, n, err)
+		}
+		if !filepath.IsAbs(e.Path) && dir != "" {
+			e.Path = filepath.Join(dir, e.Path)
+		}
+		e.Path = filepath.Clean(e.Path)
+		e.Line = n
+		if first, dup := seen[e.Path]; dup {
+			return nil, fmt.Errorf("%s line %d: the same path is already on line %d; give each file once", display, n, first)
+		}
+		seen[e.Path] = n
+		entries = append(entries, e)
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("%s line %d: longer than %d KiB; is it a manifest of JSON lines?", display, n+1, maxManifestLine>>10)
+		}
+		return nil, fmt.Errorf("reading %s: %w", display, err)
+	}
+	return entries, nil
+}
+
+// plainFieldName is a field name safe to quote back in an error.
+var plainFieldName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+
+// parseManifestLine reads one {"path": …, "url": …} object. It walks the
+// tokens itself, rather than json.Unmarshal into a struct, to catch a field
+// given twice and text after the object, and so no error can quote a value.
+func parseManifestLine(line []byte) (Entry, error) {
+	if bytes.HasPrefix(line, []byte("http://")) || bytes.HasPrefix(line, []byte("https://")) {
+		return Entry{}, errors.New(`a bare URL; write each line as {"path": "file", "url": "https://…"}`)
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return Entry{}, errors.New(`not a JSON object; write each line as {"path": "file", "url": "https://…"}`)
+	}
+	var e Entry
+	var havePath, haveURL bool
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return Entry{}, invalidJSON(err)
+		}
+		key, _ := tok.(string)
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return Entry{}, invalidJSON(err)
+		}
+		var dst *string
+		switch key {
+		case "path":
+			if havePath {
+				return Entry{}, errors.New(`"path" is given twice`)
+			}
+			havePath, dst = true, &e.Path
+		case "url":
+			if haveURL {
+				return Entry{}, errors.New(`"url" is given twice`)
+			}
+			haveURL, dst = true, &e.URL
+		default:
+			if plainFieldName.MatchString(key) {
+				return Entry{}, fmt.Errorf(`unknown field %q; a line has only "path" and "url"`, key)
+			}
+			return Entry{}, errors.New(`an unknown field; a line has only "path" and "url"`)
+		}
+		if err := json.Unmarshal(value, dst); err != nil {
+			return Entry{}, fmt.Errorf("%q must be a string", key)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing }
+		return Entry{}, invalidJSON(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Entry{}, errors.New("text after the JSON object; put one object on each line")
+	}
+	switch {
+	case !havePath || strings.TrimSpace(e.Path) == "":
+		return Entry{}, errors.New(`"path" is missing or empty`)
+	case !haveURL || strings.TrimSpace(e.URL) == "":
+		return Entry{}, errors.New(`"url" is missing or empty`)
+	}
+	return e, nil
+}
+
+// invalidJSON explains a decoding error without quoting the line: a syntax
+// error's text names at most one character of it.
+func invalidJSON(err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("not valid JSON (%v at byte %d)", se, se.Offset)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return errors.New("not valid JSON: the line ends inside the object")
+	}
+	return errors.New("not valid JSON")
+}

@@ -1,0 +1,178 @@
+package source
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// manifestSignature is planted in manifest URLs; no error may show it.
+const manifestSignature = "b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2"
+
+// manifestURL is an upload URL for key whose query is secret.
+func manifestURL(key string) string {
+	return "https://uploads.example/bucket/" + key + "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=" + manifestSignature
+}
+
+func manifestLine(path, key string) string {
+	return fmt.Sprintf(`{"path": %q, "url": %q}`, path, manifestURL(key))
+}
+
+func TestParseManifest(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "batch")
+	name := filepath.Join(dir, "upload.jsonl")
+	input := strings.Join([]string{
+		"\ufeff# files for the quarterly upload",
+		manifestLine("q1.pdf", "q1.pdf"),
+		"",
+		"   ",
+		`  {"url": "` + manifestURL("sub/q2.pdf") + `", "path": "sub/../sub/q2.pdf"}  `,
+		"# done with relative paths\r",
+		manifestLine("/srv/data/q3.pdf", "q3.pdf") + "\r",
+	}, "\n")
+	got, err := ParseManifest(strings.NewReader(input), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Entry{
+		{Path: filepath.Join(dir, "q1.pdf"), URL: manifestURL("q1.pdf"), Line: 2},
+		{Path: filepath.Join(dir, "sub", "q2.pdf"), URL: manifestURL("sub/q2.pdf"), Line: 5},
+		{Path: "/srv/data/q3.pdf", URL: manifestURL("q3.pdf"), Line: 7},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d entries, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("entry %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestParseManifestFromStandardInput(t *testing.T) {
+	for _, name := range []string{"-", ""} {
+		got, err := ParseManifest(strings.NewReader(manifestLine("./a.txt", "a")), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Path != "a.txt" {
+			t.Errorf("name %q: entries %+v, want path a.txt", name, got)
+		}
+	}
+	_, err := ParseManifest(strings.NewReader("{}"), "-")
+	if err == nil || !strings.HasPrefix(err.Error(), "standard input line 1: ") {
+		t.Errorf("error = %v, want one naming standard input", err)
+	}
+}
+
+func TestParseManifestEmpty(t *testing.T) {
+	got, err := ParseManifest(strings.NewReader("# nothing yet\n\n"), "m.jsonl")
+	if err != nil || len(got) != 0 {
+		t.Errorf("got %+v, %v; want no entries and no error", got, err)
+	}
+}
+
+func TestParseManifestErrors(t *testing.T) {
+	ok := manifestLine("a.txt", "a.txt")
+	tests := []struct {
+		name, input string
+		line        int
+		says        string
+	}{
+		{"bare URL", manifestURL("a.txt"), 1, "a bare URL"},
+		{"array", `["a.txt", "` + manifestURL("a") + `"]`, 1, "not a JSON object"},
+		{"string", `"` + manifestURL("a") + `"`, 1, "not a JSON object"},
+		{"number", "42", 1, "not a JSON object"},
+		{"null", "null", 1, "not a JSON object"},
+		{"cut short", `{"path": "a.txt", "url": "` + manifestURL("a"), 1, "not valid JSON"},
+		{"unclosed", `{"path": "a.txt", "url": "` + manifestURL("a") + `"`, 1, "not valid JSON"},
+		{"missing comma", `{"path": "a.txt" "url": "` + manifestURL("a") + `"}`, 1, "not valid JSON"},
+		{"unknown field", `{"path": "a.txt", "url": "` + manifestURL("a") + `", "pth": "b"}`, 1, `unknown field "pth"`},
+		{"unknown field made of a URL", `{"path": "a.txt", "` + manifestURL("a") + `": 1}`, 1, "an unknown field"},
+		{"no path", `{"url": "` + manifestURL("a") + `"}`, 1, `"path" is missing`},
+		{"empty path", `{"path": " ", "url": "` + manifestURL("a") + `"}`, 1, `"path" is missing or empty`},
+		{"no url", `{"path": "a.txt"}`, 1, `"url" is missing`},
+		{"empty url", `{"path": "a.txt", "url": ""}`, 1, `"url" is missing or empty`},
+		{"path not a string", `{"path": 7, "url": "` + manifestURL("a") + `"}`, 1, `"path" must be a string`},
+		{"url not a string", `{"path": "a.txt", "url": {"href": "` + manifestURL("a") + `"}}`, 1, `"url" must be a string`},
+		{"url twice", `{"path": "a.txt", "url": "` + manifestURL("a") + `", "url": "` + manifestURL("b") + `"}`, 1, `"url" is given twice`},
+		{"path twice", `{"path": "a.txt", "path": "b.txt", "url": "` + manifestURL("a") + `"}`, 1, `"path" is given twice`},
+		{"two objects", ok + " " + ok, 1, "text after the JSON object"},
+		{"trailing comma", ok + ",", 1, "text after the JSON object"},
+		{"duplicate path", ok + "\n# again\n" + manifestLine("./sub/../a.txt", "b"), 3, "already on line 1"},
+		{"error on a later line", ok + "\n\n" + `{"path": "b.txt", "url": 1}`, 3, `"url" must be a string`},
+		{"line too long", ok + "\n" + `{"path": "a", "url": "` + manifestURL(strings.Repeat("k", maxManifestLine)) + `"}`, 2, "longer than 1024 KiB"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseManifest(strings.NewReader(tt.input), "m.jsonl")
+			if err == nil {
+				t.Fatal("ParseManifest succeeded")
+			}
+			msg := err.Error()
+			if prefix := fmt.Sprintf("m.jsonl line %d: ", tt.line); !strings.HasPrefix(msg, prefix) {
+				t.Errorf("error %q does not start with %q", msg, prefix)
+			}
+			if !strings.Contains(msg, tt.says) {
+				t.Errorf("error %q does not say %q", msg, tt.says)
+			}
+			if strings.Contains(msg, manifestSignature) || strings.Contains(msg, "X-Amz") || strings.Contains(msg, "uploads.example") {
+				t.Errorf("error %q quotes a URL", msg)
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error %q is not one line", msg)
+			}
+		})
+	}
+}
+
+// FuzzParseManifest feeds ParseManifest anything: it may not panic, what it
+// returns must be usable, and no error may quote a URL's query. More seeds
+// are in testdata/fuzz/FuzzParseManifest.
+func FuzzParseManifest(f *testing.F) {
+	f.Add(manifestLine("a.txt", "a.txt") + "\n# c\n\n" + manifestLine("/b.txt", "b.txt"))
+	f.Add(`{"path": "a.txt", "url": "` + manifestURL("a") + `", "` + manifestURL("x") + `": 1}`)
+	f.Add(manifestURL("a"))
+	f.Add(`{"path":"a","url":"https://h/b/k?X-Amz-Signature=0123456789abcdef0123"}{"x":1}`)
+	f.Fuzz(func(t *testing.T, input string) {
+		entries, err := ParseManifest(strings.NewReader(input), "dir/m.jsonl")
+		if err != nil {
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "dir/m.jsonl line ") && !strings.HasPrefix(msg, "reading dir/m.jsonl") {
+				t.Errorf("error %q does not name the manifest", msg)
+			}
+			if q := queryShown(input, msg); q != "" {
+				t.Errorf("error %q quotes the query text %q", msg, q)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, e := range entries {
+			if e.Path == "" || strings.TrimSpace(e.URL) == "" || e.Line < 1 {
+				t.Errorf("entry %+v is incomplete", e)
+			}
+			if seen[e.Path] {
+				t.Errorf("path %q given twice", e.Path)
+			}
+			seen[e.Path] = true
+		}
+	})
+}
+
+// queryShown returns a 12-byte piece of query text from input (what follows
+// a ?) that msg contains, "" if none. A piece that input also holds
+// elsewhere, not after a ?, does not count.
+func queryShown(input, msg string) string {
+	const n = 12
+	for i := 0; i < len(input); i++ {
+		if input[i] != '?' || i+1+n > len(input) {
+			continue
+		}
+		piece := input[i+1 : i+1+n]
+		if strings.Count(input, piece) == strings.Count(input, "?"+piece) && strings.Contains(msg, piece) {
+			return piece
+		}
+	}
+	return ""
+}

@@ -1,0 +1,427 @@
+package source
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"hoist/uploader"
+)
+
+// S3 limits that shape the defaults.
+const (
+	defaultS3Expiry = 15 * time.Minute
+	maxS3Expiry     = 7 * 24 * time.Hour // X-Amz-Expires may not exceed 604800
+	maxS3SinglePut  = 5 << 30            // a bigger PutObject gets 400 EntityTooLarge
+	// defaultS3Region is used when nothing names one and an endpoint is given:
+	// MinIO and R2 both accept it.
+	defaultS3Region = "us-east-1"
+)
+
+// S3Config says where an S3 source puts files and how it signs.
+type S3Config struct {
+	Bucket      string
+	Prefix      string // key prefix; a non-empty prefix is a folder ("a" and "a/" both give "a/<key>")
+	EndpointURL string // R2, MinIO, a local store…; "" means AWS
+	Region      string // "" means the AWS chain's region, else us-east-1 with an endpoint
+	Profile     string // shared config profile; "" means AWS_PROFILE or default
+
+	// AccessKey and SecretKey are static credentials (the embedded store,
+	// tests). Empty means the standard AWS chain: environment, profile, SSO…
+	AccessKey, SecretKey string
+
+	PathStyle bool          // http://host/bucket/key instead of http://bucket.host/key
+	Expiry    time.Duration // how long each URL works; 0 means 15 minutes
+	Multipart bool          // offer multipart uploads to the engine
+	// MaxSinglePut is the largest single PUT: 0 means S3's 5 GiB, negative
+	// means no limit (the embedded store has none).
+	MaxSinglePut int64
+
+	// Location, when set, says where a person finds an uploaded object (the
+	// embedded store's file on disk); it fills Target.Location.
+	Location func(key string) string
+}
+
+// S3 presigns uploads locally with S3 credentials. Metadata and each body's
+// CRC32 are signed headers, so the store refuses a request whose headers or
+// bytes differ from what was signed.
+type S3 struct {
+	bucket   string
+	prefix   string
+	host     string
+	expiry   time.Duration
+	caps     uploader.Capabilities
+	location func(string) string
+
+	client  *s3.Client
+	presign *s3.PresignClient
+	signer  *v4.Signer
+
+	// now is the signing clock; tests move it into the past to get expired URLs.
+	now func() time.Time
+}
+
+var _ uploader.MultipartSource = (*S3)(nil)
+
+// bucketName is S3's rule for new buckets: 3–63 lower-case letters, digits,
+// dots and hyphens, starting and ending with a letter or digit.
+var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+// ParseS3URI splits s3://bucket[/prefix] into its bucket and key prefix.
+func ParseS3URI(s string) (bucket, prefix string, err error) {
+	rest, ok := strings.CutPrefix(s, "s3://")
+	if !ok {
+		return "", "", fmt.Errorf("S3 location %q: want s3://bucket or s3://bucket/prefix", s)
+	}
+	bucket, prefix, _ = strings.Cut(rest, "/")
+	if bucket == "" {
+		return "", "", fmt.Errorf("S3 location %q has no bucket: want s3://bucket or s3://bucket/prefix", s)
+	}
+	if !bucketName.MatchString(bucket) {
+		return "", "", fmt.Errorf("S3 location %q: bucket name %q is not valid: use 3–63 lower-case letters, digits, dots or hyphens", s, bucket)
+	}
+	return bucket, prefix, nil
+}
+
+// NewS3 loads credentials and checks them once, so a missing key is a
+// configuration error before any file is touched.
+func NewS3(ctx context.Context, c S3Config) (*S3, error) {
+	if c.Bucket == "" {
+		return nil, errors.New("no S3 bucket: set --s3 s3://bucket/prefix")
+	}
+	if !bucketName.MatchString(c.Bucket) {
+		return nil, fmt.Errorf("S3 bucket name %q is not valid: use 3–63 lower-case letters, digits, dots or hyphens", c.Bucket)
+	}
+	expiry := c.Expiry
+	if expiry == 0 {
+		expiry = defaultS3Expiry
+	}
+	if expiry < time.Second || expiry > maxS3Expiry {
+		return nil, fmt.Errorf("S3 URL expiry %v is out of range: use between 1s and 168h (S3 refuses longer)", expiry)
+	}
+	var host string
+	if c.EndpointURL != "" {
+		u, err := url.Parse(c.EndpointURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--endpoint-url %q is not valid: want http(s)://host[:port]", c.EndpointURL)
+		}
+		host = u.Host
+	}
+
+	awsCfg, err := loadAWSConfig(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if awsCfg.Region == "" {
+		if c.EndpointURL == "" {
+			return nil, fmt.Errorf("no AWS region for s3://%s: set AWS_REGION, or region in your AWS profile", c.Bucket)
+		}
+		awsCfg.Region = defaultS3Region
+	}
+	if _, err := awsCfg.Credentials.Retrieve(ctx); err != nil {
+		return nil, fmt.Errorf("no AWS credentials found for s3://%s: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE: %w", c.Bucket, err)
+	}
+	if host == "" {
+		host = "s3." + awsCfg.Region + ".amazonaws.com"
+	}
+
+	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		if c.EndpointURL != "" {
+			o.BaseEndpoint = aws.String(c.EndpointURL)
+		}
+		o.UsePathStyle = c.PathStyle
+	})
+
+	caps := uploader.Capabilities{Resign: true, Multipart: c.Multipart}
+	switch {
+	case c.MaxSinglePut == 0:
+		caps.MaxSinglePut = maxS3SinglePut
+	case c.MaxSinglePut > 0:
+		caps.MaxSinglePut = c.MaxSinglePut
+	}
+
+	return &S3{
+		bucket:   c.Bucket,
+		prefix:   folderPrefix(c.Prefix),
+		host:     host,
+		expiry:   expiry,
+		caps:     caps,
+		location: c.Location,
+		client:   client,
+		presign:  s3.NewPresignClient(client),
+		// As the s3 client's own presigner: S3 signs the path as sent, not
+		// escaped a second time.
+		signer: v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }),
+		now:    time.Now,
+	}, nil
+}
+
+func loadAWSConfig(ctx context.Context, c S3Config) (aws.Config, error) {
+	if (c.AccessKey == "") != (c.SecretKey == "") {
+		return aws.Config{}, errors.New("S3 access key and secret key must be given together: set both, or neither to use the AWS credential chain")
+	}
+	if c.AccessKey != "" {
+		// Static keys stand alone: a broken AWS_PROFILE on this machine must
+		// not stop the embedded store.
+		region := c.Region
+		if region == "" {
+			region = defaultS3Region
+		}
+		return aws.Config{
+			Region:      region,
+			Credentials: credentials.NewStaticCredentialsProvider(c.AccessKey, c.SecretKey, ""),
+		}, nil
+	}
+
+	var opts []func(*config.LoadOptions) error
+	if c.Region != "" {
+		opts = append(opts, config.WithRegion(c.Region))
+	}
+	if c.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(c.Profile))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		var missing config.SharedConfigProfileNotExistError
+		if errors.As(err, &missing) {
+			return aws.Config{}, fmt.Errorf("AWS profile %q not found in ~/.aws/config or ~/.aws/credentials: fix AWS_PROFILE or add the profile: %w", missing.Profile, err)
+		}
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: check AWS_* variables and ~/.aws/config: %w", err)
+	}
+	return awsCfg, nil
+}
+
+func folderPrefix(p string) string {
+	if p == "" || strings.HasSuffix(p, "/") {
+		return p
+	}
+	return p + "/"
+}
+
+// Describe names the bucket, prefix and host; never a credential.
+func (s *S3) Describe() string {
+	return "s3://" + s.bucket + "/" + s.prefix + " on " + s.host
+}
+
+func (s *S3) Capabilities() uploader.Capabilities { return s.caps }
+
+// WantsChecksum is always true: every body's CRC32 is a signed header.
+func (s *S3) WantsChecksum(uploader.File) bool { return true }
+
+// Target presigns a PutObject for f. Calling it again signs a fresh URL.
+func (s *S3) Target(ctx context.Context, f uploader.File, md uploader.Metadata) (uploader.Target, error) {
+	if !f.HasCRC32 {
+		return uploader.Target{}, fmt.Errorf("signing %s: its CRC32 was not computed (the S3 source signs it)", f.Name)
+	}
+	key := s.prefix + f.Key
+	at := s.now()
+	req, err := s.presign.PresignPutObject(ctx, &s3.PutObjectInput{
+		Bucket:        aws.String(s.bucket),
+		Key:           aws.String(key),
+		Metadata:      userMetadata(md),
+		ChecksumCRC32: aws.String(crc32Base64(f.CRC32)),
+	}, s.presignOptions(at))
+	if err != nil {
+		return uploader.Target{}, fmt.Errorf("signing an upload URL for %s (s3://%s/%s): %w", f.Name, s.bucket, key, err)
+	}
+	t := s.target(req, key, at)
+	if s.location != nil {
+		t.Location = s.location(key)
+	}
+	return t, nil
+}
+
+// PresignSample signs a PUT for key with only the metadata as signed headers,
+// the shape of URL the API hands out, so any file can be sent with it (hoist
+// serve prints one to try hoist --url or curl against the local store).
+func (s *S3) PresignSample(ctx context.Context, key string, md uploader.Metadata) (uploader.Target, error) {
+	at := s.now()
+	req, err := s.presign.PresignPutObject(ctx, &s3.PutObjectInput{
+		Bucket:   aws.String(s.bucket),
+		Key:      aws.String(s.prefix + key),
+		Metadata: userMetadata(md),
+	}, s.presignOptions(at))
+	if err != nil {
+		return uploader.Target{}, fmt.Errorf("signing a sample URL: %w", err)
+	}
+	return s.target(req, s.prefix+key, at), nil
+}
+
+// presignOptions signs at a fixed time, so Target.Expires is exact and tests
+// can sign in the past.
+func (s *S3) presignOptions(at time.Time) func(*s3.PresignOptions) {
+	return func(o *s3.PresignOptions) {
+		o.Expires = s.expiry
+		o.Presigner = signedAt{signer: s.signer, at: at}
+	}
+}
+
+// target turns a presigned request into what the engine sends. Every signed
+// header goes along with its exact value; Host comes from the URL.
+func (s *S3) target(req *v4.PresignedHTTPRequest, key string, at time.Time) uploader.Target {
+	h := make(http.Header, len(req.SignedHeader))
+	for name, values := range req.SignedHeader {
+		if strings.EqualFold(name, "Host") {
+			continue
+		}
+		h[http.CanonicalHeaderKey(name)] = append([]string(nil), values...)
+	}
+	return uploader.Target{
+		Method:  req.Method,
+		URL:     req.URL,
+		Header:  h,
+		Key:     key,
+		Expires: at.Add(s.expiry),
+	}
+}
+
+// signedAt is the s3 presigner with the signing clock replaced.
+type signedAt struct {
+	signer *v4.Signer
+	at     time.Time
+}
+
+func (p signedAt) PresignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request,
+	payloadHash, service, region string, _ time.Time, optFns ...func(*v4.SignerOptions),
+) (string, http.Header, error) {
+	return p.signer.PresignHTTP(ctx, creds, r, payloadHash, service, region, p.at, optFns...)
+}
+
+// userMetadata turns header names into the SDK's metadata keys
+// (x-amz-meta-user-id → user-id).
+func userMetadata(md uploader.Metadata) map[string]string {
+	values := md.Values()
+	m := make(map[string]string, len(values))
+	for name, v := range values {
+		m[strings.TrimPrefix(name, "x-amz-meta-")] = v
+	}
+	return m
+}
+
+// crc32Base64 is S3's form of a CRC32: four big-endian bytes in base64.
+func crc32Base64(crc uint32) string {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], crc)
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+func parseCRC32Base64(s string) (uint32, bool) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(b) != 4 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32(b), true
+}
+
+// CreateMultipart starts a multipart upload whose parts carry CRC32 checksums.
+func (s *S3) CreateMultipart(ctx context.Context, f uploader.File, md uploader.Metadata) (uploader.Upload, error) {
+	key := s.prefix + f.Key
+	out, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket:            aws.String(s.bucket),
+		Key:               aws.String(key),
+		Metadata:          userMetadata(md),
+		ContentType:       aws.String("application/octet-stream"),
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
+	})
+	if err != nil {
+		return uploader.Upload{}, fmt.Errorf("starting a multipart upload of %s to s3://%s/%s: %w", f.Name, s.bucket, key, err)
+	}
+	return uploader.Upload{Key: key, UploadID: aws.ToString(out.UploadId)}, nil
+}
+
+// PartTarget presigns one UploadPart with that part's CRC32 as a signed header.
+// The size is not signed: the engine sends an exact Content-Length, and the
+// signed CRC32 already ties the URL to these bytes.
+func (s *S3) PartTarget(ctx context.Context, u uploader.Upload, number int, _ int64, crc uint32) (uploader.Target, error) {
+	at := s.now()
+	req, err := s.presign.PresignUploadPart(ctx, &s3.UploadPartInput{
+		Bucket:        aws.String(s.bucket),
+		Key:           aws.String(u.Key),
+		UploadId:      aws.String(u.UploadID),
+		PartNumber:    aws.Int32(int32(number)),
+		ChecksumCRC32: aws.String(crc32Base64(crc)),
+	}, s.presignOptions(at))
+	if err != nil {
+		return uploader.Target{}, fmt.Errorf("signing part %d of s3://%s/%s: %w", number, s.bucket, u.Key, err)
+	}
+	return s.target(req, u.Key, at), nil
+}
+
+// ListParts reports the parts the store already has, for resuming. A part's
+// CRC32 is 0 when the store does not report one.
+func (s *S3) ListParts(ctx context.Context, u uploader.Upload) ([]uploader.Part, error) {
+	var parts []uploader.Part
+	pages := s3.NewListPartsPaginator(s.client, &s3.ListPartsInput{
+		Bucket:   aws.String(s.bucket),
+		Key:      aws.String(u.Key),
+		UploadId: aws.String(u.UploadID),
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing the parts of s3://%s/%s: %w", s.bucket, u.Key, err)
+		}
+		for _, p := range page.Parts {
+			part := uploader.Part{
+				Number: int(aws.ToInt32(p.PartNumber)),
+				Size:   aws.ToInt64(p.Size),
+				ETag:   aws.ToString(p.ETag),
+			}
+			part.CRC32, _ = parseCRC32Base64(aws.ToString(p.ChecksumCRC32))
+			parts = append(parts, part)
+		}
+	}
+	return parts, nil
+}
+
+// CompleteMultipart joins the parts, each with the checksum it was sent with.
+func (s *S3) CompleteMultipart(ctx context.Context, u uploader.Upload, parts []uploader.Part) (string, error) {
+	sorted := slices.SortedFunc(slices.Values(parts), func(a, b uploader.Part) int { return cmp.Compare(a.Number, b.Number) })
+	completed := make([]types.CompletedPart, len(sorted))
+	for i, p := range sorted {
+		completed[i] = types.CompletedPart{
+			PartNumber:    aws.Int32(int32(p.Number)),
+			ETag:          aws.String(p.ETag),
+			ChecksumCRC32: aws.String(crc32Base64(p.CRC32)),
+		}
+	}
+	out, err := s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket:          aws.String(s.bucket),
+		Key:             aws.String(u.Key),
+		UploadId:        aws.String(u.UploadID),
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: completed},
+	})
+	if err != nil {
+		return "", fmt.Errorf("completing the multipart upload of s3://%s/%s: %w", s.bucket, u.Key, err)
+	}
+	return aws.ToString(out.ETag), nil
+}
+
+// AbortMultipart discards the parts, so a failed upload leaves nothing billed.
+func (s *S3) AbortMultipart(ctx context.Context, u uploader.Upload) error {
+	_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket:   aws.String(s.bucket),
+		Key:      aws.String(u.Key),
+		UploadId: aws.String(u.UploadID),
+	})
+	if err != nil {
+		return fmt.Errorf("aborting the multipart upload of s3://%s/%s: %w", s.bucket, u.Key, err)
+	}
+	return nil
+}
