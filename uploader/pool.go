@@ -27,8 +27,9 @@ type Options struct {
 	BackoffInitial time.Duration // default 500ms
 	BackoffMax     time.Duration // default 30s
 
-	MultipartThreshold int64 // files at or above go multipart when the source can; default 64 MiB
-	PartSize           int64 // 0 = chosen per file
+	MultipartThreshold int64    // files at or above go multipart when the source can; default 64 MiB
+	PartSize           int64    // 0 = chosen per file (see PartSize)
+	Journal            *Journal // where multipart uploads are remembered for a resume; nil = no resume
 }
 
 const (
@@ -299,10 +300,10 @@ func (p *Pool) Close() {
 	p.idle.Broadcast()
 	p.mu.Unlock()
 	p.wg.Wait()
+	// Jobs that never got a worker run now with the canceled context: a file
+	// is marked canceled, and a part lets its multipart upload be aborted.
 	for _, j := range rest {
-		if !State(j.file.state.Load()).Finished() {
-			p.finishCanceled(j.file, context.Canceled)
-		}
+		j.run(p.ctx)
 	}
 	p.events.close()
 }

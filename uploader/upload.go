@@ -68,7 +68,7 @@ func (p *Pool) runFile(ctx context.Context, t *fileTask) {
 
 	caps := p.src.Capabilities()
 	if ms, ok := p.src.(MultipartSource); ok && caps.Multipart && file.Size >= p.opts.MultipartThreshold {
-		p.runMultipart(ctx, t, ms, f, file)
+		p.runMultipart(ctx, t, ms, file)
 		return
 	}
 	if caps.MaxSinglePut > 0 && file.Size > caps.MaxSinglePut {
@@ -142,7 +142,7 @@ func (p *Pool) sendWithRetries(ctx context.Context, t *fileTask, u unit) (sent, 
 		t.attempt = max(t.attempt, attempt)
 		t.mu.Unlock()
 		t.state.Store(int32(StateUploading))
-		if u.part == 0 || attempt > 1 {
+		if u.part == 0 { // a part's progress is its file's
 			p.emit(t, Event{Kind: EventStarted, Attempt: attempt, MaxAttempts: maxAttempts})
 		}
 		etag, crc, err := p.send(ctx, t, tg, u)
@@ -441,4 +441,13 @@ func fileKind(m fs.FileMode) string {
 		return "a symlink"
 	}
 	return "a special file"
+}
+
+// CRC32 is the checksum S3 calls CRC32 of a whole file.
+func CRC32(ctx context.Context, f *os.File) (uint32, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return hashSection(ctx, f, 0, st.Size())
 }
