@@ -5,8 +5,10 @@
 // What gofakes3 v1.2.0 does with them (read in its source, measured in
 // store_test.go):
 //   - An object is the plain file <dir>/buckets/<bucket>/<key>, written by
-//     streaming the request body straight to disk (io.Copy through an MD5
-//     hasher); a 200 MiB PUT allocates ~0.2 MiB of Go heap in all.
+//     streaming the request body to disk (io.Copy through an MD5 hasher); a
+//     200 MiB PUT allocates ~0.2 MiB of Go heap in all. gofakes3 writes into
+//     the final path and keeps a cut-short body; staging.go makes a PUT all
+//     or nothing instead.
 //   - Its metadata (x-amz-meta-*, x-amz-checksum-*, Content-Type…) is a JSON
 //     file under <dir>/metadata/<bucket>/, named from the key and its hash.
 //   - It checks no signatures, no expiry and no checksum header: it is a place
@@ -33,8 +35,6 @@ import (
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3afero"
-	"github.com/spf13/afero"
 )
 
 // Bucket is the one bucket the store keeps files in.
@@ -72,8 +72,8 @@ func Start(dir string, addr string) (*Store, error) {
 	}
 
 	// MultiBucket refuses a bare OsFs (it would own "/"); a base-path fs
-	// keeps it inside dir.
-	backend, err := s3afero.MultiBucket(afero.NewBasePathFs(afero.NewOsFs(), abs))
+	// keeps it inside dir, and staging makes every PUT all or nothing.
+	backend, err := newStagedBackend(abs)
 	if err != nil {
 		return nil, fmt.Errorf("opening the local store in %s: %w", abs, err)
 	}
