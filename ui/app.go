@@ -1,0 +1,705 @@
+// Package ui is hoist's terminal interface: pick files, fill in the metadata,
+// review, watch the uploads, read the summary. It is the only package that
+// imports charm.land modules; it drives an uploader.Pool through its
+// Snapshot and events and never blocks the update loop.
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"hoist/uploader"
+)
+
+// Preflight is one problem found before sending.
+type Preflight struct {
+	File    string
+	Error   bool // false: a warning the person may well accept
+	Message string
+}
+
+// Options is everything main hands the UI.
+type Options struct {
+	Paths      []string        // preselected (files or directories)
+	StartDir   string          // picker's first directory ("" = cwd)
+	FixedFiles []uploader.File // when the source fixes the files (--url/--manifest), the picker is skipped
+	Metadata   uploader.Metadata
+	Required   []string // header names the form must ask for (uploader.HeaderOrgID…); nil = all three
+	Target     string   // Source.Describe(), safe to print
+	// Expires is when the given URLs stop working, shown on the review
+	// screen; zero when unknown or when the source signs each file itself.
+	Expires      time.Time
+	Preflight    func(files []uploader.File, md uploader.Metadata) []Preflight // may be nil; runs in a Cmd
+	NewPool      func(md uploader.Metadata) *uploader.Pool                     // built by main; the UI starts, feeds and closes it
+	SaveMetadata func(uploader.Metadata)                                       // remember for next time; may be nil; runs in a Cmd
+	ReportDir    string                                                        // where the JSON report goes; "" writes none
+}
+
+// Outcome is how a run ended.
+type Outcome struct {
+	Summary uploader.Summary
+	// Interrupted is true when the context ended the run, or the person quit
+	// while uploads were still running.
+	Interrupted bool
+	ReportPath  string // "" when no report was written
+}
+
+// Run shows the UI in the alternate screen until the person leaves the
+// summary or quits. The terminal is restored on every path, panics
+// included. When ctx ends, running uploads are canceled, the report is
+// written and Run returns with Interrupted set.
+func Run(ctx context.Context, o Options) (Outcome, error) {
+	return run(ctx, o)
+}
+
+// interruptGrace is how long an interrupted program may take to stop its
+// uploads and write the report before it is killed.
+const interruptGrace = 10 * time.Second
+
+func run(ctx context.Context, o Options, progOpts ...tea.ProgramOption) (Outcome, error) {
+	if o.NewPool == nil {
+		return Outcome{}, errors.New("ui: Options.NewPool is required")
+	}
+	if o.StartDir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return Outcome{}, fmt.Errorf("finding the current folder: %w", err)
+		}
+		o.StartDir = wd
+	} else if abs, err := filepath.Abs(o.StartDir); err == nil {
+		o.StartDir = abs
+	}
+
+	// Run, not the model, guarantees every pool is closed: the model's copy
+	// is lost when the program dies of a panic.
+	var pools poolSet
+	newPool := o.NewPool
+	o.NewPool = func(md uploader.Metadata) *uploader.Pool {
+		p := newPool(md)
+		pools.add(p)
+		return p
+	}
+	defer pools.close()
+
+	// Signals are main's business: they reach the program through ctx.
+	p := tea.NewProgram(newModel(ctx, o), append([]tea.ProgramOption{tea.WithoutSignalHandler()}, progOpts...)...)
+	finished := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		p.Send(interruptedMsg{})
+		select {
+		case <-finished:
+		case <-time.After(interruptGrace):
+			p.Kill()
+		}
+	})
+	final, err := p.Run()
+	close(finished)
+	stop()
+
+	m, _ := final.(model)
+	out := m.outcome
+	out.Interrupted = m.interrupted || ctx.Err() != nil
+	if !m.reported {
+		// The run did not reach its end (killed, or quit before uploads
+		// finished starting): count from the pools themselves.
+		pools.close()
+		out.Summary = pools.summary()
+	}
+	if err != nil {
+		return out, fmt.Errorf("terminal UI: %w", err)
+	}
+	return out, nil
+}
+
+// poolSet remembers the pools handed out so Run can close them whatever
+// happens.
+type poolSet struct {
+	mu    sync.Mutex
+	pools []*uploader.Pool
+}
+
+func (s *poolSet) add(p *uploader.Pool) {
+	s.mu.Lock()
+	s.pools = append(s.pools, p)
+	s.mu.Unlock()
+}
+
+// close stops every pool and drains its events so its forwarding goroutine
+// ends too. Closing twice is harmless.
+func (s *poolSet) close() {
+	s.mu.Lock()
+	pools := s.pools
+	s.mu.Unlock()
+	for _, p := range pools {
+		p.Close()
+		for range p.Events() {
+		}
+	}
+}
+
+func (s *poolSet) summary() uploader.Summary {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var sum uploader.Summary
+	for _, p := range s.pools {
+		ps := p.Summary()
+		sum.Uploaded += ps.Uploaded
+		sum.Failed += ps.Failed
+		sum.Canceled += ps.Canceled
+		sum.Pending += ps.Pending
+		sum.Bytes += ps.Bytes
+		sum.Elapsed = max(sum.Elapsed, ps.Elapsed)
+	}
+	return sum
+}
+
+type screen int
+
+const (
+	screenPicker screen = iota
+	screenForm
+	screenReview
+	screenProgress
+	screenSummary
+)
+
+var screenNames = [...]string{"Files", "Details", "Review", "Upload", "Summary"}
+
+// The layout needs this much room; below it a message says so instead.
+const (
+	minWidth  = 64
+	minHeight = 18
+)
+
+// model is the one tea.Model: it owns the screens, switches between them
+// on their messages, and owns the pool.
+type model struct {
+	ctx  context.Context
+	opts Options
+	st   *Styles
+	keys globalKeys
+	help help.Model
+
+	screen        screen
+	width, height int
+
+	picker   pickerModel
+	form     formModel
+	review   reviewModel
+	progress progressModel
+	summary  summaryModel
+
+	files      []uploader.File
+	md         uploader.Metadata
+	pool       *uploader.Pool
+	ids        []int
+	started    time.Time
+	reportPath string
+
+	starting    bool // startUploads is on its way
+	sampling    bool // a sampleProgress is on its way
+	finishing   bool // a finishRun is on its way
+	stopped     bool // the pool was closed
+	quitting    bool // leave as soon as the pool has stopped and the report is written
+	interrupted bool
+	reported    bool // outcome holds the final summary
+	outcome     Outcome
+}
+
+func newModel(ctx context.Context, o Options) model {
+	st := newStyles(true)
+	h := help.New()
+	h.Styles = st.Help
+	m := model{
+		ctx: ctx, opts: o, st: st, keys: newGlobalKeys(), help: h,
+		picker:   newPicker(st, o.StartDir),
+		form:     newForm(st, o.Metadata, o.Required),
+		progress: newProgress(st, o.Target),
+	}
+	// With nothing to ask, nothing is sent: a header the URLs did not sign
+	// would be refused.
+	m.md = m.form.metadata()
+	if len(o.FixedFiles) > 0 {
+		m.files = o.FixedFiles
+		m.form.setAbout(m.about())
+		m.screen = screenForm
+		if m.form.empty() {
+			m.screen = screenReview
+			m.review = newReview(st, m.files, m.md, o.Target, o.Expires, time.Time{}, true)
+		}
+	}
+	return m
+}
+
+func (m model) Init() tea.Cmd {
+	cmds := []tea.Cmd{tea.RequestBackgroundColor}
+	switch m.screen {
+	case screenPicker:
+		cmds = append(cmds, m.picker.Init(m.opts.Paths))
+	case screenReview:
+		cmds = append(cmds, checkFiles(m.opts.Preflight, m.files, m.md), tickClockNow())
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.layout()
+		return m, nil
+
+	case tea.BackgroundColorMsg:
+		m.setStyles(newStyles(msg.IsDark()))
+		return m, nil
+
+	case interruptedMsg:
+		m.interrupted = true
+		return m.leave()
+
+	case quitRequestedMsg:
+		return m.leave()
+
+	case tea.KeyPressMsg:
+		if key.Matches(msg, m.keys.Interrupt) {
+			if m.screen == screenProgress && m.progress.running() > 0 && !m.progress.confirming {
+				var cmd tea.Cmd
+				m.progress, cmd = m.progress.askQuit()
+				return m, cmd
+			}
+			return m.leave()
+		}
+		if key.Matches(msg, m.keys.Help) && !m.capturesText() {
+			m.help.ShowAll = !m.help.ShowAll
+			m.layout()
+			return m, nil
+		}
+		if m.tooSmall() {
+			return m, nil
+		}
+		return m.updateScreen(msg)
+
+	// The screens' news.
+	case filesPickedMsg:
+		m.files = msg.files
+		m.form.setAbout(m.about())
+		if m.form.empty() {
+			return m.toReview()
+		}
+		m.screen = screenForm
+		return m, nil
+
+	case formCancelledMsg:
+		if len(m.opts.FixedFiles) > 0 {
+			return m.leave()
+		}
+		m.screen = screenPicker
+		return m, nil
+
+	case metadataSubmittedMsg:
+		m.md = msg.md
+		model, cmd := m.toReview()
+		return model, tea.Batch(cmd, saveMetadata(m.opts.SaveMetadata, mergeMetadata(m.opts.Metadata, msg.md)))
+
+	case reviewCancelledMsg:
+		switch {
+		case !m.form.empty():
+			m.screen = screenForm
+		case len(m.opts.FixedFiles) == 0:
+			m.screen = screenPicker
+		}
+		return m, nil
+
+	case uploadConfirmedMsg:
+		if m.starting || m.pool != nil {
+			return m, nil
+		}
+		m.starting = true
+		m.screen = screenProgress
+		return m, startUploads(m.ctx, m.opts.NewPool, m.md, m.files)
+
+	// The pool's news.
+	case uploadsStartedMsg:
+		m.starting = false
+		m.pool, m.ids, m.started = msg.pool, msg.ids, msg.at
+		m.reportPath = reportPathFor(m.opts.ReportDir, msg.at)
+		m.progress.begin(m.files, msg.ids, msg.at, msg.concurrency)
+		m.sampling = true
+		cmds := []tea.Cmd{waitForEvent(m.pool.Events()), sampleProgress(m.pool, nil)}
+		if m.quitting {
+			m.stopped = true
+			cmds = append(cmds, stopUploads(m.pool))
+		}
+		return m, tea.Batch(cmds...)
+
+	case eventsDrainedMsg:
+		for _, e := range msg.msgs {
+			m.progress, _ = m.progress.Update(e)
+		}
+		if msg.closed || m.pool == nil {
+			return m, nil
+		}
+		return m, waitForEvent(m.pool.Events())
+
+	case progressSampledMsg:
+		m.sampling = false
+		m.progress, _ = m.progress.Update(msg)
+		if m.progress.finished && !m.finishing && !m.quitting {
+			m.finishing = true
+			return m, finishRun(m.runInfo())
+		}
+		if m.progress.finished || m.stopped {
+			return m, nil
+		}
+		m.sampling = true
+		return m, sampleProgress(m.pool, msg.files)
+
+	case cancelRequestedMsg:
+		if m.pool == nil {
+			return m, nil
+		}
+		return m, cancelUpload(m.pool, msg.id)
+
+	case retryRequestedMsg:
+		if m.pool == nil || m.stopped {
+			return m, nil
+		}
+		return m, retryUploads(m.pool, msg.ids)
+
+	case retriedMsg:
+		if len(msg.ids) == 0 {
+			return m, nil
+		}
+		for _, id := range msg.ids {
+			m.progress, _ = m.progress.Update(uploadQueuedMsg{id: id})
+		}
+		m.screen = screenProgress
+		if m.sampling {
+			return m, nil
+		}
+		m.sampling = true
+		return m, sampleProgress(m.pool, nil)
+
+	case concurrencyRequestedMsg:
+		if m.pool == nil {
+			return m, nil
+		}
+		return m, setConcurrency(m.pool, msg.n)
+
+	case uploadsStoppedMsg:
+		m.finishing = true
+		return m, finishRun(m.runInfo())
+
+	case runFinishedMsg:
+		m.finishing = false
+		m.reported = true
+		m.outcome.Summary = msg.summary
+		m.outcome.ReportPath = ""
+		if msg.reportErr == nil {
+			m.outcome.ReportPath = msg.reportPath
+		}
+		if m.quitting {
+			return m, tea.Quit
+		}
+		if m.progress.running() > 0 {
+			return m, nil // files were retried while this was on its way
+		}
+		m.summary = newSummary(m.st, m.opts.Target, msg, !m.stopped)
+		m.screen = screenSummary
+		m.layout()
+		return m, nil
+	}
+
+	return m.updateScreen(msg)
+}
+
+// updateScreen hands a message to the screen on show.
+func (m model) updateScreen(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch m.screen {
+	case screenPicker:
+		m.picker, cmd = m.picker.Update(msg)
+	case screenForm:
+		m.form, cmd = m.form.Update(msg)
+	case screenReview:
+		m.review, cmd = m.review.Update(msg)
+	case screenProgress:
+		m.progress, cmd = m.progress.Update(msg)
+	case screenSummary:
+		m.summary, cmd = m.summary.Update(msg)
+	}
+	// Messages for the picker arrive after it has been left (a folder still
+	// being counted), and must not be lost.
+	if m.screen != screenPicker {
+		switch msg.(type) {
+		case dirReadMsg, dirWalkedMsg, pathsResolvedMsg:
+			m.picker, cmd = m.picker.Update(msg)
+		}
+	}
+	return m, cmd
+}
+
+func (m model) toReview() (tea.Model, tea.Cmd) {
+	m.review = newReview(m.st, m.files, m.md, m.opts.Target, m.opts.Expires, time.Time{}, true)
+	m.screen = screenReview
+	m.layout()
+	return m, tea.Batch(checkFiles(m.opts.Preflight, m.files, m.md), tickClockNow())
+}
+
+// leave quits, first stopping the uploads and writing the report when there
+// are any.
+func (m model) leave() (tea.Model, tea.Cmd) {
+	switch {
+	case m.quitting:
+		return m, nil // already on the way out
+	case m.starting:
+		m.quitting = true // stop the pool as soon as it exists
+		if m.progress.running() > 0 || len(m.files) > 0 {
+			m.interrupted = true
+		}
+		return m, nil
+	case m.pool == nil:
+		return m, tea.Quit
+	case m.reported && m.progress.running() == 0:
+		return m, tea.Quit // Run closes the pool
+	}
+	m.quitting = true
+	if m.progress.running() > 0 {
+		m.interrupted = true
+	}
+	if m.stopped {
+		return m, nil
+	}
+	m.stopped = true
+	return m, stopUploads(m.pool)
+}
+
+func (m model) runInfo() runInfo {
+	files := make(map[int]uploader.File, len(m.ids))
+	for i, id := range m.ids {
+		files[id] = m.files[i]
+	}
+	codes := make(map[int]string)
+	for _, r := range m.progress.rows {
+		if r.code != "" {
+			codes[r.status.ID] = r.code
+		}
+	}
+	return runInfo{
+		pool: m.pool, files: files, codes: codes, target: m.opts.Target, md: m.md,
+		started: m.started, reportPath: m.reportPath, interrupted: m.interrupted,
+	}
+}
+
+func (m model) about() string {
+	return plural(len(m.files), "file", "files") + " · " + formatBytes(sumSize(m.files)) + " → " + m.opts.Target
+}
+
+func (m model) capturesText() bool {
+	switch m.screen {
+	case screenPicker:
+		return m.picker.capturesText()
+	case screenForm:
+		return m.form.capturesText()
+	}
+	return false
+}
+
+func (m *model) setStyles(st *Styles) {
+	m.st = st
+	m.help.Styles = st.Help
+	m.picker.setStyles(st)
+	m.form.setStyles(st)
+	m.review.setStyles(st)
+	m.progress.setStyles(st)
+	m.summary.setStyles(st)
+}
+
+// layout gives every screen the room left by the header and the help bar.
+func (m *model) layout() {
+	w, h := m.contentSize()
+	m.picker.SetSize(w, h)
+	m.form.SetSize(w, h)
+	m.review.SetSize(w, h)
+	m.progress.SetSize(w, h)
+	m.summary.SetSize(w, h)
+}
+
+func (m model) contentSize() (int, int) {
+	helpLines := lipgloss.Height(m.helpView())
+	return max(m.width-2, 1), max(m.height-3-helpLines, 1)
+}
+
+func (m model) tooSmall() bool { return m.width < minWidth || m.height < minHeight }
+
+func (m model) helpKeys() help.KeyMap {
+	switch m.screen {
+	case screenPicker:
+		return m.picker.helpKeys()
+	case screenForm:
+		return m.form.keys
+	case screenReview:
+		return m.review.helpKeys()
+	case screenProgress:
+		return m.progress.helpKeys()
+	}
+	return m.summary.helpKeys()
+}
+
+func (m model) helpView() string {
+	h := m.help
+	w := max(m.width-2, 1)
+	h.SetWidth(w)
+	// help.Model keeps an item that leaves no room for its "…": cut what
+	// still overflows.
+	lines := strings.Split(h.View(m.helpKeys()), "\n")
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, w, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m model) View() tea.View {
+	var v tea.View
+	v.AltScreen = true
+	v.WindowTitle = m.windowTitle()
+	if m.screen == screenProgress && len(m.progress.rows) > 0 {
+		state := tea.ProgressBarDefault
+		if m.progress.counts[uploader.StateFailed] > 0 {
+			state = tea.ProgressBarError
+		}
+		v.ProgressBar = tea.NewProgressBar(state, m.percent())
+	}
+	v.SetContent(m.render())
+	return v
+}
+
+func (m model) percent() int {
+	if m.progress.total == 0 {
+		if m.progress.finished {
+			return 100
+		}
+		return 0
+	}
+	return int(m.progress.sent * 100 / m.progress.total)
+}
+
+func (m model) windowTitle() string {
+	switch m.screen {
+	case screenPicker:
+		return "hoist · pick files"
+	case screenForm:
+		return "hoist · upload details"
+	case screenReview:
+		return "hoist · review"
+	case screenProgress:
+		return fmt.Sprintf("hoist · %d%% uploaded", m.percent())
+	}
+	return "hoist · done"
+}
+
+func (m model) render() string {
+	if m.width == 0 || m.height == 0 {
+		return ""
+	}
+	if m.tooSmall() {
+		msg := fmt.Sprintf("hoist needs a terminal of at least %d×%d; this one is %d×%d.\nMake the window larger, or press ctrl+c to quit.",
+			minWidth, minHeight, m.width, m.height)
+		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center,
+			m.st.Text.Render(lipgloss.Wrap(msg, m.width, "")))
+	}
+	var body string
+	switch m.screen {
+	case screenPicker:
+		body = m.picker.View()
+	case screenForm:
+		body = m.form.View()
+	case screenReview:
+		body = m.review.View()
+	case screenProgress:
+		body = m.progress.View()
+	case screenSummary:
+		body = m.summary.View()
+	}
+	helpView := m.helpView()
+	h := max(m.height-3-lipgloss.Height(helpView), 1)
+	var b strings.Builder
+	b.Grow(len(body) + len(helpView) + 4*m.width)
+	b.WriteString(" " + m.headerView() + "\n\n")
+	writeBlock(&b, body, h)
+	b.WriteString("\n")
+	writeBlock(&b, helpView, lipgloss.Height(helpView))
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// writeBlock writes exactly h lines of s, each indented by one column, so
+// a screen can never push the help bar off the terminal. Screens cut their
+// lines to the width they were given.
+func writeBlock(b *strings.Builder, s string, h int) {
+	for range h {
+		line, rest, _ := strings.Cut(s, "\n")
+		s = rest
+		if line != "" {
+			b.WriteByte(' ')
+			b.WriteString(line)
+		}
+		b.WriteByte('\n')
+	}
+}
+
+func (m model) headerView() string {
+	st := m.st
+	parts := make([]string, len(screenNames))
+	for i, name := range screenNames {
+		switch {
+		case screen(i) == m.screen:
+			parts[i] = st.StepActive.Render(fmt.Sprintf("%d %s", i+1, name))
+		default:
+			parts[i] = st.Step.Render(fmt.Sprintf("%d %s", i+1, name))
+		}
+	}
+	return st.Badge.Render("hoist") + "  " + strings.Join(parts, st.Faint.Render(" › "))
+}
+
+// mergeMetadata is what to remember: the fields asked this time replace
+// the ones given, the others stay as they were.
+func mergeMetadata(prefill, asked uploader.Metadata) uploader.Metadata {
+	out := prefill
+	if asked.OrgID != "" {
+		out.OrgID = asked.OrgID
+	}
+	if asked.UserID != "" {
+		out.UserID = asked.UserID
+	}
+	if asked.TTLHours > 0 {
+		out.TTLHours = asked.TTLHours
+	}
+	return out
+}
+
+func saveMetadata(save func(uploader.Metadata), md uploader.Metadata) tea.Cmd {
+	if save == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		save(md)
+		return nil
+	}
+}
+
+// tickClockNow starts the review screen's clock at once.
+func tickClockNow() tea.Cmd {
+	return func() tea.Msg { return clockTickedMsg{at: time.Now()} }
+}

@@ -1,0 +1,405 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"image/color"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"hoist/uploader"
+)
+
+// step feeds msg to the root model and then every message its commands
+// produce, except ticks, until nothing is left or stop says so.
+func step(t *testing.T, m model, msg tea.Msg, stop func(tea.Msg) bool) (model, []tea.Msg) {
+	t.Helper()
+	var seen []tea.Msg
+	queue := []tea.Msg{msg}
+	for len(queue) > 0 {
+		msg, queue = queue[0], queue[1:]
+		seen = append(seen, msg)
+		if stop != nil && stop(msg) {
+			break
+		}
+		switch msg.(type) {
+		case tea.QuitMsg, progressSampledMsg, clockTickedMsg:
+			continue // ticks would loop for ever; the program quits on QuitMsg
+		}
+		next, cmd := m.Update(msg)
+		m = next.(model)
+		queue = append(queue, perform(cmd)...)
+	}
+	return m, seen
+}
+
+func sized(m model, w, h int) model {
+	next, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	return next.(model)
+}
+
+func TestAppPickerView(t *testing.T) {
+	dir := pickDir(t)
+	m := sized(newModel(context.Background(), Options{StartDir: dir, NewPool: nil}), goldenWidth, goldenHeight)
+	entries, err := listDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, _ := m.Update(dirReadMsg{dir: dir, entries: entries, at: fixedNow})
+	m = next.(model)
+	m.picker.dir = "/work/pick" // the golden file must not hold the temp folder
+	v := m.View()
+	if !v.AltScreen || v.WindowTitle != "hoist · pick files" || v.ProgressBar != nil {
+		t.Errorf("alt screen %v, title %q, progress bar %v", v.AltScreen, v.WindowTitle, v.ProgressBar)
+	}
+	if n := strings.Count(v.Content, "\n") + 1; n != goldenHeight {
+		t.Errorf("view is %d lines, want %d", n, goldenHeight)
+	}
+	golden.RequireEqual(t, plain(v.Content))
+
+	// ? shows every key, and takes room from the list rather than the screen.
+	next, _ = m.Update(press("?"))
+	m = next.(model)
+	full := m.View().Content
+	if n := strings.Count(full, "\n") + 1; n != goldenHeight || !strings.Contains(full, "select none") {
+		t.Errorf("full help: %d lines\n%s", n, plain(full))
+	}
+}
+
+func TestAppTooSmall(t *testing.T) {
+	m := sized(newModel(context.Background(), Options{StartDir: "/"}), 50, 12)
+	golden.RequireEqual(t, plain(m.View().Content))
+	// Keys other than ctrl+c do nothing while the layout cannot be drawn.
+	next, cmd := m.Update(press("q"))
+	if cmd != nil || next.(model).screen != screenPicker {
+		t.Error("q acted on a screen that cannot be seen")
+	}
+	_, cmd = m.Update(press("ctrl+c"))
+	only[tea.QuitMsg](t, perform(cmd))
+}
+
+func TestAppFollowsBackground(t *testing.T) {
+	m := newModel(context.Background(), Options{StartDir: "/"})
+	if !m.st.IsDark {
+		t.Fatal("dark is assumed until the terminal answers")
+	}
+	next, _ := m.Update(tea.BackgroundColorMsg{Color: color.White})
+	m = next.(model)
+	if m.st.IsDark || m.picker.st != m.st || m.progress.st != m.st || m.form.st != m.st {
+		t.Error("a light background should give every screen light styles")
+	}
+	next, _ = m.Update(tea.BackgroundColorMsg{Color: color.Black})
+	if !next.(model).st.IsDark {
+		t.Error("a dark background should give dark styles")
+	}
+}
+
+func TestAppSkipsWhatTheSourceFixes(t *testing.T) {
+	files := []uploader.File{{Path: "/data/a.txt", Name: "a.txt", Key: "a.txt", Size: 3}}
+
+	// The URLs sign no metadata: straight to review.
+	m := newModel(context.Background(), Options{FixedFiles: files, Required: []string{}, Target: "t"})
+	if m.screen != screenReview {
+		t.Fatalf("screen %d, want review", m.screen)
+	}
+	m = sized(m, goldenWidth, goldenHeight)
+	m, _ = step(t, m, press("esc"), nil)
+	if m.screen != screenReview {
+		t.Error("back from review with nowhere to go changed the screen")
+	}
+
+	// The URLs sign the org id: ask only that, and esc leaves.
+	m = sized(newModel(context.Background(), Options{FixedFiles: files, Required: []string{uploader.HeaderOrgID}, Target: "t"}), goldenWidth, goldenHeight)
+	if m.screen != screenForm || len(m.form.fields) != 1 {
+		t.Fatalf("screen %d fields %d", m.screen, len(m.form.fields))
+	}
+	_, seen := step(t, m, press("esc"), nil)
+	only[tea.QuitMsg](t, seen)
+}
+
+// flowOptions uploads to s and keeps what SaveMetadata was given.
+func flowOptions(t *testing.T, s *store, startDir string, saved *uploader.Metadata, mu *sync.Mutex) Options {
+	return Options{
+		StartDir:  startDir,
+		Target:    s.URL + "/bucket/",
+		NewPool:   newStorePool(s, 2),
+		ReportDir: filepath.Join(t.TempDir(), "reports"),
+		SaveMetadata: func(md uploader.Metadata) {
+			mu.Lock()
+			*saved = md
+			mu.Unlock()
+		},
+		Preflight: func(files []uploader.File, md uploader.Metadata) []Preflight {
+			return []Preflight{{File: files[0].Name, Message: "a warning the person accepts"}}
+		},
+	}
+}
+
+func TestAppQuitDuringUploadCancelsAndReports(t *testing.T) {
+	s := newStore(t)
+	s.hold = make(chan struct{})
+	defer close(s.hold)
+	dir := t.TempDir()
+	files := []uploader.File{
+		{Path: filepath.Join(dir, "a"), Name: "a", Key: "a", Size: 100},
+		{Path: filepath.Join(dir, "b"), Name: "b", Key: "b", Size: 200},
+		{Path: filepath.Join(dir, "c"), Name: "c", Key: "c", Size: 300},
+	}
+	for _, f := range files {
+		writeFile(t, f.Path, int(f.Size))
+	}
+	var saved uploader.Metadata
+	var mu sync.Mutex
+	o := flowOptions(t, s, dir, &saved, &mu)
+	o.FixedFiles, o.Required = files, []string{}
+	m := sized(newModel(context.Background(), o), 120, 40)
+	m, _ = step(t, m, preflightCheckedMsg{}, nil)
+	m, _ = step(t, m, press("enter"), nil)
+	if m.screen != screenProgress || m.pool == nil || len(m.progress.rows) != 3 {
+		t.Fatalf("screen %d, pool %v", m.screen, m.pool)
+	}
+	defer m.pool.Close()
+	v := m.View()
+	if v.ProgressBar == nil || v.ProgressBar.State != tea.ProgressBarDefault || v.WindowTitle != "hoist · 0% uploaded" {
+		t.Errorf("progress bar %+v title %q", v.ProgressBar, v.WindowTitle)
+	}
+
+	m, seen := step(t, m, press("q"), nil)
+	if !m.progress.confirming || len(seen) != 1 {
+		t.Fatalf("q should ask first: %v", seen)
+	}
+	m, seen = step(t, m, press("y"), nil)
+	only[tea.QuitMsg](t, seen)
+	fin := only[runFinishedMsg](t, seen)
+	if !m.interrupted || !m.reported || m.outcome.Summary.Canceled != 3 {
+		t.Errorf("interrupted %v reported %v summary %+v", m.interrupted, m.reported, m.outcome.Summary)
+	}
+	if fin.reportErr != nil || m.outcome.ReportPath == "" {
+		t.Fatalf("report %q: %v", m.outcome.ReportPath, fin.reportErr)
+	}
+	data, err := os.ReadFile(m.outcome.ReportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r report
+	if err := json.Unmarshal(data, &r); err != nil || !r.Interrupted || r.Summary.Canceled != 3 || r.Files[2].State != "canceled" {
+		t.Errorf("report %s (%v)", data, err)
+	}
+	if bytes.Contains(data, []byte(secretSignature)) {
+		t.Error("the report holds the URL's signature")
+	}
+}
+
+func TestRunEndsCleanlyWhenTheContextEnds(t *testing.T) {
+	s := newStore(t)
+	s.hold = make(chan struct{})
+	defer close(s.hold)
+	dir := t.TempDir()
+	files := []uploader.File{{Path: filepath.Join(dir, "a"), Name: "a", Key: "a", Size: 10}}
+	writeFile(t, files[0].Path, 10)
+	var saved uploader.Metadata
+	var mu sync.Mutex
+	o := flowOptions(t, s, dir, &saved, &mu)
+	o.FixedFiles, o.Required = files, []string{}
+
+	in, keys := io.Pipe()
+	defer keys.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type result struct {
+		out Outcome
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := run(ctx, o, tea.WithInput(in), tea.WithOutput(io.Discard), tea.WithWindowSize(120, 40))
+		done <- result{out, err}
+	}()
+	// Let the checks finish, confirm, and wait for the upload to hang.
+	time.Sleep(300 * time.Millisecond)
+	if _, err := keys.Write([]byte("\r")); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.requests > 0
+	})
+	cancel()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if !r.out.Interrupted || r.out.Summary.Canceled != 1 || r.out.Summary.Uploaded != 0 {
+			t.Errorf("outcome %+v", r.out)
+		}
+		if r.out.ReportPath == "" {
+			t.Error("no report after an interrupted run")
+		}
+	case <-time.After(interruptGrace):
+		t.Fatal("Run did not return after the context ended")
+	}
+}
+
+func TestRunHonoursNoColor(t *testing.T) {
+	render := func(env []string) string {
+		var out syncBuffer
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		in, keys := io.Pipe()
+		defer keys.Close()
+		go func() {
+			defer close(done)
+			_, _ = run(ctx, Options{StartDir: t.TempDir(), NewPool: func(uploader.Metadata) *uploader.Pool { return nil }},
+				tea.WithInput(in), tea.WithOutput(&out), tea.WithWindowSize(100, 30), tea.WithEnvironment(env))
+		}()
+		waitUntil(t, func() bool { return strings.Contains(out.String(), "empty folder") })
+		cancel()
+		<-done
+		return out.String()
+	}
+	colored := render([]string{"TERM=xterm-256color", "TTY_FORCE=1"})
+	plain := render([]string{"TERM=xterm-256color", "TTY_FORCE=1", "NO_COLOR=1"})
+	if !strings.Contains(colored, "\x1b[38;") {
+		t.Fatal("no colour even without NO_COLOR: the test proves nothing")
+	}
+	if strings.Contains(plain, "\x1b[38;") || strings.Contains(plain, "\x1b[48;") {
+		t.Errorf("colours under NO_COLOR: %q", plain)
+	}
+}
+
+// syncBuffer is a bytes.Buffer the program writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestAppFitsEverySize: whatever the screen and the size, the frame has
+// exactly the terminal's height and no line wider than it, so nothing
+// scrolls or wraps into garbage.
+func TestAppFitsEverySize(t *testing.T) {
+	dir := pickDir(t)
+	entries, err := listDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := newModel(context.Background(), Options{StartDir: dir, Target: "http://127.0.0.1:9000/a-rather-long-bucket-name/with/a/prefix/"})
+	next, _ := base.Update(dirReadMsg{dir: dir, entries: entries, at: fixedNow})
+	base = next.(model)
+
+	files, ids := progressFiles(300)
+	screens := map[string]func(m model) model{
+		"picker": func(m model) model { return m },
+		"form": func(m model) model {
+			next, _ := m.Update(filesPickedMsg{files: files})
+			return next.(model)
+		},
+		"review": func(m model) model {
+			m.files = files
+			next, _ := m.toReview()
+			m = next.(model)
+			next, _ = m.Update(preflightCheckedMsg{problems: []Preflight{{File: "x", Error: true, Message: strings.Repeat("a long explanation ", 20)}}})
+			return next.(model)
+		},
+		"progress": func(m model) model {
+			m.screen, m.files, m.ids = screenProgress, files, ids
+			m.progress.begin(files, ids, fixedNow, 4)
+			m.progress, _ = m.progress.Update(sampleAt(files, fixedNow.Add(time.Second), func(i int) uploader.State { return uploader.State(i % 8) }, func(i int) int64 { return int64(i) << 12 }))
+			return m
+		},
+		"summary": func(m model) model {
+			m.summary = newSummary(m.st, m.opts.Target, finishedRun(), true)
+			m.screen = screenSummary
+			return m
+		},
+	}
+	for name, setup := range screens {
+		for _, size := range [][2]int{{minWidth, minHeight}, {80, 24}, {100, 30}, {203, 61}, {40, 10}} {
+			for _, full := range []bool{false, true} {
+				m := setup(base)
+				m.help.ShowAll = full
+				m = sized(m, size[0], size[1])
+				content := m.View().Content
+				lines := strings.Split(content, "\n")
+				if len(lines) != size[1] {
+					t.Errorf("%s at %dx%d (full help %v): %d lines", name, size[0], size[1], full, len(lines))
+				}
+				for i, l := range lines {
+					if w := ansi.StringWidth(l); w > size[0] {
+						t.Errorf("%s at %dx%d (full help %v): line %d is %d wide: %q", name, size[0], size[1], full, i, w, ansi.Strip(l))
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestRunRestoresTheTerminalAfterAPanic: a panic in a command (here main's
+// preflight) ends Run with an error, after the alternate screen was left.
+func TestRunRestoresTheTerminalAfterAPanic(t *testing.T) {
+	var out syncBuffer
+	in, keys := io.Pipe()
+	defer keys.Close()
+	o := Options{
+		StartDir:   t.TempDir(),
+		FixedFiles: []uploader.File{{Path: "/x/a", Name: "a", Key: "a", Size: 1}},
+		Required:   []string{},
+		NewPool:    func(uploader.Metadata) *uploader.Pool { return nil },
+		Preflight: func([]uploader.File, uploader.Metadata) []Preflight {
+			time.Sleep(200 * time.Millisecond) // after the first frame
+			panic("preflight exploded")
+		},
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := run(context.Background(), o, tea.WithInput(in), tea.WithOutput(&out), tea.WithWindowSize(100, 30))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, tea.ErrProgramPanic) {
+			t.Errorf("err %v, want a panic reported", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after a panic")
+	}
+	s := out.String()
+	if enter, leave := strings.Index(s, "\x1b[?1049h"), strings.LastIndex(s, "\x1b[?1049l"); enter < 0 || leave < enter {
+		t.Errorf("the alternate screen was not left: %q", s)
+	}
+}

@@ -1,0 +1,195 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"hoist/uploader"
+)
+
+// watched is the root model with its last frame kept where the test can
+// read it: the renderer only writes what changed, so the output stream is
+// not a reliable place to look for text.
+type watched struct {
+	model
+	frame *atomic.Value
+}
+
+func (w watched) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	next, cmd := w.model.Update(msg)
+	w.model = next.(model)
+	return w, cmd
+}
+
+func (w watched) View() tea.View {
+	v := w.model.View()
+	w.frame.Store(ansi.Strip(v.Content))
+	return v
+}
+
+func waitForFrame(t *testing.T, frame *atomic.Value, want ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		f, _ := frame.Load().(string)
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(f, w)
+		}
+		if ok {
+			return f
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("screen never showed %q; last frame:\n%s", want, f)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestFlowPickFillUploadSummary is a person's whole run: pick two files
+// in the picker, fill in the form, accept the review, watch the upload to
+// a server, read the summary and leave.
+func TestFlowPickFillUploadSummary(t *testing.T) {
+	dir := t.TempDir()
+	a := writeFile(t, filepath.Join(dir, "alpha.txt"), 64<<10)
+	b := writeFile(t, filepath.Join(dir, "beta.bin"), 3<<20)
+	writeFile(t, filepath.Join(dir, "gamma.txt"), 100) // not picked
+	s := newStore(t)
+	var saved uploader.Metadata
+	var mu sync.Mutex
+	o := flowOptions(t, s, dir, &saved, &mu)
+	o.Metadata = uploader.Metadata{UserID: "u-remembered"}
+
+	frame := &atomic.Value{}
+	tm := teatest.NewTestModel(t, watched{model: newModel(context.Background(), o), frame: frame},
+		teatest.WithInitialTermSize(120, 40))
+
+	waitForFrame(t, frame, "alpha.txt", "beta.bin", "gamma.txt")
+	// ".." is the first row: down to alpha, space picks it and moves to
+	// beta, space picks beta; enter goes on.
+	tm.Send(press("down"))
+	tm.Send(press("space"))
+	tm.Send(press("space"))
+	waitForFrame(t, frame, "2 files selected · 3.2 MB")
+	tm.Send(press("enter"))
+
+	waitForFrame(t, frame, "Upload details", "2 files · 3.2 MB → "+s.URL+"/bucket/")
+	tm.Type("acme")
+	tm.Send(press("enter"))
+	// The user id was remembered from last time; enter keeps it.
+	tm.Send(press("enter"))
+	tm.Type("48")
+	tm.Send(press("enter"))
+
+	review := waitForFrame(t, frame, "Review before sending", "a warning the person accepts")
+	for _, want := range []string{"2 files · 3.2 MB", "organization-id acme · user-id u-remembered · ttl-hours 48", s.URL + "/bucket/"} {
+		if !strings.Contains(review, want) {
+			t.Errorf("review lacks %q:\n%s", want, review)
+		}
+	}
+	tm.Send(press("enter"))
+
+	summary := waitForFrame(t, frame, "All 2 files uploaded", "Report")
+	if strings.Contains(summary, secretSignature) {
+		t.Error("the summary shows the URL's signature")
+	}
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	final := tm.FinalModel(t).(watched).model
+	defer final.pool.Close()
+
+	if sum := final.outcome.Summary; sum.Uploaded != 2 || sum.Failed != 0 || sum.Bytes != int64(len(a)+len(b)) {
+		t.Errorf("summary %+v", sum)
+	}
+	if final.outcome.Interrupted {
+		t.Error("a finished run reads as interrupted")
+	}
+	for key, want := range map[string][]byte{"alpha.txt": a, "beta.bin": b} {
+		got, h, ok := s.object(key)
+		if !ok || !bytes.Equal(got, want) {
+			t.Errorf("%s: stored %d bytes (present %v), want %d", key, len(got), ok, len(want))
+		}
+		if h.Get(uploader.HeaderOrgID) != "acme" || h.Get(uploader.HeaderUserID) != "u-remembered" || h.Get(uploader.HeaderTTLHours) != "48" {
+			t.Errorf("%s: metadata headers %v", key, h)
+		}
+	}
+	if _, _, ok := s.object("gamma.txt"); ok {
+		t.Error("gamma.txt was not picked but was sent")
+	}
+	mu.Lock()
+	if saved != (uploader.Metadata{OrgID: "acme", UserID: "u-remembered", TTLHours: 48}) {
+		t.Errorf("remembered %+v", saved)
+	}
+	mu.Unlock()
+
+	data, err := os.ReadFile(final.outcome.ReportPath)
+	if err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	var r report
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Uploaded != 2 || len(r.Files) != 2 || r.Files[0].Key != "alpha.txt" || r.Files[1].Location != "bucket/beta.bin" {
+		t.Errorf("report %s", data)
+	}
+	if !strings.Contains(summary, final.outcome.ReportPath) {
+		t.Errorf("the summary does not show the report's path %s:\n%s", final.outcome.ReportPath, summary)
+	}
+}
+
+// TestFlowFailureAndRetry: a file the server refuses shows as failed with
+// its reason, and r on the summary sends it again.
+func TestFlowFailureAndRetry(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "ok.txt"), 1000)
+	writeFile(t, filepath.Join(dir, "no.txt"), 1000)
+	s := newStore(t)
+	s.mu.Lock()
+	s.deny = "no"
+	s.mu.Unlock()
+	var saved uploader.Metadata
+	var mu sync.Mutex
+	o := flowOptions(t, s, dir, &saved, &mu)
+	o.Preflight = nil
+	o.FixedFiles = []uploader.File{
+		{Path: filepath.Join(dir, "ok.txt"), Name: "ok.txt", Key: "ok.txt", Size: 1000},
+		{Path: filepath.Join(dir, "no.txt"), Name: "no.txt", Key: "no.txt", Size: 1000},
+	}
+	o.Required = []string{}
+
+	frame := &atomic.Value{}
+	tm := teatest.NewTestModel(t, watched{model: newModel(context.Background(), o), frame: frame},
+		teatest.WithInitialTermSize(120, 40))
+	waitForFrame(t, frame, "no problems found")
+	tm.Send(press("enter"))
+	summary := waitForFrame(t, frame, "Finished: 1 uploaded · 1 failed")
+	if !strings.Contains(summary, "✗ no.txt") || !strings.Contains(summary, "AccessDenied") {
+		t.Errorf("the failure and its reason are not shown:\n%s", summary)
+	}
+
+	s.mu.Lock()
+	s.deny = ""
+	s.mu.Unlock()
+	tm.Send(press("r"))
+	waitForFrame(t, frame, "All 2 files uploaded")
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	final := tm.FinalModel(t).(watched).model
+	defer final.pool.Close()
+	if final.outcome.Summary.Uploaded != 2 || final.outcome.Summary.Failed != 0 {
+		t.Errorf("summary after retry %+v", final.outcome.Summary)
+	}
+}

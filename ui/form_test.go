@@ -1,0 +1,147 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"hoist/uploader"
+)
+
+func formPress(m formModel, keys ...string) (formModel, []tea.Msg) {
+	var msgs []tea.Msg
+	for _, k := range keys {
+		var cmd tea.Cmd
+		m, cmd = m.Update(press(k))
+		for _, msg := range perform(cmd) {
+			if _, blink := msg.(formCancelledMsg); blink || isFormNews(msg) {
+				msgs = append(msgs, msg)
+			}
+		}
+	}
+	return m, msgs
+}
+
+func isFormNews(msg tea.Msg) bool {
+	switch msg.(type) {
+	case metadataSubmittedMsg, formCancelledMsg:
+		return true
+	}
+	return false
+}
+
+func formType(m formModel, s string) formModel {
+	for _, r := range s {
+		m, _ = formPress(m, string(r))
+	}
+	return m
+}
+
+func TestValidateField(t *testing.T) {
+	cases := []struct {
+		header, value, want string
+	}{
+		{uploader.HeaderOrgID, "acme", ""},
+		{uploader.HeaderOrgID, "  ", "required"},
+		{uploader.HeaderOrgID, "acmé", "letters, digits and ASCII punctuation only"},
+		{uploader.HeaderOrgID, strings.Repeat("x", 257), "at most 256 characters"},
+		{uploader.HeaderUserID, "u-1", ""},
+		{uploader.HeaderTTLHours, "48", ""},
+		{uploader.HeaderTTLHours, "8760", ""},
+		{uploader.HeaderTTLHours, "8761", "at most 8760 hours (one year)"},
+		{uploader.HeaderTTLHours, "0", "at least 1 hour"},
+		{uploader.HeaderTTLHours, "-3", "at least 1 hour"},
+		{uploader.HeaderTTLHours, "1.5", "a whole number of hours, like 48"},
+		{uploader.HeaderTTLHours, "", "required"},
+	}
+	for _, c := range cases {
+		if got := validateField(c.header, c.value); got != c.want {
+			t.Errorf("validateField(%s, %q) = %q, want %q", c.header, c.value, got, c.want)
+		}
+	}
+}
+
+func TestFormFillsAndSubmits(t *testing.T) {
+	m := newForm(newStyles(true), uploader.Metadata{}, nil)
+	m.SetSize(goldenWidth-2, goldenHeight-4)
+	if len(m.fields) != 3 || m.focus != 0 {
+		t.Fatalf("fields %d focus %d", len(m.fields), m.focus)
+	}
+	m = formType(m, "acme")
+	m, _ = formPress(m, "enter")
+	if m.focus != 1 {
+		t.Fatalf("enter should move to the next field, focus %d", m.focus)
+	}
+	m = formType(m, "u-1")
+	m, _ = formPress(m, "tab")
+	m = formType(m, "0")
+	m, msgs := formPress(m, "enter")
+	if len(msgs) != 0 {
+		t.Fatalf("submitted with TTL 0: %v", msgs)
+	}
+	if m.fields[2].err != "at least 1 hour" || !strings.Contains(plain(m.View()), "✗ at least 1 hour") {
+		t.Fatalf("inline message missing:\n%s", plain(m.View()))
+	}
+	m, _ = formPress(m, "backspace")
+	m = formType(m, "48")
+	if m.fields[2].err != "" {
+		t.Errorf("error should clear as the value becomes valid: %q", m.fields[2].err)
+	}
+	m, msgs = formPress(m, "enter")
+	got := only[metadataSubmittedMsg](t, msgs)
+	if got.md != (uploader.Metadata{OrgID: "acme", UserID: "u-1", TTLHours: 48}) {
+		t.Errorf("submitted %+v", got.md)
+	}
+}
+
+func TestFormSubmitFocusesFirstProblem(t *testing.T) {
+	m := newForm(newStyles(true), uploader.Metadata{UserID: "u-1", TTLHours: 48}, nil)
+	if m.focus != 0 {
+		t.Fatalf("focus should start on the empty field, at %d", m.focus)
+	}
+	m, _ = formPress(m, "shift+tab")
+	if m.focus != 2 {
+		t.Fatalf("shift+tab from the first field wraps to the last, at %d", m.focus)
+	}
+	m, msgs := formPress(m, "enter")
+	if len(msgs) != 0 || m.focus != 0 || m.fields[0].err != "required" {
+		t.Errorf("msgs %v focus %d err %q", msgs, m.focus, m.fields[0].err)
+	}
+	m, msgs = formPress(m, "esc")
+	only[formCancelledMsg](t, msgs)
+}
+
+func TestFormAsksOnlySignedHeaders(t *testing.T) {
+	prefill := uploader.Metadata{OrgID: "acme", UserID: "u-1", TTLHours: 48}
+	m := newForm(newStyles(true), prefill, []string{uploader.HeaderOrgID, "X-Amz-Meta-TTL-Hours"})
+	m.SetSize(goldenWidth-2, goldenHeight-4)
+	if len(m.fields) != 2 || m.fields[0].header != uploader.HeaderOrgID || m.fields[1].header != uploader.HeaderTTLHours {
+		t.Fatalf("fields %+v", m.fields)
+	}
+	if !strings.Contains(plain(m.View()), "The upload URLs were signed with these headers") {
+		t.Errorf("the form should say the values are fixed by the URLs:\n%s", plain(m.View()))
+	}
+	m, msgs := formPress(m, "enter", "enter")
+	got := only[metadataSubmittedMsg](t, msgs)
+	// The user id was not signed: sending it would be refused.
+	if got.md != (uploader.Metadata{OrgID: "acme", TTLHours: 48}) {
+		t.Errorf("submitted %+v", got.md)
+	}
+	if merged := mergeMetadata(prefill, got.md); merged != prefill {
+		t.Errorf("remembered %+v, want the unasked user id kept", merged)
+	}
+
+	if e := newForm(newStyles(true), prefill, []string{}); !e.empty() {
+		t.Error("no signed metadata headers: nothing to ask")
+	}
+}
+
+func TestFormView(t *testing.T) {
+	m := newForm(newStyles(true), uploader.Metadata{OrgID: "acme", TTLHours: 9000}, nil)
+	m.SetSize(goldenWidth-2, goldenHeight-4)
+	m.setAbout("2 files · 6.2 kB → http://127.0.0.1:9000/bucket/")
+	m, _ = formPress(m, "tab", "tab") // leave user id empty, land on TTL
+	golden.RequireEqual(t, plain(m.View()))
+}

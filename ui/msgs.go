@@ -1,0 +1,140 @@
+package ui
+
+import (
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"hoist/uploader"
+)
+
+// Messages are named for what happened. Those about one file carry its id in
+// the pool.
+
+// Picker.
+
+type dirReadMsg struct {
+	dir     string
+	entries []dirEntry
+	err     error
+	at      time.Time // when it was read: ages are shown against it
+}
+
+type dirWalkedMsg struct {
+	path    string
+	files   []uploader.File
+	skipped int // entries that cannot be uploaded: special files, unreadable folders, linked folders
+	err     error
+}
+
+type pathsResolvedMsg struct {
+	picks    []pick
+	problems []string // one line each: a path that could not be used, and why
+}
+
+type filesPickedMsg struct{ files []uploader.File }
+
+// Form.
+
+type metadataSubmittedMsg struct{ md uploader.Metadata }
+
+type formCancelledMsg struct{}
+
+// Review.
+
+type preflightCheckedMsg struct{ problems []Preflight }
+
+type uploadConfirmedMsg struct{}
+
+type reviewCancelledMsg struct{}
+
+type clockTickedMsg struct{ at time.Time }
+
+// Uploads.
+
+type uploadsStartedMsg struct {
+	pool        *uploader.Pool
+	ids         []int
+	at          time.Time
+	concurrency int
+}
+
+// eventsDrainedMsg carries every event that was waiting, translated into the
+// per-file messages below, so a burst (1,000 files queued at once) costs one
+// render instead of a thousand.
+type eventsDrainedMsg struct {
+	msgs   []tea.Msg
+	closed bool // the pool closed its event channel: stop waiting
+}
+
+type uploadQueuedMsg struct{ id int }
+
+type hashingStartedMsg struct{ id int }
+
+type uploadStartedMsg struct {
+	id           int
+	attempt, max int
+}
+
+// bodySentMsg: the whole body is sent; the server has not answered yet.
+type bodySentMsg struct{ id int }
+
+type retryScheduledMsg struct {
+	id           int
+	attempt, max int
+	at           time.Time // when the next attempt starts
+	reason       string
+}
+
+type uploadResumedMsg struct {
+	id    int
+	bytes int64
+}
+
+type uploadDoneMsg struct {
+	id     int
+	result uploader.Result
+}
+
+type uploadFailedMsg struct {
+	id   int
+	err  error
+	code string
+}
+
+type uploadCanceledMsg struct {
+	id     int
+	reason string
+}
+
+type progressSampledMsg struct {
+	at          time.Time
+	files       []uploader.FileStatus
+	concurrency int
+}
+
+type cancelRequestedMsg struct{ id int }
+
+type retryRequestedMsg struct{ ids []int }
+
+type retriedMsg struct{ ids []int } // the pool queued these again
+
+type concurrencyRequestedMsg struct{ n int }
+
+type concurrencyChangedMsg struct{ n int }
+
+// quitRequestedMsg: the person asked to leave, and confirmed if that cancels
+// uploads.
+type quitRequestedMsg struct{}
+
+type uploadsStoppedMsg struct{}
+
+type runFinishedMsg struct {
+	summary    uploader.Summary
+	files      []uploader.FileStatus
+	reportPath string
+	reportErr  error
+}
+
+// interruptedMsg: the context given to Run ended (SIGINT, SIGTERM).
+type interruptedMsg struct{}

@@ -1,0 +1,751 @@
+package ui
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"hoist/uploader"
+)
+
+// The picker browses folders and picks any number of files and folders. The
+// bubbles filepicker picks one file, so this is its own windowed list, in the
+// manner of gum's multi-select.
+
+type entryKind int
+
+const (
+	entryFile    entryKind = iota
+	entryDir               // can be opened and picked (its files, recursively)
+	entryParent            // ".."
+	entryBlocked           // shown, but neither opened nor picked: note says why
+)
+
+type dirEntry struct {
+	name    string
+	path    string
+	kind    entryKind
+	size    int64
+	modTime time.Time
+	link    string // where a symbolic link points, as written in it
+	note    string // why it is blocked
+}
+
+func (e dirEntry) pickable() bool { return e.kind == entryFile || e.kind == entryDir }
+
+// pick is one file or folder the person selected. A folder stands for every
+// file under it, found by walkDir.
+type pick struct {
+	path    string // absolute
+	name    string // as shown, and the start of the keys of its files
+	dir     bool
+	walking bool
+	files   []uploader.File
+	skipped int
+	err     error
+}
+
+type pickerModel struct {
+	st   *Styles
+	keys pickerKeys
+
+	width, height int
+	dir           string
+	entries       []dirEntry // as read, sorted
+	shown         []int      // indexes into entries that pass the hidden and filter rules
+	win           window
+	now           time.Time
+	loading       bool
+	readErr       error
+	cameFrom      string // the folder just left, to put the cursor back on it
+
+	showHidden bool
+	filter     textinput.Model
+	filtering  bool
+
+	picks map[string]pick
+	order []string // paths of picks, in the order they were made
+
+	files   int // distinct files in all picks
+	bytes   int64
+	skipped int
+	walking int
+	notice  string // last thing the person should know: why a key did nothing
+}
+
+func newPicker(st *Styles, dir string) pickerModel {
+	f := textinput.New()
+	f.Prompt = "/ "
+	f.Placeholder = "type to filter"
+	f.SetStyles(st.Input)
+	return pickerModel{
+		st:      st,
+		keys:    newPickerKeys(),
+		dir:     dir,
+		loading: true,
+		filter:  f,
+		picks:   map[string]pick{},
+	}
+}
+
+// Init reads the first folder and resolves the paths given on the command line.
+func (m pickerModel) Init(paths []string) tea.Cmd {
+	cmds := []tea.Cmd{readDir(m.dir)}
+	if len(paths) > 0 {
+		cmds = append(cmds, resolvePaths(paths))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *pickerModel) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.filter.SetWidth(max(w-4, 1))
+	m.win.setHeight(m.listHeight())
+}
+
+func (m *pickerModel) setStyles(st *Styles) {
+	m.st = st
+	m.filter.SetStyles(st.Input)
+}
+
+// listHeight leaves room for the folder line, the filter line, a notice and
+// the footer.
+func (m pickerModel) listHeight() int { return max(m.height-4, 1) }
+
+// capturesText reports whether printable keys go into the filter.
+func (m pickerModel) capturesText() bool { return m.filtering }
+
+func (m pickerModel) Update(msg tea.Msg) (pickerModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case dirReadMsg:
+		if msg.dir != m.dir {
+			return m, nil // an answer for a folder already left
+		}
+		m.loading, m.readErr, m.now = false, msg.err, msg.at
+		m.entries = msg.entries
+		if parent := filepath.Dir(m.dir); parent != m.dir {
+			m.entries = slices.Insert(m.entries, 0, dirEntry{name: "..", path: parent, kind: entryParent})
+		}
+		m.refilter()
+		m.win.moveTo(0)
+		if m.cameFrom != "" {
+			for i, idx := range m.shown {
+				if m.entries[idx].path == m.cameFrom {
+					m.win.moveTo(i)
+				}
+			}
+			m.cameFrom = ""
+		}
+		return m, nil
+
+	case dirWalkedMsg:
+		p, ok := m.picks[msg.path]
+		if !ok || !p.walking {
+			return m, nil // unpicked while it was being walked
+		}
+		p.walking, p.files, p.skipped, p.err = false, msg.files, msg.skipped, msg.err
+		m.picks[msg.path] = p
+		if msg.err != nil {
+			m.notice = fmt.Sprintf("%s: %v", p.name, msg.err)
+		}
+		m.recount()
+		return m, nil
+
+	case pathsResolvedMsg:
+		for _, p := range msg.picks {
+			m.addPick(p)
+		}
+		if len(msg.problems) > 0 {
+			m.notice = strings.Join(msg.problems, "; ")
+		}
+		m.recount()
+		return m, nil
+
+	case tea.KeyPressMsg:
+		if m.filtering {
+			return m.updateFilter(msg)
+		}
+		return m.updateKey(msg)
+	}
+	if m.filtering {
+		var cmd tea.Cmd
+		m.filter, cmd = m.filter.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m pickerModel) updateFilter(msg tea.KeyPressMsg) (pickerModel, tea.Cmd) {
+	switch {
+	case key.Matches(msg, m.keys.FilterClear):
+		m.filtering = false
+		m.filter.Blur()
+		m.filter.SetValue("")
+		m.refilter()
+		return m, nil
+	case key.Matches(msg, m.keys.FilterApply):
+		m.filtering = false
+		m.filter.Blur()
+		return m, nil
+	case key.Matches(msg, m.keys.Up, m.keys.Down):
+		m.win.handleKey(msg, m.keys.listKeys)
+		return m, nil
+	}
+	var cmd tea.Cmd
+	m.filter, cmd = m.filter.Update(msg)
+	m.refilter()
+	return m, cmd
+}
+
+func (m pickerModel) updateKey(msg tea.KeyPressMsg) (pickerModel, tea.Cmd) {
+	m.notice = ""
+	if m.win.handleKey(msg, m.keys.listKeys) {
+		return m, nil
+	}
+	if key.Matches(msg, m.keys.FilterClear) && m.filter.Value() != "" {
+		m.filter.SetValue("")
+		m.refilter()
+		return m, nil
+	}
+	cur, hasCur := m.current()
+	switch {
+	case key.Matches(msg, m.keys.Open):
+		if !hasCur {
+			break
+		}
+		switch cur.kind {
+		case entryParent:
+			return m.cd(cur.path, m.dir)
+		case entryDir:
+			return m.cd(cur.path, "")
+		case entryBlocked:
+			m.notice = cur.name + " is " + cur.note + "; it cannot be opened or uploaded"
+			return m, nil
+		}
+		if msg.String() == "enter" {
+			if m.files == 0 && m.walking == 0 && cur.kind == entryFile {
+				m.toggle(cur)
+			}
+			return m.finish()
+		}
+	case key.Matches(msg, m.keys.Parent):
+		if parent := filepath.Dir(m.dir); parent != m.dir {
+			return m.cd(parent, m.dir)
+		}
+	case key.Matches(msg, m.keys.Toggle):
+		if !hasCur {
+			break
+		}
+		if !cur.pickable() {
+			if cur.kind == entryBlocked {
+				m.notice = cur.name + " is " + cur.note + "; it cannot be uploaded"
+			}
+			m.win.move(1)
+			break
+		}
+		cmd := m.toggle(cur)
+		m.win.move(1)
+		return m, cmd
+	case key.Matches(msg, m.keys.All):
+		var cmds []tea.Cmd
+		for _, idx := range m.shown {
+			e := m.entries[idx]
+			if _, picked := m.picks[e.path]; e.pickable() && !picked {
+				cmds = append(cmds, m.toggle(e))
+			}
+		}
+		return m, tea.Batch(cmds...)
+	case key.Matches(msg, m.keys.None):
+		m.picks = map[string]pick{}
+		m.order = nil
+		m.recount()
+	case key.Matches(msg, m.keys.Filter):
+		m.filtering = true
+		return m, m.filter.Focus()
+	case key.Matches(msg, m.keys.Hidden):
+		m.showHidden = !m.showHidden
+		m.refilter()
+	case key.Matches(msg, m.keys.Continue):
+		return m.finish()
+	case key.Matches(msg, m.keys.Quit):
+		return m, func() tea.Msg { return quitRequestedMsg{} }
+	}
+	return m, nil
+}
+
+func (m pickerModel) cd(dir, from string) (pickerModel, tea.Cmd) {
+	m.dir, m.cameFrom = dir, from
+	m.loading, m.readErr = true, nil
+	m.entries, m.shown = nil, nil
+	m.filter.SetValue("")
+	m.win.setLen(0)
+	return m, readDir(dir)
+}
+
+// toggle picks or unpicks e; picking a folder starts counting its files.
+func (m *pickerModel) toggle(e dirEntry) tea.Cmd {
+	if _, ok := m.picks[e.path]; ok {
+		delete(m.picks, e.path)
+		m.order = slices.DeleteFunc(m.order, func(p string) bool { return p == e.path })
+		m.recount()
+		return nil
+	}
+	p := pick{path: e.path, name: e.name, dir: e.kind == entryDir}
+	if p.dir {
+		p.walking = true
+	} else {
+		p.files = []uploader.File{{Path: e.path, Name: e.name, Key: e.name, Size: e.size, ModTime: e.modTime}}
+	}
+	m.addPick(p)
+	m.recount()
+	if p.dir {
+		return walkDir(p.path, p.name)
+	}
+	return nil
+}
+
+func (m *pickerModel) addPick(p pick) {
+	if _, ok := m.picks[p.path]; !ok {
+		m.order = append(m.order, p.path)
+	}
+	m.picks[p.path] = p
+}
+
+// recount sums the picks, counting a file once even when it was picked both
+// on its own and inside a folder.
+func (m *pickerModel) recount() {
+	m.files, m.bytes, m.skipped, m.walking = 0, 0, 0, 0
+	seen := make(map[string]struct{})
+	for _, path := range m.order {
+		p := m.picks[path]
+		if p.walking {
+			m.walking++
+		}
+		m.skipped += p.skipped
+		for _, f := range p.files {
+			if _, dup := seen[f.Path]; dup {
+				continue
+			}
+			seen[f.Path] = struct{}{}
+			m.files++
+			m.bytes += f.Size
+		}
+	}
+}
+
+// picked is every picked file once, in the order picked.
+func (m pickerModel) picked() []uploader.File {
+	var out []uploader.File
+	seen := make(map[string]struct{})
+	for _, path := range m.order {
+		for _, f := range m.picks[path].files {
+			if _, dup := seen[f.Path]; dup {
+				continue
+			}
+			seen[f.Path] = struct{}{}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (m pickerModel) finish() (pickerModel, tea.Cmd) {
+	switch {
+	case m.walking > 0:
+		m.notice = "still counting the files in the picked folders; a moment"
+		return m, nil
+	case m.files == 0:
+		m.notice = "nothing picked yet: space picks the file or folder under the cursor"
+		return m, nil
+	}
+	files := m.picked()
+	return m, func() tea.Msg { return filesPickedMsg{files: files} }
+}
+
+func (m pickerModel) current() (dirEntry, bool) {
+	if len(m.shown) == 0 {
+		return dirEntry{}, false
+	}
+	return m.entries[m.shown[m.win.cursor]], true
+}
+
+func (m *pickerModel) refilter() {
+	q := strings.ToLower(m.filter.Value())
+	m.shown = make([]int, 0, len(m.entries))
+	for i, e := range m.entries {
+		switch {
+		case e.kind == entryParent && q != "":
+			continue
+		case e.kind != entryParent && !m.showHidden && strings.HasPrefix(e.name, "."):
+			continue
+		case q != "" && !strings.Contains(strings.ToLower(e.name), q):
+			continue
+		}
+		m.shown = append(m.shown, i)
+	}
+	m.win.setLen(len(m.shown))
+}
+
+func (m pickerModel) helpKeys() help.KeyMap {
+	k := m.keys
+	k.FilterApply.SetEnabled(m.filtering)
+	k.FilterClear.SetEnabled(m.filtering)
+	for _, b := range []*key.Binding{&k.Open, &k.Toggle, &k.Continue, &k.Filter, &k.Quit, &k.Help, &k.All, &k.None, &k.Hidden, &k.Parent} {
+		b.SetEnabled(!m.filtering)
+	}
+	return k
+}
+
+func (m pickerModel) View() string {
+	st := m.st
+	var b strings.Builder
+	w := m.width
+
+	hidden := ". shows hidden files"
+	if m.showHidden {
+		hidden = ". hides hidden files"
+	}
+	dir := cutLeft(m.dir, max(w-len(hidden)-2, 10))
+	b.WriteString(st.Title.Render(dir))
+	if pad := w - ansi.StringWidth(dir) - len(hidden); pad > 0 {
+		b.WriteString(strings.Repeat(" ", pad) + st.Faint.Render(hidden))
+	}
+	b.WriteByte('\n')
+
+	switch {
+	case m.filtering:
+		b.WriteString(m.filter.View())
+	case m.filter.Value() != "":
+		b.WriteString(st.Filter.Render("/ "+m.filter.Value()) + st.Faint.Render("  (esc clears)"))
+	default:
+		b.WriteString(st.Faint.Render("/ to filter"))
+	}
+	b.WriteByte('\n')
+
+	rows := m.listHeight()
+	switch {
+	case m.loading:
+		b.WriteString(st.Subtle.Render("reading…"))
+		rows--
+	case m.readErr != nil && len(m.shown) <= 1:
+		b.WriteString(st.Error.Render(cut(oneLine("cannot read this folder: "+m.readErr.Error()), w)))
+		b.WriteByte('\n')
+		rows--
+	}
+	from, to := m.win.visible()
+	for i := from; i < to && rows > 0; i++ {
+		b.WriteString(m.entryView(m.entries[m.shown[i]], i == m.win.cursor))
+		b.WriteByte('\n')
+		rows--
+	}
+	if !m.loading && m.readErr == nil && len(m.shown) == to && (to == 0 || (to == 1 && m.entries[m.shown[0]].kind == entryParent)) && rows > 0 {
+		msg := "    (empty folder)"
+		if m.filter.Value() != "" {
+			msg = "    (nothing matches the filter)"
+		}
+		b.WriteString(st.Subtle.Render(msg) + "\n")
+		rows--
+	}
+	b.WriteString(strings.Repeat("\n", max(rows, 0)))
+
+	if m.notice != "" {
+		b.WriteString(st.Warn.Render(cut(oneLine(m.notice), w)))
+	}
+	b.WriteByte('\n')
+	b.WriteString(m.footerView())
+	return b.String()
+}
+
+const (
+	pickSizeWidth = 9
+	pickAgeWidth  = 18
+)
+
+func (m pickerModel) entryView(e dirEntry, isCursor bool) string {
+	st := m.st
+	marker := "  "
+	if isCursor {
+		marker = st.Cursor.Render("› ")
+	}
+	p, picked := m.picks[e.path]
+	box := "[ ] "
+	switch {
+	case picked:
+		box = "[x] "
+	case !e.pickable():
+		box = "    "
+	}
+
+	infoWidth := pickSizeWidth + 2 + pickAgeWidth
+	nameWidth := max(m.width-2-4-2-infoWidth, 8)
+	name := e.name
+	switch e.kind {
+	case entryDir, entryParent:
+		name += "/"
+	}
+	if e.link != "" {
+		name += " → " + e.link
+	}
+	name = fit(name, nameWidth)
+
+	var info string
+	switch {
+	case e.kind == entryParent:
+		info = ""
+	case e.kind == entryBlocked:
+		info = fit("⊘ "+e.note, infoWidth)
+	case picked && p.dir && p.walking:
+		info = fitRight("counting…", pickSizeWidth) + "  " + fit(formatAge(e.modTime, m.now), pickAgeWidth)
+	case picked && p.dir:
+		info = fitRight(formatBytes(sumSize(p.files)), pickSizeWidth) + "  " + fit(plural(len(p.files), "file", "files"), pickAgeWidth)
+	case e.kind == entryDir:
+		info = fitRight("", pickSizeWidth) + "  " + fit(formatAge(e.modTime, m.now), pickAgeWidth)
+	default:
+		info = fitRight(formatBytes(e.size), pickSizeWidth) + "  " + fit(formatAge(e.modTime, m.now), pickAgeWidth)
+	}
+
+	style := st.Text
+	switch {
+	case e.kind == entryBlocked:
+		style = st.Blocked
+	case picked:
+		style = st.Selected
+	case e.kind == entryDir || e.kind == entryParent:
+		style = st.Dir
+	}
+	infoStyle := st.Subtle
+	if e.kind == entryBlocked {
+		infoStyle = st.Blocked
+	}
+	return marker + style.Render(box+name) + "  " + infoStyle.Render(info)
+}
+
+func (m pickerModel) footerView() string {
+	st := m.st
+	parts := []string{plural(m.files, "file", "files") + " selected", formatBytes(m.bytes)}
+	if m.skipped > 0 {
+		parts = append(parts, fmt.Sprintf("%d skipped (special files, links to folders, unreadable)", m.skipped))
+	}
+	if m.walking > 0 {
+		parts = append(parts, "counting files…")
+	}
+	return st.Accent.Render(cut(strings.Join(parts, " · "), m.width))
+}
+
+func sumSize(files []uploader.File) int64 {
+	var n int64
+	for _, f := range files {
+		n += f.Size
+	}
+	return n
+}
+
+// readDir lists a folder and says for each entry whether it can be picked.
+func readDir(dir string) tea.Cmd {
+	return func() tea.Msg {
+		entries, err := listDir(dir)
+		return dirReadMsg{dir: dir, entries: entries, err: err, at: time.Now()}
+	}
+}
+
+func listDir(dir string) ([]dirEntry, error) {
+	des, err := os.ReadDir(dir)
+	if err != nil && len(des) == 0 {
+		return nil, err
+	}
+	realDir, rerr := filepath.EvalSymlinks(dir)
+	if rerr != nil {
+		realDir = dir
+	}
+	out := make([]dirEntry, 0, len(des))
+	for _, de := range des {
+		out = append(out, classify(dir, realDir, de.Name()))
+	}
+	slices.SortFunc(out, func(a, b dirEntry) int {
+		if ad, bd := a.kind == entryDir, b.kind == entryDir; ad != bd {
+			if ad {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(strings.ToLower(a.name), strings.ToLower(b.name)), cmp.Compare(a.name, b.name))
+	})
+	return out, err
+}
+
+// classify looks at one entry: what it is, or why it cannot be picked.
+func classify(dir, realDir, name string) dirEntry {
+	p := filepath.Join(dir, name)
+	e := dirEntry{name: name, path: p}
+	block := func(note string) dirEntry {
+		e.kind, e.note = entryBlocked, note
+		return e
+	}
+	info, err := os.Lstat(p)
+	if err != nil {
+		return block("unreadable")
+	}
+	e.size, e.modTime = info.Size(), info.ModTime()
+	if info.Mode()&fs.ModeSymlink != 0 {
+		e.link, _ = os.Readlink(p)
+		info, err = os.Stat(p)
+		switch {
+		case errors.Is(err, syscall.ELOOP):
+			return block("a symlink loop")
+		case errors.Is(err, fs.ErrNotExist):
+			return block("a broken link")
+		case err != nil:
+			return block("unreadable")
+		}
+		if info.IsDir() {
+			// A link to a folder that contains it would be walked forever.
+			if target, err := filepath.EvalSymlinks(p); err == nil && isWithin(realDir, target) {
+				return block("a symlink loop")
+			}
+		}
+		e.size, e.modTime = info.Size(), info.ModTime()
+	}
+	mode := info.Mode()
+	switch {
+	case mode.IsRegular():
+		e.kind = entryFile
+	case mode.IsDir():
+		e.kind = entryDir
+	case mode&fs.ModeNamedPipe != 0:
+		return block("a named pipe (FIFO)")
+	case mode&fs.ModeSocket != 0:
+		return block("a socket")
+	case mode&fs.ModeCharDevice != 0:
+		return block("a character device")
+	case mode&fs.ModeDevice != 0:
+		return block("a block device")
+	default:
+		return block("a special file")
+	}
+	// Only regular files and folders are opened: opening a FIFO would block.
+	f, err := os.Open(p)
+	if err != nil {
+		return block("unreadable (no permission)")
+	}
+	_ = f.Close()
+	return e
+}
+
+// isWithin reports whether path is dir or inside it.
+func isWithin(path, dir string) bool {
+	if path == dir {
+		return true
+	}
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// walkDir finds every regular file under root. Links to files are followed;
+// links to folders are not (they are how loops happen), nor are special
+// files: both are counted as skipped.
+func walkDir(root, name string) tea.Cmd {
+	return func() tea.Msg {
+		files, skipped, err := collectDir(root, name)
+		return dirWalkedMsg{path: root, files: files, skipped: skipped, err: err}
+	}
+}
+
+func collectDir(root, name string) ([]uploader.File, int, error) {
+	start, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, 0, err
+	}
+	prefix := name
+	if prefix == string(filepath.Separator) || prefix == "." {
+		prefix = ""
+	}
+	var files []uploader.File
+	skipped := 0
+	err = filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == start {
+				return err
+			}
+			skipped++
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		info, err := os.Stat(p)
+		if err != nil || !info.Mode().IsRegular() {
+			skipped++
+			return nil
+		}
+		rel, err := filepath.Rel(start, p)
+		if err != nil {
+			skipped++
+			return nil
+		}
+		key := path.Join(prefix, filepath.ToSlash(rel))
+		files = append(files, uploader.File{Path: p, Name: key, Key: key, Size: info.Size(), ModTime: info.ModTime()})
+		return nil
+	})
+	if err != nil {
+		return nil, skipped, fmt.Errorf("cannot read the folder %s: %w", root, err)
+	}
+	return files, skipped, nil
+}
+
+// resolvePaths turns the paths given on the command line into picks.
+func resolvePaths(paths []string) tea.Cmd {
+	paths = slices.Clone(paths)
+	return func() tea.Msg {
+		var msg pathsResolvedMsg
+		for _, given := range paths {
+			abs, err := filepath.Abs(given)
+			if err != nil {
+				msg.problems = append(msg.problems, fmt.Sprintf("%s: %v", given, err))
+				continue
+			}
+			e := classify(filepath.Dir(abs), filepath.Dir(abs), filepath.Base(abs))
+			switch e.kind {
+			case entryFile:
+				name := filepath.Clean(given)
+				if filepath.IsAbs(name) || strings.HasPrefix(name, "..") {
+					name = filepath.Base(abs)
+				}
+				name = filepath.ToSlash(name)
+				msg.picks = append(msg.picks, pick{path: abs, name: name, files: []uploader.File{{
+					Path: abs, Name: name, Key: path.Base(name), Size: e.size, ModTime: e.modTime,
+				}}})
+			case entryDir:
+				files, skipped, err := collectDir(abs, filepath.Base(abs))
+				if err != nil {
+					msg.problems = append(msg.problems, err.Error())
+					continue
+				}
+				msg.picks = append(msg.picks, pick{path: abs, name: filepath.Base(abs), dir: true, files: files, skipped: skipped})
+			default:
+				if _, err := os.Lstat(abs); errors.Is(err, fs.ErrNotExist) {
+					msg.problems = append(msg.problems, given+": no such file or folder")
+					continue
+				}
+				msg.problems = append(msg.problems, given+" is "+e.note+"; it cannot be uploaded")
+			}
+		}
+		return msg
+	}
+}

@@ -1,0 +1,340 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"hoist/uploader"
+)
+
+// pickDir makes a folder with one of each kind of entry the picker knows.
+func pickDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.txt"), 1200)
+	writeFile(t, filepath.Join(dir, "b.bin"), 5000)
+	writeFile(t, filepath.Join(dir, ".hidden"), 10)
+	writeFile(t, filepath.Join(dir, "docs", "x.md"), 100)
+	writeFile(t, filepath.Join(dir, "docs", "sub", "y.md"), 200)
+	must(t, syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644))
+	must(t, os.Symlink(".", filepath.Join(dir, "loop")))       // a folder that contains itself
+	must(t, os.Symlink("self", filepath.Join(dir, "self")))    // a link to itself: ELOOP
+	must(t, os.Symlink("nowhere", filepath.Join(dir, "gone"))) // broken
+	must(t, os.Symlink("a.txt", filepath.Join(dir, "link.txt")))
+	must(t, os.Symlink(filepath.Join(dir, "fifo"), filepath.Join(dir, "docs", "pipe"))) // a special file inside a folder
+	old := fixedNow.Add(-3 * 24 * time.Hour)
+	for _, name := range []string{"a.txt", "b.bin", ".hidden", "docs", "docs/x.md", "docs/sub/y.md"} {
+		must(t, os.Chtimes(filepath.Join(dir, name), old, old))
+	}
+	must(t, os.Chtimes(filepath.Join(dir, "b.bin"), fixedNow.Add(-5*time.Minute), fixedNow.Add(-5*time.Minute)))
+	return dir
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestListDirClassifiesEntries(t *testing.T) {
+	dir := pickDir(t)
+	entries, err := listDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]dirEntry{}
+	var order []string
+	for _, e := range entries {
+		got[e.name] = e
+		order = append(order, e.name)
+	}
+	want := map[string]struct {
+		kind entryKind
+		note string
+	}{
+		"a.txt":    {entryFile, ""},
+		"b.bin":    {entryFile, ""},
+		".hidden":  {entryFile, ""},
+		"docs":     {entryDir, ""},
+		"link.txt": {entryFile, ""},
+		"fifo":     {entryBlocked, "a named pipe (FIFO)"},
+		"loop":     {entryBlocked, "a symlink loop"},
+		"self":     {entryBlocked, "a symlink loop"},
+		"gone":     {entryBlocked, "a broken link"},
+	}
+	for name, w := range want {
+		e, ok := got[name]
+		if !ok {
+			t.Errorf("%s missing from %v", name, order)
+			continue
+		}
+		if e.kind != w.kind || e.note != w.note {
+			t.Errorf("%s: kind %d note %q, want kind %d note %q", name, e.kind, e.note, w.kind, w.note)
+		}
+	}
+	if got["link.txt"].size != 1200 || got["link.txt"].link != "a.txt" {
+		t.Errorf("link.txt should show its target's size and where it points: %+v", got["link.txt"])
+	}
+	if order[0] != "docs" {
+		t.Errorf("folders come first: %v", order)
+	}
+
+	dev := classify("/dev", "/dev", "null")
+	if dev.kind != entryBlocked || dev.note != "a character device" {
+		t.Errorf("/dev/null: %+v", dev)
+	}
+}
+
+func TestCollectDirSkipsWhatCannotBeUploaded(t *testing.T) {
+	dir := pickDir(t)
+	files, skipped, err := collectDir(filepath.Join(dir, "docs"), "docs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, f := range files {
+		keys = append(keys, f.Key)
+	}
+	if strings.Join(keys, ",") != "docs/sub/y.md,docs/x.md" {
+		t.Errorf("keys %v", keys)
+	}
+	if skipped != 1 {
+		t.Errorf("the link to a FIFO should be skipped: skipped %d", skipped)
+	}
+	// The whole folder: links to folders are not followed, so the loop
+	// does not repeat anything; the FIFO and the broken links are skipped.
+	files, skipped, err = collectDir(dir, "top")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 6 || skipped != 5 {
+		var names []string
+		for _, f := range files {
+			names = append(names, f.Key)
+		}
+		t.Errorf("got %d files %v, %d skipped; want 6 files (a, b, .hidden, link, x, y) and 5 skipped (fifo, loop, self, gone, docs/pipe)", len(files), names, skipped)
+	}
+}
+
+// loadedPicker is a picker showing dir under the name /work/pick, so golden
+// views do not depend on where the test runs.
+func loadedPicker(t *testing.T, dir string) pickerModel {
+	t.Helper()
+	m := newPicker(newStyles(true), "/work/pick")
+	m.SetSize(goldenWidth-2, goldenHeight-4)
+	entries, err := listDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ = m.Update(dirReadMsg{dir: "/work/pick", entries: entries, at: fixedNow})
+	return m
+}
+
+func pickerPress(t *testing.T, m pickerModel, keys ...string) (pickerModel, []tea.Msg) {
+	t.Helper()
+	var msgs []tea.Msg
+	for _, k := range keys {
+		var cmd tea.Cmd
+		m, cmd = m.Update(press(k))
+		for _, msg := range perform(cmd) {
+			switch msg.(type) {
+			case dirWalkedMsg, dirReadMsg, pathsResolvedMsg:
+				m, _ = m.Update(msg)
+			}
+			msgs = append(msgs, msg)
+		}
+	}
+	return m, msgs
+}
+
+func TestPickerSelectsFilesAndFolders(t *testing.T) {
+	dir := pickDir(t)
+	m := loadedPicker(t, dir)
+	if cur, _ := m.current(); cur.kind != entryParent {
+		t.Fatalf("first row should be ..: %+v", cur)
+	}
+
+	// down to docs, then to a.txt; space picks it and moves on.
+	m, _ = pickerPress(t, m, "down", "down", "space")
+	if m.files != 1 || m.bytes != 1200 {
+		t.Fatalf("after picking a.txt: %d files, %d bytes", m.files, m.bytes)
+	}
+	if !strings.Contains(plain(m.View()), "1 file selected · 1.2 kB") {
+		t.Errorf("footer:\n%s", plain(m.View()))
+	}
+	if cur, _ := m.current(); cur.name != "b.bin" {
+		t.Errorf("space should move to the next row, at %q", cur.name)
+	}
+
+	// A FIFO cannot be picked, and says why.
+	m.win.moveTo(indexOf(t, m, "fifo"))
+	m, _ = pickerPress(t, m, "space")
+	if _, picked := m.picks[filepath.Join(dir, "fifo")]; picked || m.files != 1 {
+		t.Fatal("a FIFO was picked")
+	}
+	if !strings.Contains(m.notice, "named pipe") {
+		t.Errorf("notice %q", m.notice)
+	}
+
+	// Space on a folder counts its files, recursively.
+	m.win.moveTo(indexOf(t, m, "docs"))
+	m, _ = pickerPress(t, m, "space")
+	if m.files != 3 || m.bytes != 1500 || m.skipped != 1 {
+		t.Errorf("after picking docs: %d files, %d bytes, %d skipped", m.files, m.bytes, m.skipped)
+	}
+
+	// Select all adds every pickable entry shown; the same file twice (a.txt
+	// and link.txt are different paths) is counted by path.
+	m, _ = pickerPress(t, m, "a")
+	if m.files != 5 {
+		t.Errorf("select all: %d files, want 5 (a, b, link, docs/x, docs/y, each once)", m.files)
+	}
+	m, _ = pickerPress(t, m, "n")
+	if m.files != 0 || len(m.picks) != 0 {
+		t.Errorf("select none left %d files", m.files)
+	}
+
+	// Hidden files appear with ".".
+	if hasRow(m, ".hidden") {
+		t.Error(".hidden shown before asking")
+	}
+	m, _ = pickerPress(t, m, ".")
+	if !hasRow(m, ".hidden") {
+		t.Error(".hidden not shown after .")
+	}
+}
+
+func TestPickerFilterAndFinish(t *testing.T) {
+	dir := pickDir(t)
+	m := loadedPicker(t, dir)
+	m, _ = pickerPress(t, m, "/", "b", ".")
+	if !m.filtering || len(m.shown) != 1 || m.entries[m.shown[0]].name != "b.bin" {
+		t.Fatalf("filter \"b.\" shows %v", rowNames(m))
+	}
+	// While typing, space and q are text, not commands.
+	m, msgs := pickerPress(t, m, "q")
+	if len(msgs) != 0 || m.filter.Value() != "b.q" {
+		t.Fatalf("q while filtering: %v, filter %q", msgs, m.filter.Value())
+	}
+	m, _ = pickerPress(t, m, "backspace", "enter")
+	if m.filtering || len(m.shown) != 1 {
+		t.Fatalf("enter keeps the filter and leaves typing: filtering %v rows %v", m.filtering, rowNames(m))
+	}
+	m, msgs = pickerPress(t, m, "space", "enter")
+	picked := only[filesPickedMsg](t, msgs)
+	if len(picked.files) != 1 || picked.files[0].Key != "b.bin" || picked.files[0].Size != 5000 {
+		t.Errorf("picked %+v", picked.files)
+	}
+	m, _ = pickerPress(t, m, "esc")
+	if m.filter.Value() != "" || !hasRow(m, "a.txt") {
+		t.Errorf("esc should clear the filter: %v", rowNames(m))
+	}
+
+	// Nothing picked: enter on a file picks it and goes on; tab with
+	// nothing says what to do.
+	m, _ = pickerPress(t, m, "n", "tab")
+	if !strings.Contains(m.notice, "nothing picked") {
+		t.Errorf("notice %q", m.notice)
+	}
+	m.win.moveTo(indexOf(t, m, "a.txt"))
+	_, msgs = pickerPress(t, m, "enter")
+	if got := only[filesPickedMsg](t, msgs); len(got.files) != 1 || got.files[0].Name != "a.txt" {
+		t.Errorf("enter on a.txt picked %+v", got.files)
+	}
+}
+
+func TestPickerOpensFolders(t *testing.T) {
+	dir := pickDir(t)
+	m := newPicker(newStyles(true), dir)
+	m.SetSize(goldenWidth, goldenHeight)
+	m, _ = m.Update(only[dirReadMsg](t, perform(m.Init(nil))))
+	m.win.moveTo(indexOf(t, m, "docs"))
+	m, msgs := pickerPress(t, m, "enter")
+	only[dirReadMsg](t, msgs)
+	if m.dir != filepath.Join(dir, "docs") || !hasRow(m, "x.md") || !hasRow(m, "pipe") {
+		t.Fatalf("in %s: %v", m.dir, rowNames(m))
+	}
+	m, _ = pickerPress(t, m, "left")
+	if m.dir != dir {
+		t.Fatalf("left should go up, in %s", m.dir)
+	}
+	if cur, _ := m.current(); cur.name != "docs" {
+		t.Errorf("cursor should come back to docs, on %q", cur.name)
+	}
+	// A loop can be neither opened nor picked.
+	m.win.moveTo(indexOf(t, m, "loop"))
+	m, msgs = pickerPress(t, m, "enter")
+	if len(msgs) != 0 || m.dir != dir || !strings.Contains(m.notice, "symlink loop") {
+		t.Errorf("enter on a loop: msgs %v dir %s notice %q", msgs, m.dir, m.notice)
+	}
+}
+
+func TestPickerPreselectsCommandLinePaths(t *testing.T) {
+	dir := pickDir(t)
+	t.Chdir(dir)
+	m := newPicker(newStyles(true), dir)
+	m.SetSize(goldenWidth, goldenHeight)
+	for _, msg := range perform(m.Init([]string{"a.txt", "docs", "missing.txt", "fifo"})) {
+		m, _ = m.Update(msg)
+	}
+	if m.files != 3 || m.bytes != 1500 {
+		t.Errorf("preselected %d files, %d bytes", m.files, m.bytes)
+	}
+	if !strings.Contains(m.notice, "missing.txt: no such file") || !strings.Contains(m.notice, "fifo is a named pipe") {
+		t.Errorf("notice %q", m.notice)
+	}
+	keys := map[string]bool{}
+	for _, f := range m.picked() {
+		keys[f.Key] = true
+	}
+	for _, k := range []string{"a.txt", "docs/x.md", "docs/sub/y.md"} {
+		if !keys[k] {
+			t.Errorf("key %s missing from %v", k, keys)
+		}
+	}
+}
+
+func TestPickerView(t *testing.T) {
+	dir := pickDir(t)
+	m := loadedPicker(t, dir)
+	m, _ = pickerPress(t, m, "down", "space", "space", "down", "down")
+	golden.RequireEqual(t, plain(m.View()))
+}
+
+func indexOf(t *testing.T, m pickerModel, name string) int {
+	t.Helper()
+	for i, idx := range m.shown {
+		if m.entries[idx].name == name {
+			return i
+		}
+	}
+	t.Fatalf("%s not shown: %v", name, rowNames(m))
+	return 0
+}
+
+func hasRow(m pickerModel, name string) bool {
+	for _, idx := range m.shown {
+		if m.entries[idx].name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func rowNames(m pickerModel) []string {
+	var out []string
+	for _, idx := range m.shown {
+		out = append(out, m.entries[idx].name)
+	}
+	return out
+}
+
+var _ = uploader.File{}

@@ -1,0 +1,710 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/progress"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"hoist/uploader"
+)
+
+const (
+	sampleEvery  = 100 * time.Millisecond
+	fileSpeedTau = 2 * time.Second // smoothing of a file's speed
+	poolSpeedTau = 3 * time.Second // smoothing of the total speed
+	sparkPoints  = 120             // seconds of throughput history kept
+	eventBatch   = 512             // events handed over in one message at most
+)
+
+// fileRow is one file on the progress screen: the pool's last word on it
+// plus what the screen works out from successive samples.
+type fileRow struct {
+	status   uploader.FileStatus
+	speed    float64 // bytes per second, smoothed
+	lastSent int64
+	code     string    // S3 error code of the failure, when there was one
+	retryAt  time.Time // retrying: when the next attempt starts
+}
+
+type progressModel struct {
+	st   *Styles
+	keys progressKeys
+
+	width, height int
+	target        string
+	rows          []fileRow
+	win           window
+
+	started, now, lastSample time.Time
+	total, sent              int64
+	speed                    float64
+	spark                    []float64 // bytes per second, one point a second
+	sparkBytes               int64
+	sparkFrom                time.Time
+	counts                   [uploader.StateCanceled + 1]int
+	concurrency              int
+	finished                 bool // every file reached done, failed or canceled
+	confirming               bool // "quit?" is being asked
+	follow                   bool // keep the files being sent in view, until the person moves
+
+	bar progress.Model
+	// Row bars drawn once per whole percent when the size or the colours
+	// change: a row then costs a slice index, not a render.
+	rowBars, failedBars [101]string
+}
+
+func newProgress(st *Styles, target string) progressModel {
+	m := progressModel{st: st, keys: newProgressKeys(), target: target, follow: true}
+	m.makeBars()
+	return m
+}
+
+// begin shows the files the pool just queued.
+func (m *progressModel) begin(files []uploader.File, ids []int, at time.Time, concurrency int) {
+	n := 0
+	for _, id := range ids {
+		n = max(n, id+1)
+	}
+	m.rows = make([]fileRow, n)
+	for i, id := range ids {
+		m.rows[id].status = uploader.FileStatus{ID: id, Name: files[i].Name, Size: files[i].Size, State: uploader.StateQueued}
+	}
+	m.started, m.now, m.lastSample, m.sparkFrom = at, at, at, at
+	m.concurrency = concurrency
+	m.win.setLen(len(m.rows))
+	m.recount()
+}
+
+func (m *progressModel) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.win.setHeight(m.listHeight())
+	m.makeBars()
+}
+
+func (m *progressModel) setStyles(st *Styles) {
+	m.st = st
+	m.makeBars()
+}
+
+func (m progressModel) capturesText() bool { return false }
+
+// The bars are static: ViewAs draws them from the sampled percentage and
+// nothing animates, so no frame messages flood the program.
+func (m *progressModel) makeBars() {
+	chars := progress.WithFillCharacters('█', '░')
+	m.bar = progress.New(progress.WithColors(m.st.BarFull), chars, progress.WithWidth(max(min(m.width/3, 40), 12)))
+	m.bar.EmptyColor = m.st.BarEmpty
+	row := progress.New(progress.WithColors(m.st.BarFull), chars, progress.WithWidth(m.cols().bar))
+	failed := progress.New(progress.WithColors(m.st.BarFailed), chars, progress.WithWidth(m.cols().bar))
+	row.EmptyColor, failed.EmptyColor = m.st.BarEmpty, m.st.BarEmpty
+	for p := range m.rowBars {
+		m.rowBars[p] = row.ViewAs(float64(p) / 100)
+		m.failedBars[p] = failed.ViewAs(float64(p) / 100)
+	}
+}
+
+const progressHeaderLines = 5
+
+func (m progressModel) listHeight() int { return max(m.height-progressHeaderLines, 1) }
+
+// running is how many files are not finished.
+func (m progressModel) running() int {
+	return len(m.rows) - m.counts[uploader.StateDone] - m.counts[uploader.StateFailed] - m.counts[uploader.StateCanceled]
+}
+
+// askQuit leaves at once when nothing is running, and asks first otherwise.
+func (m progressModel) askQuit() (progressModel, tea.Cmd) {
+	if m.running() == 0 {
+		return m, func() tea.Msg { return quitRequestedMsg{} }
+	}
+	m.confirming = true
+	return m, nil
+}
+
+func (m progressModel) Update(msg tea.Msg) (progressModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case progressSampledMsg:
+		m.sample(msg)
+		if m.follow {
+			m.followActive()
+		}
+	case concurrencyChangedMsg:
+		m.concurrency = msg.n
+	case uploadQueuedMsg:
+		m.setState(msg.id, uploader.StateQueued, "")
+	case hashingStartedMsg:
+		m.setState(msg.id, uploader.StateHashing, "")
+	case uploadStartedMsg:
+		if r := m.row(msg.id); r != nil {
+			r.status.Attempt, r.status.MaxAttempts = msg.attempt, msg.max
+		}
+		m.setState(msg.id, uploader.StateUploading, "")
+	case bodySentMsg:
+		m.setState(msg.id, uploader.StateAwaiting, "")
+	case retryScheduledMsg:
+		if r := m.row(msg.id); r != nil {
+			r.status.Attempt, r.status.MaxAttempts, r.retryAt = msg.attempt, msg.max, msg.at
+		}
+		m.setState(msg.id, uploader.StateRetrying, msg.reason)
+	case uploadDoneMsg:
+		if r := m.row(msg.id); r != nil {
+			res := msg.result
+			r.status.Result = &res
+			r.status.Sent = res.Bytes
+		}
+		m.setState(msg.id, uploader.StateDone, "")
+	case uploadFailedMsg:
+		if r := m.row(msg.id); r != nil {
+			r.code = msg.code
+		}
+		reason := ""
+		if msg.err != nil {
+			reason = msg.err.Error()
+		}
+		m.setState(msg.id, uploader.StateFailed, reason)
+	case uploadCanceledMsg:
+		m.setState(msg.id, uploader.StateCanceled, msg.reason)
+	case tea.KeyPressMsg:
+		return m.updateKey(msg)
+	}
+	return m, nil
+}
+
+func (m progressModel) updateKey(msg tea.KeyPressMsg) (progressModel, tea.Cmd) {
+	if m.confirming {
+		switch {
+		case key.Matches(msg, m.keys.Yes):
+			m.confirming = false
+			return m, func() tea.Msg { return quitRequestedMsg{} }
+		case key.Matches(msg, m.keys.No):
+			m.confirming = false
+		}
+		return m, nil
+	}
+	if m.win.handleKey(msg, m.keys.listKeys) {
+		m.follow = false
+		return m, nil
+	}
+	switch {
+	case key.Matches(msg, m.keys.Follow):
+		m.follow = true
+		m.followActive()
+	case key.Matches(msg, m.keys.Cancel):
+		if r := m.row(m.win.cursor); r != nil && !r.status.State.Finished() {
+			id := r.status.ID
+			return m, func() tea.Msg { return cancelRequestedMsg{id: id} }
+		}
+	case key.Matches(msg, m.keys.Retry):
+		if r := m.row(m.win.cursor); r != nil && retryable(r.status.State) {
+			ids := []int{r.status.ID}
+			return m, func() tea.Msg { return retryRequestedMsg{ids: ids} }
+		}
+	case key.Matches(msg, m.keys.RetryAll):
+		if ids := m.retryableIDs(); len(ids) > 0 {
+			return m, func() tea.Msg { return retryRequestedMsg{ids: ids} }
+		}
+	case key.Matches(msg, m.keys.More):
+		n := m.concurrency + 1
+		return m, func() tea.Msg { return concurrencyRequestedMsg{n: n} }
+	case key.Matches(msg, m.keys.Fewer):
+		if m.concurrency > 1 {
+			n := m.concurrency - 1
+			return m, func() tea.Msg { return concurrencyRequestedMsg{n: n} }
+		}
+	case key.Matches(msg, m.keys.Quit):
+		return m.askQuit()
+	}
+	return m, nil
+}
+
+// followActive scrolls so the first file not yet finished is on screen,
+// with a few finished ones above it for context.
+func (m *progressModel) followActive() {
+	for i := range m.rows {
+		if !m.rows[i].status.State.Finished() {
+			m.win.moveTo(i)
+			m.win.offset = max(0, min(i-2, len(m.rows)-m.win.height))
+			m.win.clamp()
+			return
+		}
+	}
+}
+
+func retryable(s uploader.State) bool {
+	return s == uploader.StateFailed || s == uploader.StateCanceled
+}
+
+func (m progressModel) retryableIDs() []int {
+	var ids []int
+	for _, r := range m.rows {
+		if retryable(r.status.State) {
+			ids = append(ids, r.status.ID)
+		}
+	}
+	return ids
+}
+
+func (m *progressModel) row(id int) *fileRow {
+	if id < 0 || id >= len(m.rows) {
+		return nil
+	}
+	return &m.rows[id]
+}
+
+func (m *progressModel) setState(id int, s uploader.State, reason string) {
+	r := m.row(id)
+	if r == nil {
+		return
+	}
+	r.status.State = s
+	if reason != "" || s.Finished() || s == uploader.StateQueued {
+		r.status.Reason = reason
+	}
+	if s == uploader.StateQueued {
+		r.status.Sent, r.lastSent, r.speed, r.code = 0, 0, 0, ""
+		m.finished = false
+	}
+	if s != uploader.StateUploading && s != uploader.StateAwaiting {
+		r.speed = 0
+	}
+	m.recount()
+}
+
+// sample takes in a snapshot: per-file and total speeds are smoothed with an
+// exponential moving average whose weight follows the time between samples,
+// so a late tick does not read as a spike.
+func (m *progressModel) sample(msg progressSampledMsg) {
+	dt := msg.at.Sub(m.lastSample).Seconds()
+	m.now, m.lastSample = msg.at, msg.at
+	if msg.concurrency > 0 {
+		m.concurrency = msg.concurrency
+	}
+	fileAlpha := 1 - math.Exp(-dt/fileSpeedTau.Seconds())
+	poolAlpha := 1 - math.Exp(-dt/poolSpeedTau.Seconds())
+	var moved int64
+	for _, s := range msg.files {
+		if s.ID >= len(m.rows) {
+			m.rows = append(m.rows, make([]fileRow, s.ID+1-len(m.rows))...)
+			m.win.setLen(len(m.rows))
+		}
+		r := &m.rows[s.ID]
+		delta := s.Sent - r.lastSent // negative when an attempt gave its bytes back
+		if delta > 0 {
+			moved += delta
+		}
+		switch {
+		case s.State == uploader.StateUploading && dt > 0:
+			r.speed = smooth(r.speed, float64(max(delta, 0))/dt, fileAlpha)
+		case s.State != uploader.StateAwaiting:
+			r.speed = 0
+		}
+		r.lastSent = s.Sent
+		code := r.code
+		r.status = s
+		r.code = code
+	}
+	if dt > 0 {
+		m.speed = smooth(m.speed, float64(moved)/dt, poolAlpha)
+	}
+	m.sparkBytes += moved
+	if span := m.now.Sub(m.sparkFrom); span >= time.Second {
+		m.spark = append(m.spark, float64(m.sparkBytes)/span.Seconds())
+		if len(m.spark) > sparkPoints {
+			m.spark = m.spark[len(m.spark)-sparkPoints:]
+		}
+		m.sparkBytes, m.sparkFrom = 0, m.now
+	}
+	m.recount()
+}
+
+// smooth moves avg toward v by alpha; the first reading is taken as it is,
+// so speed and ETA show from the first tick instead of creeping up from zero.
+func smooth(avg, v, alpha float64) float64 {
+	if avg == 0 {
+		return v
+	}
+	return avg + alpha*(v-avg)
+}
+
+// recount keeps the totals View shows, so View only draws.
+func (m *progressModel) recount() {
+	m.counts = [len(m.counts)]int{}
+	m.total, m.sent = 0, 0
+	for i := range m.rows {
+		s := &m.rows[i].status
+		if int(s.State) < len(m.counts) {
+			m.counts[s.State]++
+		}
+		m.total += s.Size
+		if s.State == uploader.StateDone {
+			m.sent += s.Size
+		} else {
+			m.sent += min(s.Sent, s.Size)
+		}
+	}
+	m.finished = len(m.rows) > 0 && m.running() == 0
+}
+
+func (m progressModel) helpKeys() help.KeyMap {
+	if m.confirming {
+		return confirmKeys{Yes: m.keys.Yes, No: m.keys.No}
+	}
+	k := m.keys
+	var cur *fileRow
+	if m.win.cursor < len(m.rows) {
+		cur = &m.rows[m.win.cursor]
+	}
+	k.Cancel.SetEnabled(cur != nil && !cur.status.State.Finished())
+	k.Retry.SetEnabled(cur != nil && retryable(cur.status.State))
+	k.RetryAll.SetEnabled(m.counts[uploader.StateFailed]+m.counts[uploader.StateCanceled] > 0)
+	k.Follow.SetEnabled(!m.follow && !m.finished)
+	return k
+}
+
+// columns of a file row, worked out from the width.
+type progressCols struct {
+	name, bar, bytes, speed, eta, state int
+	wide                                bool
+}
+
+func (m progressModel) cols() progressCols {
+	c := progressCols{bar: 16, bytes: 17, wide: m.width >= 90}
+	fixed := 2 + c.bar + 1 + c.bytes + 1 + 1
+	if c.wide {
+		c.speed, c.eta = 10, 6
+		if m.width >= 120 {
+			c.bar = 22
+		}
+		fixed = 2 + c.bar + 1 + c.bytes + 1 + c.speed + 1 + c.eta + 1 + 1
+	}
+	rest := max(m.width-fixed, 24)
+	c.name = max(rest*2/5, 12)
+	c.state = max(rest-c.name, 10)
+	return c
+}
+
+func (m progressModel) View() string {
+	var b strings.Builder
+	b.Grow(m.width * (m.height + 1) * 2)
+	m.headerView(&b)
+	c := m.cols()
+	from, to := m.win.visible()
+	for i := from; i < to; i++ {
+		b.WriteByte('\n')
+		m.rowView(&b, &m.rows[i], i == m.win.cursor, c)
+	}
+	return b.String()
+}
+
+func (m progressModel) headerView(b *strings.Builder) {
+	st := m.st
+	w := m.width
+	title := "Uploading " + plural(len(m.rows), "file", "files")
+	switch {
+	case len(m.rows) == 0:
+		title = "Starting the uploads…"
+	case m.finished:
+		title = "Uploaded " + plural(m.counts[uploader.StateDone], "file", "files") + " of " + fmt.Sprint(len(m.rows))
+	}
+	workers := fmt.Sprintf("workers %d (+/-)", m.concurrency)
+	left := st.Title.Render(title) + st.Subtle.Render(cut(" → "+m.target, max(w-len(title)-len(workers)-2, 4)))
+	b.WriteString(left + strings.Repeat(" ", max(w-ansi.StringWidth(left)-len(workers), 1)) + st.Subtle.Render(workers) + "\n")
+
+	var pct float64
+	if m.total > 0 {
+		pct = float64(m.sent) / float64(m.total)
+	} else if m.finished {
+		pct = 1
+	}
+	stats := fmt.Sprintf("  %s / %s · %s · elapsed %s · ETA %s",
+		formatBytes(m.sent), formatBytes(m.total), formatSpeed(m.speed),
+		formatDuration(m.now.Sub(m.started)), m.eta())
+	b.WriteString(m.bar.ViewAs(pct) + st.Text.Render(cut(stats, max(w-m.bar.Width(), 1))) + "\n")
+
+	sparkW := max(min(w-40, 60), 10)
+	peak := 0.0
+	for _, v := range m.spark {
+		peak = max(peak, v)
+	}
+	b.WriteString(st.Subtle.Render("throughput ") + st.Spark.Render(sparkline(m.spark, sparkW)) +
+		st.Subtle.Render(cut("  peak "+formatSpeed(peak), max(w-sparkW-11, 1))) + "\n")
+
+	b.WriteString(m.countsView() + "\n")
+	switch {
+	case m.confirming:
+		queued := m.counts[uploader.StateQueued]
+		what := plural(m.running()-queued, "upload", "uploads") + " in progress"
+		if queued > 0 {
+			what += fmt.Sprintf(" and %d queued", queued)
+		}
+		b.WriteString(st.Prompt.Render(cut("Quit? "+what+" will be canceled.  y: quit · n: keep uploading", w)))
+	case m.win.cursor < len(m.rows):
+		// The state column is narrow; the whole reason of the file under
+		// the cursor goes here.
+		r := &m.rows[m.win.cursor]
+		if reason := reasonOf(&r.status); reason != "" && r.status.State != uploader.StateCanceled {
+			style := st.Retrying
+			if r.status.State == uploader.StateFailed {
+				style = st.Failed
+			}
+			b.WriteString(style.Render(cut(r.status.Name+": "+reason, w)))
+		}
+	}
+}
+
+// reasonOf is why a file failed or is retrying, without the file name the
+// engine puts in front (the row already shows it).
+func reasonOf(s *uploader.FileStatus) string {
+	return oneLine(strings.TrimPrefix(s.Reason, s.Name+": "))
+}
+
+func (m progressModel) eta() string {
+	if m.finished {
+		return "0s"
+	}
+	return formatETA(m.total-m.sent, m.speed)
+}
+
+func (m progressModel) countsView() string {
+	st := m.st
+	type part struct {
+		n     int
+		label string
+		style func(...string) string
+	}
+	active := m.counts[uploader.StateHashing] + m.counts[uploader.StateUploading] + m.counts[uploader.StateAwaiting]
+	parts := []part{
+		{m.counts[uploader.StateDone], "done", st.Done.Render},
+		{m.counts[uploader.StateFailed], "failed", st.Failed.Render},
+		{m.counts[uploader.StateCanceled], "canceled", st.Canceled.Render},
+		{m.counts[uploader.StateRetrying], "retrying", st.Retrying.Render},
+		{active, "uploading", st.Active.Render},
+		{m.counts[uploader.StateQueued], "queued", st.Queued.Render},
+	}
+	var out []string
+	for _, p := range parts {
+		if p.n > 0 {
+			out = append(out, p.style(fmt.Sprintf("%d %s", p.n, p.label)))
+		}
+	}
+	return cut(strings.Join(out, st.Faint.Render(" · ")), m.width)
+}
+
+func (m progressModel) rowView(b *strings.Builder, r *fileRow, isCursor bool, c progressCols) {
+	st := m.st
+	s := &r.status
+	if isCursor {
+		b.WriteString(st.Cursor.Render("› "))
+	} else {
+		b.WriteString("  ")
+	}
+	nameStyle := st.Text
+	if isCursor {
+		nameStyle = st.Current
+	}
+	b.WriteString(nameStyle.Render(fit(s.Name, c.name)))
+	b.WriteByte(' ')
+
+	pct := 0
+	switch {
+	case s.State == uploader.StateDone:
+		pct = 100
+	case s.Size > 0:
+		pct = int(min(s.Sent, s.Size) * 100 / s.Size)
+	}
+	if s.State == uploader.StateFailed {
+		b.WriteString(m.failedBars[pct])
+	} else {
+		b.WriteString(m.rowBars[pct])
+	}
+	b.WriteByte(' ')
+
+	sent := s.Sent
+	if s.State == uploader.StateDone {
+		sent = s.Size
+	}
+	numbers := fitRight(formatBytes(sent)+" / "+formatBytes(s.Size), c.bytes)
+	if c.wide {
+		speed, eta := "", ""
+		if s.State == uploader.StateUploading {
+			speed, eta = formatSpeed(r.speed), formatETA(s.Size-s.Sent, r.speed)
+		}
+		numbers += " " + fitRight(speed, c.speed) + " " + fitRight(eta, c.eta)
+	}
+	b.WriteString(st.Subtle.Render(numbers))
+	b.WriteString("  ")
+	text, style := stateText(r, m.now), st.Queued
+	switch s.State {
+	case uploader.StateHashing, uploader.StateUploading, uploader.StateAwaiting:
+		style = st.Active
+	case uploader.StateRetrying:
+		style = st.Retrying
+	case uploader.StateDone:
+		style = st.Done
+	case uploader.StateFailed:
+		style = st.Failed
+	case uploader.StateCanceled:
+		style = st.Canceled
+	}
+	b.WriteString(style.Render(cut(text, c.state)))
+}
+
+// stateText is the last column: one line, the state and why.
+func stateText(r *fileRow, now time.Time) string {
+	s := &r.status
+	switch s.State {
+	case uploader.StateUploading:
+		if s.Attempt > 1 {
+			return fmt.Sprintf("uploading (attempt %d/%d)", s.Attempt, s.MaxAttempts)
+		}
+		if s.Parts > 0 {
+			return fmt.Sprintf("uploading (%d parts)", s.Parts)
+		}
+		return "uploading"
+	case uploader.StateRetrying:
+		t := fmt.Sprintf("retrying %d/%d", s.Attempt, max(s.MaxAttempts-1, 1))
+		if wait := r.retryAt.Sub(now); wait > 0 && !now.IsZero() {
+			t += " in " + formatDuration(wait)
+		}
+		if s.Reason != "" {
+			t += ": " + reasonOf(s)
+		}
+		return t
+	case uploader.StateDone:
+		if s.Result != nil {
+			return "done ✓ crc32 " + crc32Base64(s.Result.CRC32)
+		}
+		return "done ✓"
+	case uploader.StateFailed:
+		if s.Reason != "" {
+			return "failed: " + reasonOf(s)
+		}
+		return "failed"
+	case uploader.StateCanceled:
+		if s.Reason != "" && s.Reason != "canceled" {
+			return "canceled (" + oneLine(s.Reason) + ")"
+		}
+		return "canceled"
+	}
+	return s.State.String()
+}
+
+// Commands that drive the pool. Each copies what it needs; none touches the
+// model.
+
+// startUploads builds the pool, binds it to ctx and queues the files.
+func startUploads(ctx context.Context, newPool func(uploader.Metadata) *uploader.Pool, md uploader.Metadata, files []uploader.File) tea.Cmd {
+	files = slices.Clone(files)
+	return func() tea.Msg {
+		p := newPool(md)
+		p.Start(ctx)
+		ids := p.Add(files...)
+		return uploadsStartedMsg{pool: p, ids: ids, at: time.Now(), concurrency: p.Concurrency()}
+	}
+}
+
+// waitForEvent blocks for the next event, then takes whatever else is
+// already waiting; the root re-arms it until the channel closes.
+func waitForEvent(events <-chan uploader.Event) tea.Cmd {
+	return func() tea.Msg {
+		e, ok := <-events
+		if !ok {
+			return eventsDrainedMsg{closed: true}
+		}
+		msgs := []tea.Msg{eventMsg(e)}
+		for len(msgs) < eventBatch {
+			select {
+			case e, ok := <-events:
+				if !ok {
+					return eventsDrainedMsg{msgs: msgs, closed: true}
+				}
+				msgs = append(msgs, eventMsg(e))
+			default:
+				return eventsDrainedMsg{msgs: msgs}
+			}
+		}
+		return eventsDrainedMsg{msgs: msgs}
+	}
+}
+
+// eventMsg turns an engine event into the message for its kind.
+func eventMsg(e uploader.Event) tea.Msg {
+	reason := ""
+	if e.Err != nil {
+		reason = e.Err.Error()
+	}
+	switch e.Kind {
+	case uploader.EventQueued:
+		return uploadQueuedMsg{id: e.ID}
+	case uploader.EventHashing:
+		return hashingStartedMsg{id: e.ID}
+	case uploader.EventStarted:
+		return uploadStartedMsg{id: e.ID, attempt: e.Attempt, max: e.MaxAttempts}
+	case uploader.EventAwaiting:
+		return bodySentMsg{id: e.ID}
+	case uploader.EventRetrying:
+		return retryScheduledMsg{id: e.ID, attempt: e.Attempt, max: e.MaxAttempts, at: e.Time.Add(e.Delay), reason: reason}
+	case uploader.EventResumed:
+		return uploadResumedMsg{id: e.ID, bytes: e.Resumed}
+	case uploader.EventDone:
+		var r uploader.Result
+		if e.Result != nil {
+			r = *e.Result
+		}
+		return uploadDoneMsg{id: e.ID, result: r}
+	case uploader.EventFailed:
+		return uploadFailedMsg{id: e.ID, err: e.Err, code: e.Code}
+	case uploader.EventCanceled:
+		return uploadCanceledMsg{id: e.ID, reason: reason}
+	}
+	return nil
+}
+
+// sampleProgress reads the pool's counters after one tick. buf is a slice
+// the model no longer looks at; the snapshot is written into it.
+func sampleProgress(p *uploader.Pool, buf []uploader.FileStatus) tea.Cmd {
+	return tea.Tick(sampleEvery, func(t time.Time) tea.Msg {
+		return progressSampledMsg{at: t, files: p.Snapshot(buf), concurrency: p.Concurrency()}
+	})
+}
+
+func cancelUpload(p *uploader.Pool, id int) tea.Cmd {
+	return func() tea.Msg {
+		p.Cancel(id)
+		return nil
+	}
+}
+
+func retryUploads(p *uploader.Pool, ids []int) tea.Cmd {
+	ids = slices.Clone(ids)
+	return func() tea.Msg {
+		var queued []int
+		for _, id := range ids {
+			if p.Retry(id) {
+				queued = append(queued, id)
+			}
+		}
+		return retriedMsg{ids: queued}
+	}
+}
+
+func setConcurrency(p *uploader.Pool, n int) tea.Cmd {
+	return func() tea.Msg { return concurrencyChangedMsg{n: p.SetConcurrency(n)} }
+}
+
+// stopUploads cancels whatever is running and waits for the workers.
+func stopUploads(p *uploader.Pool) tea.Cmd {
+	return func() tea.Msg {
+		p.Close()
+		return uploadsStoppedMsg{}
+	}
+}

@@ -1,0 +1,293 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"hoist/uploader"
+)
+
+func progressFiles(n int) ([]uploader.File, []int) {
+	files := make([]uploader.File, n)
+	ids := make([]int, n)
+	for i := range files {
+		name := fmt.Sprintf("scan-%04d.tiff", i)
+		files[i] = uploader.File{Path: "/scans/" + name, Name: name, Key: name, Size: 10 << 20}
+		ids[i] = i
+	}
+	return files, ids
+}
+
+// sampleAt is a snapshot in which file i has sent sent(i) bytes.
+func sampleAt(files []uploader.File, at time.Time, state func(i int) uploader.State, sent func(i int) int64) progressSampledMsg {
+	st := make([]uploader.FileStatus, len(files))
+	for i, f := range files {
+		st[i] = uploader.FileStatus{ID: i, Name: f.Name, Size: f.Size, State: state(i), Sent: sent(i), Attempt: 1, MaxAttempts: 6}
+	}
+	return progressSampledMsg{at: at, files: st, concurrency: 4}
+}
+
+func newTestProgress(n int) (progressModel, []uploader.File) {
+	files, ids := progressFiles(n)
+	m := newProgress(newStyles(true), "http://127.0.0.1:9000/bucket/")
+	m.SetSize(goldenWidth-2, goldenHeight-4)
+	m.begin(files, ids, fixedNow, 4)
+	return m, files
+}
+
+func progressPress(m progressModel, keys ...string) (progressModel, []tea.Msg) {
+	var msgs []tea.Msg
+	for _, k := range keys {
+		var cmd tea.Cmd
+		m, cmd = m.Update(press(k))
+		msgs = append(msgs, perform(cmd)...)
+	}
+	return m, msgs
+}
+
+func TestProgressSmoothsSpeedAndCounts(t *testing.T) {
+	m, files := newTestProgress(3)
+	uploading := func(int) uploader.State { return uploader.StateUploading }
+	// 1 MiB a second for file 0, nothing for the others, for 5 seconds.
+	for s := 1; s <= 50; s++ {
+		at := fixedNow.Add(time.Duration(s) * sampleEvery)
+		m, _ = m.Update(sampleAt(files, at, uploading, func(i int) int64 {
+			if i == 0 {
+				return int64(s) * (1 << 20) / 10
+			}
+			return 0
+		}))
+	}
+	if sp := m.rows[0].speed; sp < 0.85*(1<<20) || sp > 1<<20 {
+		t.Errorf("file speed %.0f B/s, want close to 1 MiB/s", sp)
+	}
+	if m.rows[1].speed != 0 {
+		t.Errorf("idle file speed %.0f", m.rows[1].speed)
+	}
+	if m.speed < 0.75*(1<<20) || m.speed > 1<<20 {
+		t.Errorf("pool speed %.0f B/s, want close to 1 MiB/s", m.speed)
+	}
+	if len(m.spark) != 5 {
+		t.Errorf("sparkline has %d points after 5 s, want 5", len(m.spark))
+	}
+	if m.sent != 5<<20 || m.total != 30<<20 || m.counts[uploader.StateUploading] != 3 {
+		t.Errorf("sent %d total %d counts %v", m.sent, m.total, m.counts)
+	}
+	// A retry gives the bytes back; speed must not go negative.
+	m, _ = m.Update(sampleAt(files, fixedNow.Add(51*sampleEvery), uploading, func(int) int64 { return 0 }))
+	if m.rows[0].speed < 0 || m.speed < 0 {
+		t.Errorf("negative speed after a reset: %f %f", m.rows[0].speed, m.speed)
+	}
+}
+
+func TestProgressEventsChangeRows(t *testing.T) {
+	m, _ := newTestProgress(3)
+	for _, msg := range []tea.Msg{
+		uploadStartedMsg{id: 0, attempt: 1, max: 6},
+		retryScheduledMsg{id: 1, attempt: 2, max: 6, at: fixedNow.Add(3 * time.Second), reason: "HTTP 503: SlowDown"},
+		uploadFailedMsg{id: 2, err: fmt.Errorf("scan-0002.tiff: 403 AccessDenied: check the URL"), code: "AccessDenied"},
+	} {
+		m, _ = m.Update(msg)
+	}
+	if got := stateText(&m.rows[1], fixedNow); got != "retrying 2/5 in 3s: HTTP 503: SlowDown" {
+		t.Errorf("retrying row reads %q", got)
+	}
+	if m.rows[2].code != "AccessDenied" || stateText(&m.rows[2], fixedNow) != "failed: 403 AccessDenied: check the URL" {
+		t.Errorf("failed row: %q code %q", stateText(&m.rows[2], fixedNow), m.rows[2].code)
+	}
+	m, _ = m.Update(uploadDoneMsg{id: 0, result: uploader.Result{ID: 0, Key: "scan-0000.tiff", Bytes: 10 << 20, CRC32: 0xdeadbeef}})
+	if got := stateText(&m.rows[0], fixedNow); got != "done ✓ crc32 3q2+7w==" {
+		t.Errorf("done row reads %q", got)
+	}
+	if m.finished || m.running() != 1 {
+		t.Errorf("finished %v running %d", m.finished, m.running())
+	}
+	m, _ = m.Update(uploadCanceledMsg{id: 1, reason: "canceled"})
+	if !m.finished {
+		t.Error("all three are final: the run is finished")
+	}
+	// The code stays with the row when a later sample comes.
+	m, _ = m.Update(sampleAt(progressFilesOnly(3), fixedNow.Add(time.Second), func(i int) uploader.State { return uploader.StateFailed }, func(int) int64 { return 0 }))
+	if m.rows[2].code != "AccessDenied" {
+		t.Error("a sample dropped the error code")
+	}
+}
+
+func progressFilesOnly(n int) []uploader.File {
+	f, _ := progressFiles(n)
+	return f
+}
+
+func TestProgressKeys(t *testing.T) {
+	m, files := newTestProgress(4)
+	m, _ = m.Update(sampleAt(files, fixedNow.Add(time.Second), func(i int) uploader.State {
+		return []uploader.State{uploader.StateUploading, uploader.StateFailed, uploader.StateCanceled, uploader.StateDone}[i]
+	}, func(int) int64 { return 0 }))
+
+	_, msgs := progressPress(m, "x")
+	if got := only[cancelRequestedMsg](t, msgs); got.id != 0 {
+		t.Errorf("cancel id %d", got.id)
+	}
+	_, msgs = progressPress(m, "r")
+	if len(msgs) != 0 {
+		t.Errorf("r on an uploading file did something: %v", msgs)
+	}
+	m, msgs = progressPress(m, "down", "r")
+	if got := only[retryRequestedMsg](t, msgs); len(got.ids) != 1 || got.ids[0] != 1 {
+		t.Errorf("retry ids %v", got.ids)
+	}
+	_, msgs = progressPress(m, "R")
+	if got := only[retryRequestedMsg](t, msgs); fmt.Sprint(got.ids) != "[1 2]" {
+		t.Errorf("retry all ids %v", got.ids)
+	}
+	_, msgs = progressPress(m, "x")
+	if len(msgs) != 0 {
+		t.Errorf("x on a failed file did something: %v", msgs)
+	}
+	_, msgs = progressPress(m, "+")
+	if got := only[concurrencyRequestedMsg](t, msgs); got.n != 5 {
+		t.Errorf("+ asked for %d workers", got.n)
+	}
+	_, msgs = progressPress(m, "-")
+	if got := only[concurrencyRequestedMsg](t, msgs); got.n != 3 {
+		t.Errorf("- asked for %d workers", got.n)
+	}
+
+	// Quit asks first while something runs; n keeps going, y leaves.
+	m, msgs = progressPress(m, "q")
+	if len(msgs) != 0 || !m.confirming || !strings.Contains(plain(m.View()), "Quit? 1 upload in progress will be canceled") {
+		t.Fatalf("q while uploading: msgs %v\n%s", msgs, plain(m.View()))
+	}
+	m, msgs = progressPress(m, "n")
+	if len(msgs) != 0 || m.confirming {
+		t.Fatal("n should keep uploading")
+	}
+	m, _ = progressPress(m, "q")
+	_, msgs = progressPress(m, "y")
+	only[quitRequestedMsg](t, msgs)
+}
+
+func TestProgressScrollsThroughThousandFiles(t *testing.T) {
+	m, _ := newTestProgress(1000)
+	rows := m.listHeight()
+	m, _ = progressPress(m, "end")
+	if m.win.cursor != 999 || m.win.offset != 1000-rows {
+		t.Errorf("end: cursor %d offset %d", m.win.cursor, m.win.offset)
+	}
+	v := plain(m.View())
+	if !strings.Contains(v, "scan-0999.tiff") || strings.Contains(v, "scan-0000.tiff") {
+		t.Errorf("end should show the last rows:\n%s", v)
+	}
+	if n := strings.Count(v, "\n") + 1; n != goldenHeight-4 {
+		t.Errorf("view is %d lines, want %d", n, goldenHeight-4)
+	}
+	m, _ = progressPress(m, "g", "pgdown")
+	if m.win.cursor != rows || m.win.offset != 1 {
+		t.Errorf("pgdown from the top: cursor %d offset %d", m.win.cursor, m.win.offset)
+	}
+}
+
+func TestProgressView(t *testing.T) {
+	m, files := newTestProgress(12)
+	states := []uploader.State{
+		uploader.StateDone, uploader.StateDone, uploader.StateUploading, uploader.StateUploading,
+		uploader.StateAwaiting, uploader.StateRetrying, uploader.StateHashing, uploader.StateFailed,
+		uploader.StateCanceled, uploader.StateQueued, uploader.StateQueued, uploader.StateQueued,
+	}
+	for s := 1; s <= 30; s++ {
+		msg := sampleAt(files, fixedNow.Add(time.Duration(s)*sampleEvery), func(i int) uploader.State { return states[i] }, func(i int) int64 {
+			switch states[i] {
+			case uploader.StateDone, uploader.StateAwaiting:
+				return min(int64(s)*(400<<10), 10<<20) // sent over the first 2.5 s
+			case uploader.StateUploading:
+				return int64(s) * int64(i) * (100 << 10)
+			}
+			return 0
+		})
+		msg.files[0].Result = &uploader.Result{CRC32: 0x1c291ca3}
+		msg.files[1].Result = &uploader.Result{CRC32: 0xcbf43926}
+		msg.files[5].Attempt, msg.files[5].Reason = 2, "HTTP 503 SlowDown: the server is busy"
+		msg.files[7].Reason = "scan-0007.tiff: 403 AccessDenied: the URL's signature does not match; get a fresh URL"
+		msg.files[8].Reason = "canceled"
+		m, _ = m.Update(msg)
+	}
+	if m.win.cursor != 2 {
+		t.Errorf("the view should follow the first file still being sent, cursor at %d", m.win.cursor)
+	}
+	m, _ = progressPress(m, "down", "down", "down", "down", "down")
+	golden.RequireEqual(t, plain(m.View()))
+}
+
+func TestProgressFollowsUntilThePersonMoves(t *testing.T) {
+	m, files := newTestProgress(1000)
+	sample := func(done int, at time.Duration) {
+		m, _ = m.Update(sampleAt(files, fixedNow.Add(at), func(i int) uploader.State {
+			if i < done {
+				return uploader.StateDone
+			}
+			return uploader.StateUploading
+		}, func(int) int64 { return 0 }))
+	}
+	sample(500, time.Second)
+	if from, to := m.win.visible(); m.win.cursor != 500 || from > 500 || to <= 500 {
+		t.Fatalf("cursor %d, rows %d–%d: file 500 should be in view", m.win.cursor, from, to)
+	}
+	m, _ = progressPress(m, "up")
+	sample(700, 2*time.Second)
+	if m.win.cursor != 499 {
+		t.Errorf("after the person moved, the view moved on its own to %d", m.win.cursor)
+	}
+	m, _ = progressPress(m, "f")
+	if m.win.cursor != 700 {
+		t.Errorf("f should follow again, cursor %d", m.win.cursor)
+	}
+}
+
+func TestProgressViewNarrow(t *testing.T) {
+	m, files := newTestProgress(3)
+	m.SetSize(minWidth-2, minHeight-4)
+	m, _ = m.Update(sampleAt(files, fixedNow.Add(time.Second), func(int) uploader.State { return uploader.StateUploading }, func(int) int64 { return 1 << 20 }))
+	golden.RequireEqual(t, plain(m.View()))
+}
+
+// BenchmarkProgressTick is one sample through the root model: Update with
+// the snapshot, then View, as the program does every 100 ms. With 1,000
+// files it must stay under 2 ms, and close to the cost of 10.
+func BenchmarkProgressTick(b *testing.B) {
+	for _, n := range []int{10, 1000} {
+		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) { benchmarkTick(b, n) })
+	}
+}
+
+func benchmarkTick(b *testing.B, n int) {
+	files, ids := progressFiles(n)
+	m := newModel(b.Context(), Options{Target: "http://127.0.0.1:9000/bucket/"})
+	m.width, m.height = 120, 40
+	m.layout()
+	m.screen = screenProgress
+	m.files, m.ids = files, ids
+	m.progress.begin(files, ids, fixedNow, 8)
+	pool := uploader.New(storeSource{base: "http://127.0.0.1:1"}, uploader.Options{})
+	defer pool.Close()
+	m.pool = pool
+	states := []uploader.State{uploader.StateDone, uploader.StateUploading, uploader.StateQueued, uploader.StateRetrying}
+	msgs := make([]progressSampledMsg, 64)
+	for s := range msgs {
+		msgs[s] = sampleAt(files, fixedNow.Add(time.Duration(s+1)*sampleEvery), func(i int) uploader.State { return states[i%len(states)] },
+			func(i int) int64 { return int64(s*i) % (10 << 20) })
+	}
+	var tm tea.Model = m
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		msg := msgs[i%len(msgs)]
+		msg.at = fixedNow.Add(time.Duration(i+1) * sampleEvery)
+		tm, _ = tm.Update(msg)
+		_ = tm.View()
+	}
+}

@@ -1,0 +1,253 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"hoist/uploader"
+)
+
+// reviewModel is the last look before anything is sent: what, where, for how
+// long the URLs still work, and what the preflight checks found.
+type reviewModel struct {
+	st   *Styles
+	keys reviewKeys
+
+	width, height int
+	files         []uploader.File
+	total         int64
+	md            uploader.Metadata
+	target        string
+	expires       time.Time
+	now           time.Time
+	checking      bool
+	problems      []Preflight
+	lines         []problemLine
+	win           window
+}
+
+func newReview(st *Styles, files []uploader.File, md uploader.Metadata, target string, expires, now time.Time, checking bool) reviewModel {
+	m := reviewModel{
+		st: st, keys: newReviewKeys(),
+		files: files, total: sumSize(files), md: md, target: target,
+		expires: expires, now: now, checking: checking,
+		problems: duplicateKeys(files),
+	}
+	m.win.setLen(len(files))
+	m.layoutProblems()
+	return m
+}
+
+func (m *reviewModel) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.layoutProblems()
+}
+
+func (m *reviewModel) setStyles(st *Styles) { m.st = st }
+
+func (m reviewModel) capturesText() bool { return false }
+
+func (m reviewModel) hasErrors() bool {
+	return slices.ContainsFunc(m.problems, func(p Preflight) bool { return p.Error })
+}
+
+// problemLine is one line of the checks section, worked out when the
+// problems or the width change so View only draws.
+type problemLine struct {
+	text  string
+	error bool
+}
+
+// layoutProblems wraps each problem to the width, three lines at most,
+// and keeps no more lines than the window can spare for them.
+func (m *reviewModel) layoutProblems() {
+	m.lines = m.lines[:0:0]
+	budget := max(4, (m.height-14)/2)
+	w := max(m.width-4, 10)
+	for i, p := range m.problems {
+		text := oneLine(p.Message)
+		if p.File != "" {
+			text = p.File + ": " + text
+		}
+		wrapped := strings.Split(lipgloss.Wrap(text, w, " "), "\n")
+		if len(wrapped) > 3 {
+			wrapped = wrapped[:3]
+			wrapped[2] = cut(wrapped[2]+" …", w)
+		}
+		if len(m.lines)+len(wrapped) > budget {
+			m.lines = append(m.lines, problemLine{text: fmt.Sprintf("… and %d more", len(m.problems)-i)})
+			break
+		}
+		for j, l := range wrapped {
+			mark := "    "
+			if j == 0 {
+				mark = "  ! "
+				if p.Error {
+					mark = "  ✗ "
+				}
+			}
+			m.lines = append(m.lines, problemLine{text: mark + l, error: p.Error})
+		}
+	}
+	m.win.setHeight(m.listHeight())
+}
+
+func (m reviewModel) listHeight() int {
+	// Title and blank, four facts and blank, "Checks", its lines, blank, "Files".
+	lines := 2 + 5 + 1 + max(len(m.lines), 1) + 1 + 1
+	return max(m.height-lines, 1)
+}
+
+func (m reviewModel) Update(msg tea.Msg) (reviewModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case preflightCheckedMsg:
+		m.checking = false
+		m.problems = append(duplicateKeys(m.files), msg.problems...)
+		m.layoutProblems()
+		return m, nil
+	case clockTickedMsg:
+		m.now = msg.at
+		if m.expires.IsZero() {
+			return m, nil
+		}
+		return m, tickClock()
+	case tea.KeyPressMsg:
+		if m.win.handleKey(msg, m.keys.listKeys) {
+			return m, nil
+		}
+		switch {
+		case key.Matches(msg, m.keys.Send):
+			if m.checking {
+				return m, nil
+			}
+			return m, func() tea.Msg { return uploadConfirmedMsg{} }
+		case key.Matches(msg, m.keys.Back):
+			return m, func() tea.Msg { return reviewCancelledMsg{} }
+		case key.Matches(msg, m.keys.Quit):
+			return m, func() tea.Msg { return quitRequestedMsg{} }
+		}
+	}
+	return m, nil
+}
+
+func (m reviewModel) helpKeys() help.KeyMap {
+	k := m.keys
+	k.Send.SetEnabled(!m.checking)
+	if m.hasErrors() {
+		k.Send.SetHelp("enter", "send anyway")
+	}
+	return k
+}
+
+func (m reviewModel) View() string {
+	st := m.st
+	w := m.width
+	var b strings.Builder
+	b.WriteString(st.Title.Render("Review before sending") + "\n\n")
+
+	fact := func(label, value string, style lipgloss.Style) {
+		b.WriteString(st.Label.Render(fit(label, 10)) + style.Render(cut(value, max(w-10, 1))) + "\n")
+	}
+	fact("Files", plural(len(m.files), "file", "files")+" · "+formatBytes(m.total), st.Value)
+	fact("Target", m.target, st.Value)
+	fact("Metadata", describeMetadata(m.md), st.Value)
+	switch {
+	case m.expires.IsZero():
+		fact("URL", "signed fresh as each file is sent", st.Subtle)
+	case !m.expires.After(m.now):
+		fact("URL", "expired "+formatDuration(m.now.Sub(m.expires))+" ago: sending will fail; get fresh URLs", st.Error)
+	case m.expires.Sub(m.now) < 5*time.Minute:
+		fact("URL", "expires in "+formatDuration(m.expires.Sub(m.now))+": big files may not make it", st.Warn)
+	default:
+		fact("URL", "expires in "+formatDuration(m.expires.Sub(m.now)), st.Value)
+	}
+	b.WriteString("\n")
+
+	b.WriteString(st.Title.Render("Checks") + "\n")
+	switch {
+	case m.checking:
+		b.WriteString(st.Subtle.Render("  ⋯ checking the files…") + "\n")
+	case len(m.problems) == 0:
+		b.WriteString(st.OK.Render("  ✓ no problems found") + "\n")
+	default:
+		for _, l := range m.lines {
+			style := st.Warn
+			if l.error {
+				style = st.Error
+			}
+			b.WriteString(style.Render(l.text) + "\n")
+		}
+	}
+	b.WriteString("\n")
+
+	b.WriteString(st.Title.Render("Files") + "\n")
+	from, to := m.win.visible()
+	sizeW := 10
+	for i := from; i < to; i++ {
+		f := m.files[i]
+		marker := "  "
+		if i == m.win.cursor {
+			marker = st.Cursor.Render("› ")
+		}
+		b.WriteString(marker + st.Text.Render(fit(f.Name, max(w-2-sizeW-2, 8))) + "  " + st.Subtle.Render(fitRight(formatBytes(f.Size), sizeW)))
+		if i < to-1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// describeMetadata lists what is set, by header name without its prefix.
+func describeMetadata(md uploader.Metadata) string {
+	var parts []string
+	if md.OrgID != "" {
+		parts = append(parts, "organization-id "+md.OrgID)
+	}
+	if md.UserID != "" {
+		parts = append(parts, "user-id "+md.UserID)
+	}
+	if md.TTLHours > 0 {
+		parts = append(parts, fmt.Sprintf("ttl-hours %d", md.TTLHours))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, " · ")
+}
+
+// duplicateKeys finds files that would land on the same key: the later one
+// would overwrite the earlier.
+func duplicateKeys(files []uploader.File) []Preflight {
+	first := make(map[string]string, len(files))
+	var out []Preflight
+	for _, f := range files {
+		if other, dup := first[f.Key]; dup {
+			out = append(out, Preflight{File: f.Name, Error: true,
+				Message: fmt.Sprintf("same key %q as %s: one would overwrite the other; rename one or pick only one", f.Key, other)})
+			continue
+		}
+		first[f.Key] = f.Name
+	}
+	return out
+}
+
+// checkFiles runs the preflight checks off the update loop; they may hash
+// files.
+func checkFiles(preflight func([]uploader.File, uploader.Metadata) []Preflight, files []uploader.File, md uploader.Metadata) tea.Cmd {
+	if preflight == nil {
+		return func() tea.Msg { return preflightCheckedMsg{} }
+	}
+	files = slices.Clone(files)
+	return func() tea.Msg { return preflightCheckedMsg{problems: preflight(files, md)} }
+}
+
+func tickClock() tea.Cmd {
+	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return clockTickedMsg{at: t} })
+}

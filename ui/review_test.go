@@ -1,0 +1,112 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"hoist/uploader"
+)
+
+func reviewFiles(n int) []uploader.File {
+	files := make([]uploader.File, n)
+	for i := range files {
+		name := fmt.Sprintf("photos/img-%04d.jpg", i)
+		files[i] = uploader.File{Path: "/data/" + name, Name: name, Key: name, Size: int64(1000 * (i + 1))}
+	}
+	return files
+}
+
+func reviewPress(m reviewModel, keys ...string) (reviewModel, []tea.Msg) {
+	var msgs []tea.Msg
+	for _, k := range keys {
+		var cmd tea.Cmd
+		m, cmd = m.Update(press(k))
+		msgs = append(msgs, perform(cmd)...)
+	}
+	return m, msgs
+}
+
+func TestReviewWaitsForChecksThenSends(t *testing.T) {
+	md := uploader.Metadata{OrgID: "acme", UserID: "u-1", TTLHours: 48}
+	m := newReview(newStyles(true), reviewFiles(3), md, "http://127.0.0.1:9000/bucket/", time.Time{}, fixedNow, true)
+	m.SetSize(goldenWidth-2, goldenHeight-4)
+	if !strings.Contains(plain(m.View()), "checking the files") {
+		t.Errorf("no sign of the running checks:\n%s", plain(m.View()))
+	}
+	m, msgs := reviewPress(m, "enter")
+	if len(msgs) != 0 {
+		t.Fatalf("sent before the checks finished: %v", msgs)
+	}
+	m, _ = m.Update(preflightCheckedMsg{})
+	if !strings.Contains(plain(m.View()), "✓ no problems found") {
+		t.Errorf("view:\n%s", plain(m.View()))
+	}
+	_, msgs = reviewPress(m, "enter")
+	only[uploadConfirmedMsg](t, msgs)
+	_, msgs = reviewPress(m, "esc")
+	only[reviewCancelledMsg](t, msgs)
+}
+
+func TestReviewFindsDuplicateKeys(t *testing.T) {
+	files := []uploader.File{
+		{Path: "/a/report.pdf", Name: "a/report.pdf", Key: "report.pdf"},
+		{Path: "/b/report.pdf", Name: "b/report.pdf", Key: "report.pdf"},
+	}
+	m := newReview(newStyles(true), files, uploader.Metadata{}, "t", time.Time{}, fixedNow, false)
+	if !m.hasErrors() || m.problems[0].File != "b/report.pdf" {
+		t.Fatalf("problems %+v", m.problems)
+	}
+	if k := m.helpKeys().ShortHelp()[0]; k.Help().Desc != "send anyway" {
+		t.Errorf("with errors, enter should read \"send anyway\", reads %q", k.Help().Desc)
+	}
+}
+
+func TestCheckFilesRunsPreflightOffTheLoop(t *testing.T) {
+	files := reviewFiles(2)
+	md := uploader.Metadata{OrgID: "acme"}
+	var seen []uploader.File
+	cmd := checkFiles(func(f []uploader.File, got uploader.Metadata) []Preflight {
+		seen = f
+		if got != md {
+			t.Errorf("metadata %+v", got)
+		}
+		return []Preflight{{File: f[0].Name, Message: "too big"}}
+	}, files, md)
+	files[0].Name = "changed after the command was made"
+	msg := only[preflightCheckedMsg](t, perform(cmd))
+	if len(msg.problems) != 1 || seen[0].Name != "photos/img-0000.jpg" {
+		t.Errorf("problems %+v, files seen %+v", msg.problems, seen)
+	}
+	if msg := only[preflightCheckedMsg](t, perform(checkFiles(nil, files, md))); len(msg.problems) != 0 {
+		t.Errorf("no preflight, problems %+v", msg.problems)
+	}
+}
+
+func TestReviewView(t *testing.T) {
+	md := uploader.Metadata{OrgID: "acme", UserID: "u-1", TTLHours: 48}
+	m := newReview(newStyles(true), reviewFiles(40), md, "https://bucket.s3.example.com/uploads/", fixedNow.Add(52*time.Minute), fixedNow, true)
+	m.SetSize(goldenWidth-2, goldenHeight-4)
+	m, _ = m.Update(preflightCheckedMsg{problems: []Preflight{
+		{File: "photos/img-0003.jpg", Error: true, Message: "the URL pins the CRC32 of an empty body (AAAAAA==) but the file is 4.0 kB; R2 will answer 400: get a URL without x-amz-checksum-crc32"},
+		{File: "photos/img-0007.jpg", Message: "bigger than 5 GiB minus 5 MiB: Cloudflare R2 refuses single PUTs that large"},
+	}})
+	m, _ = reviewPress(m, "down", "down")
+	golden.RequireEqual(t, plain(m.View()))
+}
+
+func TestReviewViewExpired(t *testing.T) {
+	m := newReview(newStyles(true), reviewFiles(1), uploader.Metadata{}, "https://host/k", fixedNow.Add(-3*time.Minute), fixedNow, false)
+	m.SetSize(goldenWidth-2, goldenHeight-4)
+	if v := plain(m.View()); !strings.Contains(v, "expired 3m00s ago: sending will fail; get fresh URLs") {
+		t.Errorf("view:\n%s", v)
+	}
+	m, _ = m.Update(clockTickedMsg{at: fixedNow.Add(-4 * time.Minute)})
+	if v := plain(m.View()); !strings.Contains(v, "expires in 1m00s: big files may not make it") {
+		t.Errorf("after the clock moved, view:\n%s", v)
+	}
+}

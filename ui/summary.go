@@ -1,0 +1,197 @@
+package ui
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"hoist/uploader"
+)
+
+// summaryModel is the end of a run: what went where, what did not and why,
+// and where the report is.
+type summaryModel struct {
+	st   *Styles
+	keys summaryKeys
+
+	width, height int
+	target        string
+	summary       uploader.Summary
+	files         []uploader.FileStatus // failed first, then canceled, then the rest, each in id order
+	reportPath    string
+	reportErr     error
+	canRetry      bool // the pool is still open
+	nameW         int
+	win           window
+}
+
+func newSummary(st *Styles, target string, msg runFinishedMsg, canRetry bool) summaryModel {
+	files := slices.Clone(msg.files)
+	rank := func(s uploader.State) int {
+		switch s {
+		case uploader.StateFailed:
+			return 0
+		case uploader.StateCanceled:
+			return 1
+		case uploader.StateDone:
+			return 3
+		}
+		return 2
+	}
+	slices.SortStableFunc(files, func(a, b uploader.FileStatus) int {
+		return cmp.Or(cmp.Compare(rank(a.State), rank(b.State)), cmp.Compare(a.ID, b.ID))
+	})
+	m := summaryModel{
+		st: st, keys: newSummaryKeys(), target: target, summary: msg.summary, files: files,
+		reportPath: msg.reportPath, reportErr: msg.reportErr, canRetry: canRetry,
+	}
+	m.win.setLen(len(files))
+	return m
+}
+
+func (m *summaryModel) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.win.setHeight(m.listHeight())
+	longest := 0
+	for _, f := range m.files {
+		longest = max(longest, len(f.Name))
+	}
+	m.nameW = min(max(longest, 12), max(w/3, 12))
+}
+
+func (m *summaryModel) setStyles(st *Styles) { m.st = st }
+
+func (m summaryModel) capturesText() bool { return false }
+
+const summaryHeaderLines = 7
+
+func (m summaryModel) listHeight() int { return max(m.height-summaryHeaderLines, 1) }
+
+func (m summaryModel) retryIDs() []int {
+	var ids []int
+	for _, f := range m.files {
+		if retryable(f.State) {
+			ids = append(ids, f.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func (m summaryModel) Update(msg tea.Msg) (summaryModel, tea.Cmd) {
+	if msg, ok := msg.(tea.KeyPressMsg); ok {
+		if m.win.handleKey(msg, m.keys.listKeys) {
+			return m, nil
+		}
+		switch {
+		case key.Matches(msg, m.keys.Retry):
+			if ids := m.retryIDs(); m.canRetry && len(ids) > 0 {
+				return m, func() tea.Msg { return retryRequestedMsg{ids: ids} }
+			}
+		case key.Matches(msg, m.keys.Quit):
+			return m, func() tea.Msg { return quitRequestedMsg{} }
+		}
+	}
+	return m, nil
+}
+
+func (m summaryModel) helpKeys() help.KeyMap {
+	k := m.keys
+	k.Retry.SetEnabled(m.canRetry && len(m.retryIDs()) > 0)
+	return k
+}
+
+func (m summaryModel) View() string {
+	st := m.st
+	w := m.width
+	s := m.summary
+	var b strings.Builder
+
+	total := s.Uploaded + s.Failed + s.Canceled + s.Pending
+	switch {
+	case total > 0 && s.Uploaded == total:
+		b.WriteString(st.OK.Render("✓ ") + st.Title.Render("All "+plural(total, "file", "files")+" uploaded"))
+	default:
+		parts := []string{st.Done.Render(fmt.Sprintf("%d uploaded", s.Uploaded))}
+		if s.Failed > 0 {
+			parts = append(parts, st.Failed.Render(fmt.Sprintf("%d failed", s.Failed)))
+		}
+		if s.Canceled > 0 {
+			parts = append(parts, st.Canceled.Render(fmt.Sprintf("%d canceled", s.Canceled)))
+		}
+		if s.Pending > 0 {
+			parts = append(parts, st.Queued.Render(fmt.Sprintf("%d not sent", s.Pending)))
+		}
+		b.WriteString(st.Title.Render("Finished: ") + strings.Join(parts, st.Faint.Render(" · ")))
+	}
+	b.WriteString("\n\n")
+
+	fact := func(label, value string, ok bool) {
+		style := st.Value
+		if !ok {
+			style = st.Error
+		}
+		b.WriteString(st.Label.Render(fit(label, 10)) + style.Render(cut(value, max(w-10, 1))) + "\n")
+	}
+	fact("Sent", fmt.Sprintf("%s in %s · %s average", formatBytes(s.Bytes), formatElapsed(s.Elapsed), formatSpeed(averageSpeed(s))), true)
+	fact("Target", m.target, true)
+	switch {
+	case m.reportErr != nil:
+		fact("Report", "not written: "+oneLine(m.reportErr.Error()), false)
+	case m.reportPath != "":
+		fact("Report", m.reportPath, true)
+	default:
+		fact("Report", "none (no report folder)", true)
+	}
+	// The row under the cursor gets its whole reason here; the column cuts it.
+	b.WriteString("\n")
+	if m.win.cursor < len(m.files) {
+		if f := &m.files[m.win.cursor]; f.State == uploader.StateFailed {
+			b.WriteString(st.Failed.Render(cut(f.Name+": "+reasonOf(f), w)))
+		}
+	}
+	b.WriteString("\n")
+
+	from, to := m.win.visible()
+	nameW := m.nameW
+	for i := from; i < to; i++ {
+		f := &m.files[i]
+		marker := "  "
+		if i == m.win.cursor {
+			marker = st.Cursor.Render("› ")
+		}
+		mark, style, detail := "• ", st.Queued, "not sent"
+		switch f.State {
+		case uploader.StateDone:
+			mark, style, detail = "✓ ", st.Done, "→ "+landedAt(f)
+		case uploader.StateFailed:
+			mark, style, detail = "✗ ", st.Failed, "failed: "+reasonOf(f)
+		case uploader.StateCanceled:
+			mark, style, detail = "⊘ ", st.Canceled, "canceled"
+			if f.Reason != "" && f.Reason != "canceled" {
+				detail += " (" + oneLine(f.Reason) + ")"
+			}
+		}
+		b.WriteString(marker + style.Render(mark) + st.Text.Render(fit(f.Name, nameW)) + "  " + style.Render(cut(detail, max(w-nameW-6, 1))))
+		if i < to-1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// landedAt says where a person finds an uploaded file.
+func landedAt(f *uploader.FileStatus) string {
+	if f.Result == nil {
+		return ""
+	}
+	if f.Result.Location != "" {
+		return f.Result.Location
+	}
+	return f.Result.Key
+}

@@ -1,0 +1,119 @@
+package ui
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/golden"
+
+	"hoist/uploader"
+)
+
+func finishedRun() runFinishedMsg {
+	res := func(id int, key string, n int64) *uploader.Result {
+		return &uploader.Result{ID: id, File: key, Key: key, Bytes: n, CRC32: 0xcbf43926, ETag: `"abc"`,
+			Location: "/home/ana/.local/share/hoist/local/buckets/hoist/" + key, Duration: 2 * time.Second}
+	}
+	return runFinishedMsg{
+		summary: uploader.Summary{Uploaded: 3, Failed: 1, Canceled: 1, Bytes: 42_000_000, Elapsed: 62 * time.Second},
+		files: []uploader.FileStatus{
+			{ID: 0, Name: "a.txt", Size: 2_000_000, State: uploader.StateDone, Result: res(0, "a.txt", 2_000_000)},
+			{ID: 1, Name: "b.txt", Size: 1000, State: uploader.StateFailed, Attempt: 1, Reason: "b.txt: 403 AccessDenied: the URL has expired; get a fresh URL and try again"},
+			{ID: 2, Name: "photos/c.jpg", Size: 30_000_000, State: uploader.StateDone, Result: res(2, "photos/c.jpg", 30_000_000)},
+			{ID: 3, Name: "d.iso", Size: 5_000_000_000, State: uploader.StateCanceled, Reason: "canceled"},
+			{ID: 4, Name: "e.log", Size: 10_000_000, State: uploader.StateDone, Result: &uploader.Result{ID: 4, Key: "logs/e.log", Bytes: 10_000_000}},
+		},
+		reportPath: "/home/ana/.local/state/hoist/reports/hoist-20250314-150926.000.json",
+	}
+}
+
+func TestSummaryView(t *testing.T) {
+	m := newSummary(newStyles(true), "http://127.0.0.1:9000/hoist/", finishedRun(), true)
+	m.SetSize(goldenWidth-2, goldenHeight-4)
+	golden.RequireEqual(t, plain(m.View()))
+}
+
+func TestSummaryKeys(t *testing.T) {
+	m := newSummary(newStyles(true), "t", finishedRun(), true)
+	m.SetSize(goldenWidth-2, goldenHeight-4)
+	m2, cmd := m.Update(press("r"))
+	if got := only[retryRequestedMsg](t, perform(cmd)); len(got.ids) != 2 || got.ids[0] != 1 || got.ids[1] != 3 {
+		t.Errorf("retry ids %v, want the failed and the canceled file", got.ids)
+	}
+	_, cmd = m2.Update(press("q"))
+	only[quitRequestedMsg](t, perform(cmd))
+
+	// Once the pool is closed there is nothing to retry with.
+	closed := newSummary(newStyles(true), "t", finishedRun(), false)
+	if _, cmd := closed.Update(press("r")); cmd != nil {
+		t.Error("r after the pool closed did something")
+	}
+	if closed.helpKeys().ShortHelp()[2].Enabled() {
+		t.Error("help still offers retry")
+	}
+
+	msg := finishedRun()
+	msg.reportPath, msg.reportErr = "", errors.New("creating the report folder /x: permission denied; check its permissions")
+	bad := newSummary(newStyles(true), "t", msg, false)
+	bad.SetSize(goldenWidth-2, goldenHeight-4)
+	if v := plain(bad.View()); !strings.Contains(v, "Report    not written: creating the report folder /x: permission denied") {
+		t.Errorf("view:\n%s", v)
+	}
+}
+
+func TestReportIsWrittenWithoutSecrets(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state", "reports")
+	path := reportPathFor(dir, fixedNow)
+	if filepath.Base(path) != "hoist-20250314-150926.000.json" {
+		t.Errorf("report name %s", path)
+	}
+	msg := finishedRun()
+	ri := runInfo{
+		files:  map[int]uploader.File{1: {Path: "/data/b.txt", Key: "b.txt"}, 3: {Path: "/data/d.iso", Key: "d.iso"}},
+		codes:  map[int]string{1: "AccessDenied"},
+		target: "http://127.0.0.1:9000/hoist/", md: uploader.Metadata{OrgID: "acme", UserID: "u-1", TTLHours: 48},
+		started: fixedNow,
+	}
+	if err := writeReport(path, buildReport(ri, msg.summary, msg.files, fixedNow.Add(time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("report mode %v, want 0600", info.Mode().Perm())
+	}
+	data, _ := os.ReadFile(path)
+	var r report
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Uploaded != 3 || r.Summary.Failed != 1 || r.Summary.Bytes != 42_000_000 || r.Summary.Seconds != 62 {
+		t.Errorf("summary %+v", r.Summary)
+	}
+	if r.Metadata.OrgID != "acme" || r.Metadata.TTLHours != 48 {
+		t.Errorf("metadata %+v", r.Metadata)
+	}
+	b := r.Files[1]
+	if b.State != "failed" || b.Code != "AccessDenied" || b.Path != "/data/b.txt" || !strings.Contains(b.Error, "expired") {
+		t.Errorf("failed file %+v", b)
+	}
+	a := r.Files[0]
+	if a.CRC32 != "y/Q5Jg==" || a.Location == "" || a.ETag != `"abc"` || a.Seconds != 2 {
+		t.Errorf("done file %+v", a)
+	}
+	if strings.Contains(string(data), "X-Amz") || strings.Contains(string(data), "?") {
+		t.Errorf("report holds a URL query:\n%s", data)
+	}
+	// No temporary file is left beside it.
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("report folder holds %d entries", len(entries))
+	}
+}
