@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"hoist/config"
+	"hoist/inspect"
+	"hoist/uploader"
+)
+
+// runInspect is `hoist inspect URL [FILE]`: what a presigned URL says and what
+// would go wrong sending FILE to it. "-" reads the URL from standard input, so
+// it stays out of shell history and the process list.
+func runInspect(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("inspect", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	org := fs.String("org-id", "", "organization id hoist would send")
+	user := fs.String("user-id", "", "user id hoist would send")
+	ttl := fs.Int("ttl-hours", 0, "TTL hours hoist would send")
+	help := fs.BoolP("help", "h", false, "")
+	if err := fs.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "hoist inspect: %v\nUsage: hoist inspect [--org-id ID --user-id ID --ttl-hours N] URL|- [FILE]\n", err)
+		return exitUsage
+	}
+	if *help {
+		fmt.Fprintln(stdout, "Usage: hoist inspect [--org-id ID --user-id ID --ttl-hours N] URL|- [FILE]")
+		fmt.Fprintln(stdout, "Explains a presigned URL: host, key, expiry, signed headers, pinned checksum, problems.")
+		fmt.Fprintln(stdout, "With FILE (and the metadata flags) it also checks that file against the URL.")
+		fmt.Fprintln(stdout, "Exit: 0 no problem that stops an upload, 1 such a problem, 2 usage.")
+		return exitOK
+	}
+	rest := fs.Args()
+	if len(rest) < 1 || len(rest) > 2 {
+		fmt.Fprintln(stderr, "hoist inspect: give one URL (or - to read it from standard input) and at most one FILE")
+		return exitUsage
+	}
+	raw := rest[0]
+	if raw == "-" {
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && err != io.EOF {
+			fmt.Fprintln(stderr, "hoist inspect: reading the URL from standard input:", err)
+			return exitUsage
+		}
+		raw = strings.TrimSpace(line)
+	}
+	r, err := inspect.Parse(raw)
+	if err != nil {
+		fmt.Fprintln(stderr, "hoist inspect:", err)
+		return exitUsage
+	}
+	now := time.Now()
+	plan := inspect.Plan{Now: now, MaxSinglePut: inspect.S3MaxSinglePut,
+		Metadata: uploader.Metadata{OrgID: *org, UserID: *user, TTLHours: *ttl}.Values()}
+	if len(rest) == 2 {
+		files, err := collectFiles(rest[1:2])
+		if err != nil {
+			fmt.Fprintln(stderr, "hoist inspect:", err)
+			return exitUsage
+		}
+		f := files[0]
+		plan.FileName, plan.HasFile, plan.FileSize = f.Name, true, f.Size
+		if r.PinnedCRC32 != "" && r.PinnedCRC32 != inspect.EmptyCRC32 {
+			if crc, err := fileCRC32(f.Path); err == nil {
+				plan.CRC32, plan.HasCRC32 = crc, true
+			}
+		}
+	}
+	problems := r.Check(plan)
+	if len(rest) == 1 {
+		// Without a file or metadata, "hoist lacks a value" is not a problem
+		// with the URL; say what it needs in the signed headers line instead.
+		problems = withoutMissingValues(problems)
+	}
+	inspect.Write(stdout, r, problems, now)
+	for _, p := range problems {
+		if p.Severity == inspect.Error {
+			return exitFailed
+		}
+	}
+	return exitOK
+}
+
+func withoutMissingValues(ps []inspect.Problem) []inspect.Problem {
+	out := ps[:0:0]
+	for _, p := range ps {
+		if p.Code == inspect.CodeMissingMetadata {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// runServe is `hoist serve`: the embedded local store on its own, with a
+// sample URL to try hoist --url or curl against.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) int {
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dir := fs.String("local-dir", "", "folder the store keeps files in (default $XDG_DATA_HOME/hoist/local)")
+	addr := fs.String("addr", "127.0.0.1:0", "loopback address to listen on")
+	org := fs.String("org-id", "example-org", "organization id the sample URL signs")
+	user := fs.String("user-id", "example-user", "user id the sample URL signs")
+	ttl := fs.Int("ttl-hours", 48, "TTL hours the sample URL signs")
+	help := fs.BoolP("help", "h", false, "")
+	if err := fs.Parse(args); err != nil || len(fs.Args()) > 0 {
+		if err == nil {
+			err = fmt.Errorf("unexpected argument %q", fs.Args()[0])
+		}
+		fmt.Fprintf(stderr, "hoist serve: %v\nUsage: hoist serve [--local-dir DIR] [--addr 127.0.0.1:PORT]\n", err)
+		return exitUsage
+	}
+	if *help {
+		fmt.Fprintln(stdout, "Usage: hoist serve [--local-dir DIR] [--addr 127.0.0.1:PORT] [--org-id ID --user-id ID --ttl-hours N]")
+		fmt.Fprintln(stdout, "Runs the embedded local store alone and prints a sample presigned URL.")
+		return exitOK
+	}
+	if *dir == "" {
+		if v, ok := getenv("HOIST_LOCAL_DIR"); ok && v != "" {
+			*dir = v
+		} else if d, err := config.DefaultLocalDir(getenv); err == nil {
+			*dir = d
+		} else {
+			fmt.Fprintln(stderr, "hoist serve: no folder for the store: pass --local-dir DIR")
+			return exitUsage
+		}
+	}
+	st, src, err := openLocalStore(ctx, *dir, *addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "hoist serve:", err)
+		return exitUsage
+	}
+	defer st.Close()
+	md := uploader.Metadata{OrgID: *org, UserID: *user, TTLHours: *ttl}
+	tg, err := src.PresignSample(ctx, "sample.txt", md)
+	if err != nil {
+		fmt.Fprintln(stderr, "hoist serve:", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "hoist local store on %s, bucket %q, files in %s\n", st.Endpoint(), st.Bucket(), st.Dir())
+	fmt.Fprintf(stdout, "Sample upload URL for key sample.txt, valid until %s (it signs the local store's throwaway key, nothing else):\n\n  %s\n\n",
+		tg.Expires.Local().Format(time.Kitchen), tg.URL)
+	fmt.Fprintf(stdout, "Try:\n  hoist --no-tui --url '%s' --org-id %s --user-id %s --ttl-hours %d FILE\n", tg.URL, *org, *user, *ttl)
+	var hs []string
+	for name := range tg.Header {
+		hs = append(hs, name)
+	}
+	sort.Strings(hs)
+	fmt.Fprint(stdout, "  curl -T FILE")
+	for _, name := range hs {
+		fmt.Fprintf(stdout, " -H '%s: %s'", strings.ToLower(name), tg.Header.Get(name))
+	}
+	fmt.Fprintf(stdout, " '%s'\n\nThe file lands at %s. Ctrl+C stops the store.\n", tg.URL, st.PathFor("sample.txt"))
+	<-ctx.Done()
+	return exitOK
+}
+
+func fileCRC32(path string) (uint32, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return uploader.CRC32(context.Background(), f)
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"hoist/config"
+	"hoist/inspect"
+	"hoist/localstore"
+	"hoist/source"
+	"hoist/uploader"
+)
+
+// destination is the source chosen by the settings, with what main needs
+// around it: the files a manifest fixes, the embedded store to close, and the
+// given URLs to check before sending.
+type destination struct {
+	src   uploader.Source
+	given *source.Given     // --url, --manifest
+	store *localstore.Store // nothing configured
+	files []uploader.File   // fixed by --url/--manifest; nil when PATHs or the picker choose
+	close []func() error
+}
+
+func (d *destination) Close() {
+	for _, c := range d.close {
+		_ = c()
+	}
+}
+
+// openDestination builds the source the settings describe: given URLs, S3
+// credentials, or the embedded local store when nothing is configured.
+func openDestination(ctx context.Context, cfg *config.Config, getenv env) (*destination, error) {
+	d := &destination{}
+	switch {
+	case cfg.URL != "":
+		path := cfg.Paths[0]
+		g, err := source.NewGiven([]source.Entry{{Path: path, URL: cfg.URL}})
+		if err != nil {
+			return nil, err
+		}
+		d.src, d.given = g, g
+		files, err := collectFiles(cfg.Paths)
+		if err != nil {
+			return nil, err
+		}
+		d.files = files
+	case cfg.Manifest != "":
+		f, err := os.Open(cfg.Manifest)
+		if err != nil {
+			return nil, fmt.Errorf("manifest %s: %w", cfg.Manifest, unwrapPath(err))
+		}
+		entries, err := source.ParseManifest(f, cfg.Manifest)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		g, err := source.NewGiven(entries)
+		if err != nil {
+			return nil, err
+		}
+		d.src, d.given = g, g
+		paths := make([]string, len(entries))
+		for i, e := range entries {
+			paths[i] = e.Path
+		}
+		if d.files, err = collectFiles(paths); err != nil {
+			return nil, err
+		}
+	case cfg.S3 != "":
+		bucket, prefix, err := source.ParseS3URI(cfg.S3)
+		if err != nil {
+			return nil, err
+		}
+		s, err := source.NewS3(ctx, source.S3Config{
+			Bucket: bucket, Prefix: prefix, EndpointURL: cfg.EndpointURL,
+			Region: cfg.Region, Profile: cfg.Profile,
+			PathStyle: cfg.EndpointURL != "", Multipart: true,
+		})
+		if err != nil {
+			return nil, err
+		}
+		d.src = s
+	case cfg.PresignURL != "":
+		return nil, fmt.Errorf("--presign-url: the Companion presign service is not supported yet")
+	default:
+		st, s, err := openLocalStore(ctx, cfg.LocalDir, "")
+		if err != nil {
+			return nil, err
+		}
+		d.store, d.src = st, s
+		d.close = append(d.close, st.Close)
+	}
+	return d, nil
+}
+
+// openLocalStore starts the embedded store and a source that presigns for it
+// exactly as for S3: the same path a real bucket takes.
+func openLocalStore(ctx context.Context, dir, addr string) (*localstore.Store, *source.S3, error) {
+	st, err := localstore.Start(dir, addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("starting the local store in %s: %w", dir, err)
+	}
+	s, err := source.NewS3(ctx, source.S3Config{
+		Bucket: st.Bucket(), EndpointURL: st.Endpoint(),
+		AccessKey: st.AccessKey(), SecretKey: st.SecretKey(),
+		PathStyle: true, MaxSinglePut: -1, Location: st.PathFor,
+		// gofakes3 assembles multipart objects in memory: never send it parts.
+		Multipart: false,
+	})
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, s, nil
+}
+
+// required lists the metadata headers the form must ask for: those the given
+// URLs sign, or all three for sources that sign their own.
+func (d *destination) required() []string {
+	if d.given == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range d.files {
+		r, ok := d.given.Report(f.Path)
+		if !ok {
+			continue
+		}
+		for _, h := range r.SignedHeaders {
+			if strings.HasPrefix(h, "x-amz-meta-") && !seen[h] {
+				seen[h] = true
+				out = append(out, h)
+			}
+		}
+	}
+	if out == nil {
+		out = []string{} // URLs that sign no metadata: ask for nothing
+	}
+	return out
+}
+
+// expires is when the first of the given URLs stops working; zero when the
+// source signs its own.
+func (d *destination) expires() time.Time {
+	var first time.Time
+	if d.given == nil {
+		return first
+	}
+	for _, f := range d.files {
+		if r, ok := d.given.Report(f.Path); ok && !r.ExpiresAt.IsZero() && (first.IsZero() || r.ExpiresAt.Before(first)) {
+			first = r.ExpiresAt
+		}
+	}
+	return first
+}
+
+// problem is one thing found before sending.
+type problem struct {
+	File    string
+	Error   bool
+	Message string
+}
+
+// preflight checks given URLs against the files and metadata before a byte
+// is sent: expiry, headers the URL signs, pinned checksums, size.
+func (d *destination) preflight(files []uploader.File, md uploader.Metadata) []problem {
+	if d.given == nil {
+		return nil
+	}
+	var out []problem
+	now := time.Now()
+	for _, f := range files {
+		r, ok := d.given.Report(f.Path)
+		if !ok {
+			out = append(out, problem{File: f.Name, Error: true, Message: "no upload URL was given for it"})
+			continue
+		}
+		plan := inspect.Plan{
+			Now: now, FileName: f.Name, HasFile: true, FileSize: f.Size,
+			Metadata: md.Values(), MaxSinglePut: inspect.S3MaxSinglePut,
+		}
+		for _, p := range r.Check(plan) {
+			out = append(out, problem{File: f.Name, Error: p.Severity == inspect.Error, Message: p.Message})
+		}
+	}
+	return out
+}
+
+// checkKeys refuses two files that would land on the same object key.
+func checkKeys(files []uploader.File, d *destination) error {
+	seen := make(map[string]string, len(files))
+	for _, f := range files {
+		key := f.Key
+		if d.given != nil {
+			if r, ok := d.given.Report(f.Path); ok {
+				key = r.Host + "/" + r.Bucket + "/" + r.Key
+			}
+		}
+		if other, dup := seen[key]; dup {
+			return fmt.Errorf("%s and %s would both be uploaded as %q; rename one or upload them separately", other, f.Name, key)
+		}
+		seen[key] = f.Name
+	}
+	return nil
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}

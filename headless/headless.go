@@ -1,0 +1,178 @@
+// Package headless prints an upload's progress without a terminal UI: one
+// human line per finished file and a summary, or JSON lines for scripts.
+package headless
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/dustin/go-humanize"
+
+	"hoist/inspect"
+	"hoist/uploader"
+)
+
+// Printer writes events as they arrive. Out gets the results (human lines or
+// JSON); Err gets retries and warnings in human mode.
+type Printer struct {
+	Out, Err io.Writer
+	JSON     bool
+	// Redact removes any secret that could have slipped into a message.
+	Redact func(string) string
+}
+
+func (p *Printer) redact(s string) string {
+	if p.Redact == nil {
+		return s
+	}
+	return p.Redact(s)
+}
+
+// jsonEvent is one line of --json output, with the fields DESIGN.md lists.
+type jsonEvent struct {
+	Event   string `json:"event"`
+	File    string `json:"file,omitempty"`
+	Time    string `json:"time"`
+	Attempt int    `json:"attempt,omitempty"`
+	Max     int    `json:"max_attempts,omitempty"`
+	DelayMS int64  `json:"delay_ms,omitempty"`
+	Resumed int64  `json:"resumed_bytes,omitempty"`
+
+	// done
+	Bytes    *int64 `json:"bytes,omitempty"`
+	CRC32    string `json:"crc32,omitempty"`
+	ETag     string `json:"etag,omitempty"`
+	Key      string `json:"key,omitempty"`
+	Location string `json:"location,omitempty"`
+
+	// failed, retrying
+	Error string `json:"error,omitempty"`
+	Code  string `json:"code,omitempty"`
+}
+
+type jsonSummary struct {
+	Event    string  `json:"event"`
+	Time     string  `json:"time"`
+	Uploaded int     `json:"uploaded"`
+	Failed   int     `json:"failed"`
+	Canceled int     `json:"canceled"`
+	Bytes    int64   `json:"bytes"`
+	Seconds  float64 `json:"seconds"`
+}
+
+// Event prints one event.
+func (p *Printer) Event(e uploader.Event) {
+	if p.JSON {
+		p.jsonEvent(e)
+		return
+	}
+	switch e.Kind {
+	case uploader.EventDone:
+		r := e.Result
+		where := r.Key
+		if r.Location != "" {
+			where = r.Location
+		}
+		parts := ""
+		if r.Parts > 0 {
+			parts = fmt.Sprintf(", %d parts", r.Parts)
+		}
+		fmt.Fprintf(p.Out, "✓ %s → %s (%s%s, crc32 %s, %s)\n", e.File, where,
+			humanize.IBytes(uint64(r.Bytes)), parts, inspect.EncodeCRC32(r.CRC32), rate(r.Bytes, r.Duration))
+	case uploader.EventFailed:
+		fmt.Fprintf(p.Out, "✗ %s: %s\n", e.File, p.redact(errText(e.Err)))
+	case uploader.EventCanceled:
+		fmt.Fprintf(p.Out, "– %s: %s\n", e.File, errText(e.Err))
+	case uploader.EventRetrying:
+		fmt.Fprintf(p.Err, "… %s: retrying %d/%d in %s: %s\n", e.File, e.Attempt+1, e.MaxAttempts,
+			e.Delay.Round(10*time.Millisecond), p.redact(errText(e.Err)))
+	case uploader.EventResumed:
+		fmt.Fprintf(p.Err, "… %s: resuming, %s already on the server\n", e.File, humanize.IBytes(uint64(e.Resumed)))
+	}
+}
+
+func (p *Printer) jsonEvent(e uploader.Event) {
+	if e.Kind == uploader.EventAwaiting {
+		return // a state for the UI, not one of the documented events
+	}
+	j := jsonEvent{Event: string(e.Kind), File: e.File, Time: e.Time.UTC().Format(time.RFC3339Nano)}
+	switch e.Kind {
+	case uploader.EventStarted:
+		j.Attempt, j.Max = e.Attempt, e.MaxAttempts
+	case uploader.EventRetrying:
+		j.Attempt, j.Max, j.DelayMS = e.Attempt, e.MaxAttempts, e.Delay.Milliseconds()
+		j.Error, j.Code = p.redact(errText(e.Err)), e.Code
+	case uploader.EventResumed:
+		j.Resumed = e.Resumed
+	case uploader.EventDone:
+		r := e.Result
+		j.Bytes = &r.Bytes
+		j.CRC32 = inspect.EncodeCRC32(r.CRC32) // S3's form, as x-amz-checksum-crc32 shows it
+		j.ETag, j.Key, j.Location = r.ETag, r.Key, r.Location
+	case uploader.EventFailed:
+		j.Error, j.Code = p.redact(errText(e.Err)), e.Code
+	case uploader.EventCanceled:
+		j.Error = errText(e.Err)
+	}
+	p.writeJSON(j)
+}
+
+// Summary prints the run's totals.
+func (p *Printer) Summary(s uploader.Summary, interrupted bool) {
+	if p.JSON {
+		p.writeJSON(jsonSummary{
+			Event: "summary", Time: time.Now().UTC().Format(time.RFC3339Nano),
+			Uploaded: s.Uploaded, Failed: s.Failed, Canceled: s.Canceled + s.Pending,
+			Bytes: s.Bytes, Seconds: s.Elapsed.Seconds(),
+		})
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d uploaded", s.Uploaded)
+	if s.Failed > 0 {
+		fmt.Fprintf(&b, ", %d failed", s.Failed)
+	}
+	if n := s.Canceled + s.Pending; n > 0 {
+		fmt.Fprintf(&b, ", %d canceled", n)
+	}
+	fmt.Fprintf(&b, " · %s in %s (%s)", humanize.IBytes(uint64(s.Bytes)), s.Elapsed.Round(10*time.Millisecond), rate(s.Bytes, s.Elapsed))
+	if interrupted {
+		b.WriteString(" · interrupted")
+	}
+	fmt.Fprintln(p.Out, b.String())
+}
+
+// Warn prints a problem that does not stop the run.
+func (p *Printer) Warn(msg string) {
+	if p.JSON {
+		fmt.Fprintln(p.Err, "warning: "+p.redact(msg))
+		return
+	}
+	fmt.Fprintln(p.Err, "! "+p.redact(msg))
+}
+
+func (p *Printer) writeJSON(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return // only plain strings and numbers go in; this cannot happen
+	}
+	b = append(b, '\n')
+	_, _ = p.Out.Write(b)
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func rate(n int64, d time.Duration) string {
+	if d <= 0 {
+		return "–/s"
+	}
+	return humanize.IBytes(uint64(float64(n)/d.Seconds())) + "/s"
+}
