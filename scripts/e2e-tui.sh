@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# End-to-end check of the terminal UI, the way a person uses it: build hoist,
+# run the real binary in tmux (120x40, xterm-256color) against the embedded
+# local store, pick two files with the keyboard, fill in the form, confirm the
+# review, wait for the summary, leave, and compare the stored files with the
+# originals byte for byte.
+#
+# Everything lives in one temporary folder (binary, files, store, XDG dirs)
+# and a private tmux server; both are removed on exit. Exits non-zero on any
+# failure and prints the last screen. E2E_KEEP=1 keeps the folder and prints
+# its path; the captured screens are in it.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hoist-e2e-tui.XXXXXX")
+SOCKET="hoist-e2e-$$"
+
+tm() { tmux -L "$SOCKET" "$@"; }
+
+cleanup() {
+	tm kill-server >/dev/null 2>&1 || true
+	if [[ "${E2E_KEEP:-}" == 1 ]]; then
+		echo "e2e-tui: kept $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+
+fail() {
+	echo "e2e-tui: FAIL: $*" >&2
+	echo "---- last screen ----" >&2
+	tm capture-pane -p -t e2e >&2 2>/dev/null || true
+	exit 1
+}
+
+# capture saves the screen as screens/NN-name.txt and prints its path. It
+# runs in $( ), so the number comes from the files already there.
+capture() {
+	local file n
+	n=$(find "$WORK/screens" -type f | wc -l)
+	file=$(printf '%s/screens/%02d-%s.txt' "$WORK" $((n + 1)) "$1")
+	tm capture-pane -p -t e2e >"$file"
+	echo "$file"
+}
+
+# wait_for TEXT [SECONDS]: wait until TEXT is on the screen.
+wait_for() {
+	local text=$1 deadline=$((SECONDS + ${2:-20}))
+	while ((SECONDS < deadline)); do
+		if tm capture-pane -p -t e2e 2>/dev/null | grep -qF -- "$text"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "timed out waiting for \"$text\""
+}
+
+# expect FILE TEXT...: every TEXT is in the captured screen FILE.
+expect() {
+	local file=$1
+	shift
+	for text in "$@"; do
+		grep -qF -- "$text" "$file" || fail "\"$text\" not on the screen $(basename "$file")"
+	done
+}
+
+command -v tmux >/dev/null || fail "tmux is not installed"
+command -v cmp >/dev/null || fail "cmp is not installed"
+
+echo "e2e-tui: building hoist"
+(cd "$ROOT" && go build -o "$WORK/hoist" .) || fail "go build failed"
+
+mkdir -p "$WORK/src/sub" "$WORK/store" "$WORK/screens" "$WORK/home" \
+	"$WORK/xdg/config" "$WORK/xdg/data" "$WORK/xdg/state" "$WORK/xdg/cache"
+head -c 300000 /dev/urandom >"$WORK/src/alpha.bin"
+head -c 2500000 /dev/urandom >"$WORK/src/beta.bin"
+echo "not picked" >"$WORK/src/gamma.txt"
+echo "not picked either" >"$WORK/src/sub/delta.txt"
+
+# A clean environment: no AWS_*, HOIST_* or config from the machine, so
+# hoist falls back to the embedded store.
+tm new-session -d -s e2e -x 120 -y 40 -c "$WORK/src" \
+	env -i HOME="$WORK/home" PATH="/usr/bin:/bin" TERM=xterm-256color LANG=C.UTF-8 \
+	XDG_CONFIG_HOME="$WORK/xdg/config" XDG_DATA_HOME="$WORK/xdg/data" \
+	XDG_STATE_HOME="$WORK/xdg/state" XDG_CACHE_HOME="$WORK/xdg/cache" \
+	sh -c "'$WORK/hoist' --local-dir '$WORK/store'; echo \"HOIST-EXIT=\$?\"; sleep 600"
+
+echo "e2e-tui: picking files"
+wait_for "alpha.bin"
+screen=$(capture picker)
+expect "$screen" "1 Files" "beta.bin" "gamma.txt" "sub/" "0 files selected"
+# Rows: ../, sub/, alpha.bin, beta.bin, gamma.txt. Down twice to alpha.bin;
+# space picks it and moves to beta.bin; space picks that.
+tm send-keys -t e2e Down Down Space Space
+wait_for "2 files selected"
+screen=$(capture picked)
+expect "$screen" "[x] alpha.bin" "[x] beta.bin" "[ ] gamma.txt" "2.8 MB"
+tm send-keys -t e2e Enter
+
+echo "e2e-tui: filling in the form"
+wait_for "Upload details"
+screen=$(capture form)
+expect "$screen" "Organization ID" "User ID" "TTL (hours)" "2 files · 2.8 MB"
+# A TTL out of range is refused inline before the right one is accepted.
+tm send-keys -t e2e -l "acme-e2e"
+tm send-keys -t e2e Enter
+tm send-keys -t e2e -l "u-e2e"
+tm send-keys -t e2e Enter
+tm send-keys -t e2e -l "9999"
+tm send-keys -t e2e Enter
+wait_for "at most 8760 hours"
+capture form-invalid >/dev/null
+tm send-keys -t e2e BSpace BSpace BSpace BSpace
+tm send-keys -t e2e -l "48"
+tm send-keys -t e2e Enter
+
+echo "e2e-tui: reviewing"
+wait_for "Review before sending"
+wait_for "Checks"
+screen=$(capture review)
+expect "$screen" "2 files · 2.8 MB" "organization-id acme-e2e · user-id u-e2e · ttl-hours 48" "alpha.bin" "beta.bin"
+if grep -qi "x-amz-signature\|x-amz-credential" "$screen"; then
+	fail "the review shows a URL query"
+fi
+tm send-keys -t e2e Enter
+
+echo "e2e-tui: uploading"
+wait_for "All 2 files uploaded" 60
+screen=$(capture summary)
+expect "$screen" "5 Summary" "Sent" "Report" "alpha.bin" "beta.bin"
+report=$(find "$WORK/xdg/state" -name 'hoist-*.json' -type f | head -n 1)
+[[ -n "$report" ]] || fail "no JSON report under XDG_STATE_HOME"
+grep -qF "$(basename "$report")" "$screen" || fail "the summary does not name the report $(basename "$report")"
+grep -q '"uploaded": 2' "$report" || fail "the report does not count 2 uploads: $(cat "$report")"
+tm send-keys -t e2e q
+wait_for "HOIST-EXIT=" 20
+screen=$(capture exit)
+expect "$screen" "HOIST-EXIT=0"
+
+echo "e2e-tui: comparing the stored files with the originals"
+for name in alpha.bin beta.bin; do
+	stored=$(find "$WORK/store" -type f -name "$name")
+	[[ $(printf '%s\n' "$stored" | grep -c .) == 1 ]] || fail "$name: expected one stored copy, found: ${stored:-none}"
+	cmp "$WORK/src/$name" "$stored" || fail "$name differs from its stored copy $stored"
+	grep -qF "$stored" "$WORK/screens/"*-summary.txt ||
+		grep -qF "$(basename "$(dirname "$stored")")/$name" "$WORK/screens/"*-summary.txt ||
+		fail "the summary does not say where $name landed ($stored)"
+done
+for name in gamma.txt delta.txt; do
+	if [[ -n $(find "$WORK/store" -type f -name "$name") ]]; then
+		fail "$name was not picked but was uploaded"
+	fi
+done
+
+# Second run: a path given on the command line is preselected, the form is
+# prefilled with last run's values, and quitting mid-upload asks first,
+# cancels cleanly and exits 130 without leaving a partial object.
+echo "e2e-tui: quitting during an upload"
+head -c 8000000 /dev/urandom >"$WORK/src/big.bin"
+tm kill-session -t e2e
+tm new-session -d -s e2e -x 120 -y 40 -c "$WORK/src" \
+	env -i HOME="$WORK/home" PATH="/usr/bin:/bin" TERM=xterm-256color LANG=C.UTF-8 \
+	XDG_CONFIG_HOME="$WORK/xdg/config" XDG_DATA_HOME="$WORK/xdg/data" \
+	XDG_STATE_HOME="$WORK/xdg/state" XDG_CACHE_HOME="$WORK/xdg/cache" \
+	sh -c "'$WORK/hoist' --local-dir '$WORK/store' --limit-rate 500K big.bin; echo \"HOIST-EXIT=\$?\"; sleep 600"
+wait_for "1 file selected"
+screen=$(capture preselected)
+expect "$screen" "[x] big.bin" "8.0 MB"
+tm send-keys -t e2e Tab
+wait_for "Upload details"
+screen=$(capture prefilled)
+expect "$screen" "> acme-e2e" "> u-e2e" "> 48"
+tm send-keys -t e2e Enter Enter Enter
+wait_for "Review before sending"
+wait_for "no problems found"
+tm send-keys -t e2e Enter
+wait_for "uploading"
+screen=$(capture progress)
+expect "$screen" "4 Upload" "Uploading 1 file" "big.bin" "throughput" "ETA"
+tm send-keys -t e2e q
+wait_for "Quit? 1 upload in progress will be canceled"
+capture quit-asked >/dev/null
+tm send-keys -t e2e y
+wait_for "HOIST-EXIT=" 20
+screen=$(capture quit)
+expect "$screen" "HOIST-EXIT=130"
+if [[ -n $(find "$WORK/store" -type f -name big.bin) ]]; then
+	fail "a canceled upload left big.bin in the store"
+fi
+
+echo "e2e-tui: PASS"
