@@ -98,6 +98,15 @@ func EncodeCRC32(c uint32) string {
 	return base64.StdEncoding.EncodeToString(b[:])
 }
 
+// DecodeCRC32 reads S3's base64 form of a CRC32.
+func DecodeCRC32(v string) (uint32, bool) {
+	b, err := base64.StdEncoding.DecodeString(v)
+	if err != nil || len(b) != 4 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32(b), true
+}
+
 // Report is what a presigned URL says about itself. It holds no secret.
 type Report struct {
 	Scheme, Host, Path string // Path is decoded; Host keeps a port, drops any user:password
@@ -408,8 +417,8 @@ func validSignature(sig, algorithm string) bool {
 }
 
 func validCRC32(v string) bool {
-	b, err := base64.StdEncoding.DecodeString(v)
-	return err == nil && len(b) == 4
+	_, ok := DecodeCRC32(v)
+	return ok
 }
 
 // printable returns s, or s quoted when it holds a control character or

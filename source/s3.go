@@ -3,8 +3,6 @@ package source
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"hoist/inspect"
 	"hoist/uploader"
 )
 
@@ -28,7 +27,6 @@ import (
 const (
 	defaultS3Expiry = 15 * time.Minute
 	maxS3Expiry     = 7 * 24 * time.Hour // X-Amz-Expires may not exceed 604800
-	maxS3SinglePut  = 5 << 30            // a bigger PutObject gets 400 EntityTooLarge
 	// defaultS3Region is used when nothing names one and an endpoint is given:
 	// MinIO and R2 both accept it.
 	defaultS3Region = "us-east-1"
@@ -151,7 +149,7 @@ func NewS3(ctx context.Context, c S3Config) (*S3, error) {
 	caps := uploader.Capabilities{Resign: true, Multipart: c.Multipart}
 	switch {
 	case c.MaxSinglePut == 0:
-		caps.MaxSinglePut = maxS3SinglePut
+		caps.MaxSinglePut = inspect.S3MaxSinglePut
 	case c.MaxSinglePut > 0:
 		caps.MaxSinglePut = c.MaxSinglePut
 	}
@@ -235,7 +233,7 @@ func (s *S3) Target(ctx context.Context, f uploader.File, md uploader.Metadata) 
 		Bucket:        aws.String(s.bucket),
 		Key:           aws.String(key),
 		Metadata:      userMetadata(md),
-		ChecksumCRC32: aws.String(crc32Base64(f.CRC32)),
+		ChecksumCRC32: aws.String(inspect.EncodeCRC32(f.CRC32)),
 	}, s.presignOptions(at))
 	if err != nil {
 		return uploader.Target{}, fmt.Errorf("signing an upload URL for %s (s3://%s/%s): %w", f.Name, s.bucket, key, err)
@@ -314,21 +312,6 @@ func userMetadata(md uploader.Metadata) map[string]string {
 	return m
 }
 
-// crc32Base64 is S3's form of a CRC32: four big-endian bytes in base64.
-func crc32Base64(crc uint32) string {
-	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], crc)
-	return base64.StdEncoding.EncodeToString(b[:])
-}
-
-func parseCRC32Base64(s string) (uint32, bool) {
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil || len(b) != 4 {
-		return 0, false
-	}
-	return binary.BigEndian.Uint32(b), true
-}
-
 // CreateMultipart starts a multipart upload whose parts carry CRC32 checksums.
 func (s *S3) CreateMultipart(ctx context.Context, f uploader.File, md uploader.Metadata) (uploader.Upload, error) {
 	key := s.prefix + f.Key
@@ -355,7 +338,7 @@ func (s *S3) PartTarget(ctx context.Context, u uploader.Upload, number int, _ in
 		Key:           aws.String(u.Key),
 		UploadId:      aws.String(u.UploadID),
 		PartNumber:    aws.Int32(int32(number)),
-		ChecksumCRC32: aws.String(crc32Base64(crc)),
+		ChecksumCRC32: aws.String(inspect.EncodeCRC32(crc)),
 	}, s.presignOptions(at))
 	if err != nil {
 		return uploader.Target{}, fmt.Errorf("signing part %d of s3://%s/%s: %w", number, s.bucket, u.Key, err)
@@ -383,7 +366,7 @@ func (s *S3) ListParts(ctx context.Context, u uploader.Upload) ([]uploader.Part,
 				Size:   aws.ToInt64(p.Size),
 				ETag:   aws.ToString(p.ETag),
 			}
-			part.CRC32, _ = parseCRC32Base64(aws.ToString(p.ChecksumCRC32))
+			part.CRC32, _ = inspect.DecodeCRC32(aws.ToString(p.ChecksumCRC32))
 			parts = append(parts, part)
 		}
 	}
@@ -398,7 +381,7 @@ func (s *S3) CompleteMultipart(ctx context.Context, u uploader.Upload, parts []u
 		completed[i] = types.CompletedPart{
 			PartNumber:    aws.Int32(int32(p.Number)),
 			ETag:          aws.String(p.ETag),
-			ChecksumCRC32: aws.String(crc32Base64(p.CRC32)),
+			ChecksumCRC32: aws.String(inspect.EncodeCRC32(p.CRC32)),
 		}
 	}
 	out, err := s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{

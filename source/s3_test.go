@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"hoist/inspect"
 	"hoist/internal/s3test"
 	"hoist/localstore"
 	"hoist/uploader"
@@ -113,7 +114,7 @@ func TestS3TargetUploads(t *testing.T) {
 	for k, v := range testMeta.Values() {
 		wantHeader.Set(k, v)
 	}
-	wantHeader.Set("x-amz-checksum-crc32", crc32Base64(f.CRC32))
+	wantHeader.Set("x-amz-checksum-crc32", inspect.EncodeCRC32(f.CRC32))
 	if !maps.EqualFunc(tg.Header, wantHeader, func(a, b []string) bool { return strings.Join(a, ",") == strings.Join(b, ",") }) {
 		t.Errorf("Target.Header = %v, want %v", tg.Header, wantHeader)
 	}
@@ -261,8 +262,8 @@ func TestS3Multipart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := tg.Header.Get("x-amz-checksum-crc32"); got != crc32Base64(crc) {
-			t.Errorf("part %d signs checksum %q, want %q", n, got, crc32Base64(crc))
+		if got := tg.Header.Get("x-amz-checksum-crc32"); got != inspect.EncodeCRC32(crc) {
+			t.Errorf("part %d signs checksum %q, want %q", n, got, inspect.EncodeCRC32(crc))
 		}
 		a := send(t, tg, chunk)
 		if a.Status != http.StatusOK || a.ETag == "" {
@@ -525,13 +526,13 @@ func TestParseS3URI(t *testing.T) {
 
 func TestCRC32Base64(t *testing.T) {
 	// CRC32 (IEEE) of "hello" is 0x3610a686.
-	if got := crc32Base64(crc32.ChecksumIEEE([]byte("hello"))); got != "NhCmhg==" {
+	if got := inspect.EncodeCRC32(crc32.ChecksumIEEE([]byte("hello"))); got != "NhCmhg==" {
 		t.Errorf("crc32Base64 = %q, want NhCmhg==", got)
 	}
-	if got := crc32Base64(0); got != "AAAAAA==" {
+	if got := inspect.EncodeCRC32(0); got != "AAAAAA==" {
 		t.Errorf("empty body CRC32 = %q, want AAAAAA==", got)
 	}
-	if v, ok := parseCRC32Base64("NhCmhg=="); !ok || v != 0x3610a686 {
+	if v, ok := inspect.DecodeCRC32("NhCmhg=="); !ok || v != 0x3610a686 {
 		t.Errorf("parseCRC32Base64 = %x, %v", v, ok)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"hoist/inspect"
 )
 
 // ServerError is a non-2xx answer from the server, with the S3 error code and
@@ -168,7 +170,7 @@ func (e *ServerError) hint(t Target) (what, next string) {
 	case e.Code == "AccessDenied":
 		return "access denied", "check that the URL is for this bucket and that its signer may write there"
 	case e.Code == "BadDigest" || e.Code == "InvalidDigest" || (e.Code == "InvalidRequest" && strings.Contains(msg, "checksum")):
-		if t.PinnedCRC32 == emptyCRC32 {
+		if t.PinnedCRC32 == inspect.EmptyCRC32 {
 			return "the URL pins the CRC32 of an EMPTY body (AAAAAA==), so this server rejects any non-empty file",
 				"ask for a URL presigned without a checksum or with this file's CRC32"
 		}
@@ -204,9 +206,6 @@ func (e *ServerError) hint(t Target) (what, next string) {
 	}
 	return "the server refused the upload", "see the server's message; a retry will not help"
 }
-
-// emptyCRC32 is the base64 CRC32 of zero bytes, which recent JS SDKs pin by default.
-const emptyCRC32 = "AAAAAA=="
 
 // explainServer turns a permanent server answer into one line a person can act on.
 func explainServer(e *ServerError, t Target) string {
