@@ -114,6 +114,8 @@ func (m summaryModel) View() string {
 
 	total := s.Uploaded + s.Failed + s.Canceled + s.Pending
 	switch {
+	case total == 1 && s.Uploaded == 1:
+		b.WriteString(st.OK.Render("✓ ") + st.Title.Render("The file was uploaded"))
 	case total > 0 && s.Uploaded == total:
 		b.WriteString(st.OK.Render("✓ ") + st.Title.Render("All "+plural(total, "file", "files")+" uploaded"))
 	default:
