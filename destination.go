@@ -85,7 +85,11 @@ func openDestination(ctx context.Context, cfg *config.Config, getenv env) (*dest
 		}
 		d.src = s
 	case cfg.PresignURL != "":
-		return nil, fmt.Errorf("--presign-url: the Companion presign service is not supported yet")
+		s, err := source.NewCompanion(source.CompanionConfig{Endpoint: cfg.PresignURL, Token: cfg.Token, Multipart: true})
+		if err != nil {
+			return nil, err
+		}
+		d.src = s
 	default:
 		st, s, err := openLocalStore(ctx, cfg.LocalDir, "")
 		if err != nil {
