@@ -1,0 +1,40 @@
+# hoist — build and test. `make test` is the one command that checks everything;
+# it installs what the tests need (versitygw, Uppy Companion) on first use.
+
+GO        ?= go
+GOBIN     ?= $(shell $(GO) env GOPATH)/bin
+VERSITYGW := $(GOBIN)/versitygw
+FUZZTIME  ?= 10s
+
+export HOIST_VERSITYGW := $(VERSITYGW)
+
+.PHONY: build test unit fuzz e2e deps companion
+
+build:
+	$(GO) build -o hoist .
+
+# Everything CI runs.
+test: deps unit fuzz e2e
+
+unit:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+# Each fuzz target briefly; the seed corpora under testdata/fuzz also run in `unit`.
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./inspect
+	$(GO) test -run '^$$' -fuzz '^FuzzParseManifest$$' -fuzztime $(FUZZTIME) ./source
+	$(GO) test -run '^$$' -fuzz '^FuzzParseServerError$$' -fuzztime $(FUZZTIME) ./uploader
+
+# The real binary: a fresh run against the embedded store, and the TUI in tmux.
+e2e: build
+	bash scripts/fresh-check.sh ./hoist
+	bash scripts/e2e-tui.sh ./hoist
+
+deps: $(VERSITYGW) companion
+
+$(VERSITYGW):
+	GOBIN=$(GOBIN) $(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+
+companion:
+	bash scripts/install-companion.sh
