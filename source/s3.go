@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -73,6 +74,8 @@ type S3 struct {
 
 	// now is the signing clock; tests move it into the past to get expired URLs.
 	now func() time.Time
+
+	closeIdle func() // closes the SDK client's idle connections
 }
 
 var _ uploader.MultipartSource = (*S3)(nil)
@@ -139,6 +142,20 @@ func NewS3(ctx context.Context, c S3Config) (*S3, error) {
 		host = "s3." + awsCfg.Region + ".amazonaws.com"
 	}
 
+	// The SDK's HTTP client as the configuration built it (a custom CA
+	// bundle included), on a transport kept here so Close can let its
+	// connections go; like the SDK's, it follows no redirect.
+	closeIdle := func() {}
+	if bc, ok := awsCfg.HTTPClient.(*awshttp.BuildableClient); ok || awsCfg.HTTPClient == nil {
+		if bc == nil {
+			bc = awshttp.NewBuildableClient()
+		}
+		tr := bc.GetTransport()
+		awsCfg.HTTPClient = &http.Client{Transport: tr, Timeout: bc.GetTimeout(),
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		closeIdle = tr.CloseIdleConnections
+	}
+
 	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 		if c.EndpointURL != "" {
 			o.BaseEndpoint = aws.String(c.EndpointURL)
@@ -165,9 +182,16 @@ func NewS3(ctx context.Context, c S3Config) (*S3, error) {
 		presign:  s3.NewPresignClient(client),
 		// As the s3 client's own presigner: S3 signs the path as sent, not
 		// escaped a second time.
-		signer: v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }),
-		now:    time.Now,
+		signer:    v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }),
+		now:       time.Now,
+		closeIdle: closeIdle,
 	}, nil
+}
+
+// Close lets go of the connections kept open to the store.
+func (s *S3) Close() error {
+	s.closeIdle()
+	return nil
 }
 
 func loadAWSConfig(ctx context.Context, c S3Config) (aws.Config, error) {
@@ -281,11 +305,12 @@ func (s *S3) target(req *v4.PresignedHTTPRequest, key string, at time.Time) uplo
 		h[http.CanonicalHeaderKey(name)] = append([]string(nil), values...)
 	}
 	return uploader.Target{
-		Method:  req.Method,
-		URL:     req.URL,
-		Header:  h,
-		Key:     key,
-		Expires: at.Add(s.expiry),
+		Method: req.Method,
+		URL:    req.URL,
+		Header: h,
+		Key:    key,
+		// X-Amz-Date keeps whole seconds: the store counts from there.
+		Expires: at.Truncate(time.Second).Add(s.expiry),
 	}
 }
 

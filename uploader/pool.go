@@ -76,6 +76,9 @@ type Pool struct {
 	limiter *rate.Limiter
 	events  *eventQueue
 	noToken sync.Map // host → struct{}: hosts that refused a bearer token beside the URL's signature
+	// ownClient: the pool made its HTTP client, so closing its idle
+	// connections is the pool's job.
+	ownClient bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -119,8 +122,9 @@ type fileTask struct {
 
 // New makes a pool that sends files to src. Call Start, then Add.
 func New(src Source, opts Options) *Pool {
+	ownClient := opts.Client == nil
 	opts = opts.withDefaults()
-	p := &Pool{src: src, opts: opts, events: newEventQueue(), limit: opts.Concurrency}
+	p := &Pool{src: src, opts: opts, events: newEventQueue(), limit: opts.Concurrency, ownClient: ownClient}
 	p.idle = sync.NewCond(&p.mu)
 	if opts.LimitRate > 0 {
 		// A tenth of a second's worth per wait keeps the rate smooth; never
@@ -305,6 +309,9 @@ func (p *Pool) Close() {
 	for _, j := range rest {
 		j.run(p.ctx)
 	}
+	if p.ownClient {
+		p.opts.Client.CloseIdleConnections()
+	}
 	p.events.close()
 }
 
@@ -317,11 +324,17 @@ func (p *Pool) Snapshot(buf []FileStatus) []FileStatus {
 	buf = buf[:0]
 	for _, t := range files {
 		t.mu.Lock()
+		state := State(t.state.Load())
+		reason := t.reason
+		if !state.Finished() {
+			// A retry's reason; a final one was redacted when it was set.
+			reason = p.redact(reason)
+		}
 		buf = append(buf, FileStatus{
 			ID: t.id, Name: t.file.Name, Size: t.file.Size,
-			Sent: t.sent.Load(), State: State(t.state.Load()),
+			Sent: t.sent.Load(), State: state,
 			Attempt: t.attempt, MaxAttempts: t.maxAttempts, Parts: t.parts,
-			Started: t.started, Finished: t.finished, Reason: t.reason, Result: t.result,
+			Started: t.started, Finished: t.finished, Reason: reason, Result: t.result,
 		})
 		t.mu.Unlock()
 	}
@@ -379,5 +392,20 @@ func (p *Pool) emit(t *fileTask, e Event) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
+	if e.Err != nil {
+		if msg := e.Err.Error(); p.redact(msg) != msg {
+			e.Err = &explained{msg: p.redact(msg), err: e.Err}
+		}
+	}
 	p.events.push(e)
+}
+
+// redact blanks the bearer token, and anything that looks like a signature
+// or credential, in text a person will read: a server may echo the request
+// in its errors, and an SDK's error may carry that echo.
+func (p *Pool) redact(s string) string {
+	if s == "" {
+		return s
+	}
+	return redactAll(scrubSigning(s), p.opts.Token)
 }
