@@ -61,7 +61,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 	plan := inspect.Plan{Now: now, MaxSinglePut: inspect.S3MaxSinglePut,
 		Metadata: uploader.Metadata{OrgID: *org, UserID: *user, TTLHours: *ttl}.Values()}
 	if len(rest) == 2 {
-		files, err := collectFiles(rest[1:2])
+		files, err := givenFiles(rest[1:2])
 		if err != nil {
 			fmt.Fprintln(stderr, "hoist inspect:", err)
 			return exitUsage

@@ -23,6 +23,8 @@ type destination struct {
 	store *localstore.Store // nothing configured
 	files []uploader.File   // fixed by --url/--manifest; nil when PATHs or the picker choose
 	close []func() error
+	// sendsToken: a bearer token is set, and given URLs get it.
+	sendsToken bool
 }
 
 func (d *destination) Close() {
@@ -34,7 +36,7 @@ func (d *destination) Close() {
 // openDestination builds the source the settings describe: given URLs, S3
 // credentials, or the embedded local store when nothing is configured.
 func openDestination(ctx context.Context, cfg *config.Config, getenv env) (*destination, error) {
-	d := &destination{}
+	d := &destination{sendsToken: cfg.Token != ""}
 	switch {
 	case cfg.URL != "":
 		path := cfg.Paths[0]
@@ -43,7 +45,7 @@ func openDestination(ctx context.Context, cfg *config.Config, getenv env) (*dest
 			return nil, err
 		}
 		d.src, d.given = g, g
-		files, err := collectFiles(cfg.Paths)
+		files, err := givenFiles(cfg.Paths)
 		if err != nil {
 			return nil, err
 		}
@@ -67,7 +69,7 @@ func openDestination(ctx context.Context, cfg *config.Config, getenv env) (*dest
 		for i, e := range entries {
 			paths[i] = e.Path
 		}
-		if d.files, err = collectFiles(paths); err != nil {
+		if d.files, err = givenFiles(paths); err != nil {
 			return nil, err
 		}
 	case cfg.S3 != "":
@@ -84,6 +86,7 @@ func openDestination(ctx context.Context, cfg *config.Config, getenv env) (*dest
 			return nil, err
 		}
 		d.src = s
+		d.close = append(d.close, s.Close)
 	case cfg.PresignURL != "":
 		s, err := source.NewCompanion(source.CompanionConfig{Endpoint: cfg.PresignURL, Token: cfg.Token, Multipart: true})
 		if err != nil {
@@ -96,7 +99,7 @@ func openDestination(ctx context.Context, cfg *config.Config, getenv env) (*dest
 			return nil, err
 		}
 		d.store, d.src = st, s
-		d.close = append(d.close, st.Close)
+		d.close = append(d.close, s.Close, st.Close)
 	}
 	return d, nil
 }
@@ -189,6 +192,11 @@ func (d *destination) preflight(files []uploader.File, md uploader.Metadata) []p
 			Metadata: md.Values(), MaxSinglePut: inspect.S3MaxSinglePut,
 		}
 		for _, p := range r.Check(plan) {
+			if p.Code == inspect.CodeInsecure && d.sendsToken {
+				// The engine would refuse at send time; say it before.
+				p.Severity = inspect.Error
+				p.Message = fmt.Sprintf("the URL is plain http:// to %s, and hoist never sends the bearer token unencrypted to another machine; ask for an https:// URL, or unset HOIST_TOKEN if that server needs no token", r.Host)
+			}
 			out = append(out, problem{File: f.Name, Error: p.Severity == inspect.Error, Message: p.Message})
 		}
 	}

@@ -25,6 +25,9 @@ func collectFiles(paths []string) ([]uploader.File, error) {
 		}
 		switch {
 		case st.Mode().IsRegular():
+			if err := readable(p); err != nil {
+				return nil, fmt.Errorf("%s: %s", p, pathProblem(err))
+			}
 			files = append(files, uploader.File{
 				Path: p, Name: p, Key: filepath.Base(p), Size: st.Size(), ModTime: st.ModTime(),
 			})
@@ -63,6 +66,9 @@ func walkDir(dir string) ([]uploader.File, error) {
 		if !st.Mode().IsRegular() {
 			return nil // FIFOs, sockets, devices and links to directories are not files to send
 		}
+		if err := readable(p); err != nil {
+			return fmt.Errorf("%s: %s", p, pathProblem(err))
+		}
 		rel, err := filepath.Rel(dir, p)
 		if err != nil {
 			return err
@@ -75,6 +81,27 @@ func walkDir(dir string) ([]uploader.File, error) {
 	})
 	sort.Slice(files, func(i, j int) bool { return files[i].Key < files[j].Key })
 	return files, err
+}
+
+// givenFiles is collectFiles for paths that each have their own URL (--url,
+// a manifest line): a directory there is a mistake, not a set of files.
+func givenFiles(paths []string) ([]uploader.File, error) {
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			return nil, fmt.Errorf("%s: it is a directory, but an upload URL (--url, or a manifest line) takes exactly one file; name a file", p)
+		}
+	}
+	return collectFiles(paths)
+}
+
+// readable opens and closes a regular file, so a file hoist may not read is
+// refused with the others before anything is sent, not found out halfway.
+func readable(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func pathProblem(err error) string {
