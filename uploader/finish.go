@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -31,7 +33,7 @@ func (p *Pool) finishDone(t *fileTask, r *Result) {
 
 func (p *Pool) finishFailed(t *fileTask, err error, code string) {
 	t.mu.Lock()
-	t.reason, t.finished = err.Error(), time.Now()
+	t.reason, t.finished = p.redact(err.Error()), time.Now()
 	t.mu.Unlock()
 	t.state.Store(int32(StateFailed))
 	p.emit(t, Event{Kind: EventFailed, Err: err, Code: code})
@@ -93,7 +95,7 @@ func explain(err error, tg Target, part int) error {
 	default:
 		msg = "network error: " + networkReason(err) + "; check the connection and that the server is reachable, then try again"
 	}
-	return &explained{msg: prefix + msg, err: err}
+	return &explained{msg: redactTarget(prefix+msg, tg), err: err}
 }
 
 // reasonOf is the short reason shown beside "retrying n/N".
@@ -105,11 +107,11 @@ func reasonOf(err error, tg Target, part int) string {
 	var se *ServerError
 	switch {
 	case errors.As(err, &se):
-		return prefix + se.Error()
+		return redactTarget(prefix+se.Error(), tg)
 	case errors.Is(err, errStalled):
 		return prefix + err.Error()
 	}
-	return prefix + networkReason(err)
+	return redactTarget(prefix+networkReason(err), tg)
 }
 
 // networkReason names a network failure in a few words.
@@ -123,10 +125,74 @@ func networkReason(err error) string {
 		return "connection closed by the server (broken pipe)"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timed out"
+	case errors.Is(err, net.ErrClosed):
+		// The reading side saw the connection die (a reset) and closed it
+		// while the body was still being written.
+		return "connection reset or closed while sending"
 	}
 	s := err.Error()
 	if strings.Contains(s, "EOF") {
 		return "connection closed by the server before it answered"
+	}
+	return s
+}
+
+// redactTarget blanks tg's own secrets in msg: the URL's signature, its
+// credential and the access key id in it, and a session token. A server
+// that echoes the request would otherwise put them in front of a person.
+func redactTarget(msg string, tg Target) string {
+	_, query, _ := strings.Cut(tg.URL, "?")
+	var secrets []string
+	for pair := range strings.SplitSeq(query, "&") {
+		name, value, _ := strings.Cut(pair, "=")
+		switch strings.ToLower(name) {
+		case "x-amz-signature", "x-amz-credential", "x-amz-security-token", "signature", "awsaccesskeyid":
+		default:
+			continue
+		}
+		secrets = append(secrets, value)
+		if dec, err := url.QueryUnescape(value); err == nil {
+			secrets = append(secrets, dec)
+			if id, _, ok := strings.Cut(dec, "/"); ok {
+				secrets = append(secrets, id) // the access key id of a credential
+			}
+		}
+	}
+	return redactAll(msg, secrets...)
+}
+
+// minSecret is the shortest value treated as a secret, and the shortest
+// remnant of one cut short by truncation that is blanked: below it, blanking
+// would garble ordinary words and reveal next to nothing.
+const minSecret = 4
+
+// redactAll replaces each secret in s with [REDACTED], and the first part of
+// one that a truncated message cut short ("…" right after it).
+func redactAll(s string, secrets ...string) string {
+	for _, secret := range secrets {
+		if len(secret) < minSecret {
+			continue
+		}
+		s = strings.ReplaceAll(s, secret, "[REDACTED]")
+		var b strings.Builder
+		rest := s
+		for {
+			before, after, found := strings.Cut(rest, "…")
+			if !found {
+				b.WriteString(rest)
+				break
+			}
+			for n := len(secret) - 1; n >= minSecret; n-- {
+				if strings.HasSuffix(before, secret[:n]) {
+					before = before[:len(before)-n] + "[REDACTED]"
+					break
+				}
+			}
+			b.WriteString(before)
+			b.WriteString("…")
+			rest = after
+		}
+		s = b.String()
 	}
 	return s
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -79,9 +80,34 @@ func ParseServerError(status int, header http.Header, body []byte) *ServerError 
 			}
 		}
 	}
-	e.Code = truncate(e.Code, 64)
-	e.Message = truncate(e.Message, 300)
+	// Scrubbed before truncation, so no secret is cut in two with its
+	// first half kept.
+	e.Code = truncate(scrubSecrets(e.Code), 64)
+	e.Message = truncate(scrubSecrets(e.Message), 300)
 	return e
+}
+
+// Some servers (and proxies, and firewalls' error pages) echo the request in
+// their error messages: its query with the signature and credential, or its
+// Authorization header. These patterns find such echoes whatever the URL.
+var (
+	secretParam = regexp.MustCompile(`(?i)\b(x-amz-signature|x-amz-credential|x-amz-security-token|signature|awsaccesskeyid|credential)(=|%3D)[^&\s<>"',;]*`)
+	bearerToken = regexp.MustCompile(`(?i)\bbearer\s+[^\s<>"',;]{8,}`)
+	accessKeyID = regexp.MustCompile(`\b(?:AKIA|ASIA)[A-Z0-9]{12,}\b`)
+)
+
+// scrubSecrets blanks what looks like a signature, credential, access key
+// id or bearer token in text a server sent.
+func scrubSecrets(s string) string {
+	return bearerToken.ReplaceAllString(scrubSigning(s), "Bearer [REDACTED]")
+}
+
+// scrubSigning blanks signature and credential parameters, name and value
+// (no query is ever shown, even emptied), and access key ids: never words
+// hoist uses in its own messages, so it is safe on them.
+func scrubSigning(s string) string {
+	s = secretParam.ReplaceAllString(s, "[REDACTED]")
+	return accessKeyID.ReplaceAllString(s, "[REDACTED]")
 }
 
 // parseRetryAfter accepts delta-seconds or an HTTP date; nonsense gives 0.

@@ -78,6 +78,7 @@ func FuzzParseServerError(f *testing.F) {
 	f.Add(500, `{"error": "boom"}`)
 	f.Add(400, `<Error><Code>`+strings.Repeat("A", 500)+`</Code><Message>`+strings.Repeat("é", 400)+`</Message></Error>`)
 	f.Add(200, "<")
+	f.Add(403, `<Error><Code>SignatureDoesNotMatch</Code><Message>for X-Amz-Signature=0123abcd&amp;X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260101%2Fauto%2Fs3%2Faws4_request auth Bearer tok_1</Message></Error>`)
 	f.Fuzz(func(t *testing.T, status int, body string) {
 		e := ParseServerError(status, nil, []byte(body))
 		s := e.Error()
@@ -91,5 +92,6 @@ func FuzzParseServerError(f *testing.F) {
 			t.Fatalf("truncation broke UTF-8: %q", s)
 		}
 		_ = explain(e, Target{}, 0).Error()
+		assertEchoScrubbed(t, s)
 	})
 }
