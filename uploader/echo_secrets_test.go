@@ -159,3 +159,24 @@ func TestCloseLeavesNoIdleConnections(t *testing.T) {
 	run(t, &testSource{base: rec.URL}, Options{Concurrency: 2}, a, b)
 	goleak.VerifyNone(t, ignore)
 }
+
+// A presigned POST form (Companion) carries its secrets as fields, not in
+// the URL: an echo of them is blanked all the same.
+func TestRedactTargetBlanksFormSecrets(t *testing.T) {
+	tg := Target{URL: "https://bucket.s3.example/", Form: []FormField{
+		{Name: "key", Value: "uploads/a.bin"},
+		{Name: "X-Amz-Credential", Value: "AKIAFORMCRED0001/20261124/auto/s3/aws4_request"},
+		{Name: "Policy", Value: "eyJleHBpcmF0aW9uIjoiMjAyNi0xMS0yNFQxODowMDowMFoifQ=="},
+		{Name: "X-Amz-Signature", Value: "0123456789abcdef0123456789abcdef"},
+	}}
+	msg := "403 AccessDenied: policy eyJleHBpcmF0aW9uIjoiMjAyNi0xMS0yNFQxODowMDowMFoifQ== sig 0123456789abcdef0123456789abcdef by AKIAFORMCRED0001 for uploads/a.bin"
+	got := redactTarget(msg, tg)
+	for _, secret := range []string{"eyJleHBpcmF0aW9u", "0123456789abcdef", "AKIAFORMCRED0001"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("%q survives in %q", secret, got)
+		}
+	}
+	if !strings.Contains(got, "uploads/a.bin") {
+		t.Errorf("the key, which is no secret, was blanked: %q", got)
+	}
+}

@@ -158,6 +158,16 @@ func redactTarget(msg string, tg Target) string {
 			}
 		}
 	}
+	// A presigned POST form carries its signature and policy as fields.
+	for _, f := range tg.Form {
+		switch strings.ToLower(f.Name) {
+		case "x-amz-signature", "x-amz-credential", "x-amz-security-token", "policy", "signature", "awsaccesskeyid":
+			secrets = append(secrets, f.Value)
+			if id, _, ok := strings.Cut(f.Value, "/"); ok && strings.EqualFold(f.Name, "x-amz-credential") {
+				secrets = append(secrets, id)
+			}
+		}
+	}
 	return redactAll(msg, secrets...)
 }
 
