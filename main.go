@@ -106,6 +106,22 @@ func runConfig(args []string, stdout, stderr io.Writer, getenv env) int {
 func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, getenv env) int {
 	tui := !cfg.NoTUI && !cfg.JSON && isTerminal(os.Stdin) && isTerminal(os.Stdout)
 
+	// Headless PATHs are checked before any store starts or any signer
+	// loads credentials: a typo costs nothing. Given URLs bring their own
+	// files (openDestination reads them).
+	var files []uploader.File
+	if !tui && cfg.URL == "" && cfg.Manifest == "" {
+		if len(cfg.Paths) == 0 {
+			fmt.Fprintln(stderr, "hoist: nothing to upload: give one or more PATHs (or run hoist in a terminal to pick files)")
+			return exitUsage
+		}
+		var err error
+		if files, err = collectFiles(cfg.Paths); err != nil {
+			fmt.Fprintln(stderr, "hoist:", err)
+			return exitUsage
+		}
+	}
+
 	dest, err := openDestination(ctx, cfg, getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, "hoist:", cfg.Redact(err.Error()))
@@ -126,16 +142,8 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 		return runTUI(ctx, cfg, dest, opts, stderr, getenv)
 	}
 
-	files := dest.files
-	if files == nil {
-		if len(cfg.Paths) == 0 {
-			fmt.Fprintln(stderr, "hoist: nothing to upload: give one or more PATHs (or run hoist in a terminal to pick files)")
-			return exitUsage
-		}
-		if files, err = collectFiles(cfg.Paths); err != nil {
-			fmt.Fprintln(stderr, "hoist:", err)
-			return exitUsage
-		}
+	if dest.files != nil {
+		files = dest.files
 	}
 	if err := checkKeys(files, dest); err != nil {
 		fmt.Fprintln(stderr, "hoist:", err)

@@ -208,6 +208,9 @@ func roughDuration(d time.Duration) string {
 		d = -d
 	}
 	d = d.Round(time.Second)
+	if d == 0 {
+		return "under a second"
+	}
 	units := []struct {
 		size time.Duration
 		name string

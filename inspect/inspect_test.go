@@ -308,8 +308,8 @@ func TestEncodeCRC32(t *testing.T) {
 
 func TestRoughDuration(t *testing.T) {
 	tests := map[time.Duration]string{
-		0:                                   "0s",
-		400 * time.Millisecond:              "0s",
+		0:                                   "under a second",
+		400 * time.Millisecond:              "under a second",
 		15 * time.Second:                    "15s",
 		42*time.Minute + 10*time.Second:     "42m10s",
 		3 * time.Hour:                       "3h",

@@ -75,7 +75,9 @@ func (p *Pool) runMultipart(ctx context.Context, t *fileTask, ms MultipartSource
 	}
 	if m.upload.UploadID == "" {
 		m.partSize = PartSize(file.Size, p.opts.PartSize)
-		u, err := ms.CreateMultipart(ctx, file, p.opts.Metadata)
+		cctx, cancel := context.WithTimeout(ctx, p.controlTimeout())
+		u, err := ms.CreateMultipart(cctx, file, p.opts.Metadata)
+		cancel()
 		if err != nil {
 			p.finishErr(ctx, t, fmt.Errorf("starting the multipart upload: %w", err))
 			return
@@ -133,7 +135,9 @@ func (p *Pool) runMultipart(ctx context.Context, t *fileTask, ms MultipartSource
 // keeps the parts both agree on. It returns the bytes already uploaded.
 func (p *Pool) resume(ctx context.Context, m *multipartUpload, e journalEntry) int64 {
 	u := Upload{Key: e.begin.Key, UploadID: e.begin.UploadID}
-	listed, err := m.ms.ListParts(ctx, u)
+	lctx, cancel := context.WithTimeout(ctx, p.controlTimeout())
+	listed, err := m.ms.ListParts(lctx, u)
+	cancel()
 	if err != nil {
 		// The upload is gone (completed, aborted, expired): start over.
 		p.opts.Journal.forget(p.src.Describe(), m.file.Path, m.file.Key)
@@ -283,7 +287,11 @@ func (p *Pool) completeMultipart(ctx context.Context, m *multipartUpload) {
 func (p *Pool) completeWithRetries(ctx context.Context, m *multipartUpload, parts []Part) (string, error) {
 	bo := p.newBackoff()
 	for attempt := 1; ; attempt++ {
-		etag, err := m.ms.CompleteMultipart(ctx, m.upload, parts)
+		// S3 may take minutes to join a big upload, but an answer that never
+		// comes must not hold the file forever.
+		cctx, cancel := context.WithTimeout(ctx, 4*p.controlTimeout())
+		etag, err := m.ms.CompleteMultipart(cctx, m.upload, parts)
+		cancel()
 		if err == nil {
 			return etag, nil
 		}
@@ -294,6 +302,13 @@ func (p *Pool) completeWithRetries(ctx context.Context, m *multipartUpload, part
 			return "", err
 		}
 	}
+}
+
+// controlTimeout bounds a multipart control call (create, list parts): they
+// carry no body, so a stalled network shows only as an answer that never
+// comes.
+func (p *Pool) controlTimeout() time.Duration {
+	return 2 * p.opts.StallTimeout
 }
 
 // abort discards the upload's parts on the server, so nothing is left

@@ -482,3 +482,26 @@ func TestCRC32Combine(t *testing.T) {
 		}
 	}
 }
+
+// hangingCreate never answers CreateMultipart until its context ends: a
+// stalled network on a control call must fail the file, not hold it.
+type hangingCreate struct{ *fakeMultipart }
+
+func (h hangingCreate) CreateMultipart(ctx context.Context, _ File, _ Metadata) (Upload, error) {
+	<-ctx.Done()
+	return Upload{}, ctx.Err()
+}
+
+func TestMultipartControlCallsTimeOut(t *testing.T) {
+	m := newFakeMultipart(t)
+	f, _ := writeFile(t, t.TempDir(), "big.bin", 10<<20)
+	start := time.Now()
+	events, _ := run(t, hangingCreate{m}, mpOptions(Options{StallTimeout: 100 * time.Millisecond}), f)
+	last := lastOf(events, 0)
+	if last.Kind != EventFailed || !strings.Contains(last.Err.Error(), "starting the multipart upload") {
+		t.Fatalf("last %v %v", last.Kind, last.Err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("a hung CreateMultipart held the file for %v", d)
+	}
+}
