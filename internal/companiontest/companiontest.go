@@ -8,13 +8,11 @@
 package companiontest
 
 import (
-	"bytes"
-	"crypto/rand"
 	_ "embed"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hoist/internal/testproc"
 	"io"
 	"net"
 	"net/http"
@@ -57,7 +55,7 @@ type Config struct {
 type Server struct {
 	URL string // http://127.0.0.1:PORT: Companion's base URL, the one hoist's --presign-url takes
 
-	output  *lockedBuffer
+	output  *testproc.Output
 	secrets []string
 }
 
@@ -77,7 +75,7 @@ func Dir() string {
 	if d := os.Getenv(DirEnv); d != "" {
 		return d
 	}
-	gopath := goEnv("GOPATH")
+	gopath := testproc.GoEnv("GOPATH")
 	if first := filepath.SplitList(gopath); len(first) > 0 && first[0] != "" {
 		return filepath.Join(first[0], "hoist-companion")
 	}
@@ -106,14 +104,14 @@ func Start(t testing.TB, c Config) *Server {
 	if err := os.Mkdir(data, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	secret, preauth := randomHex(t, 32), randomHex(t, 16)
+	secret, preauth := testproc.RandomHex(t, 32), testproc.RandomHex(t, 16)
 	s := &Server{secrets: []string{c.S3.SecretKey, c.S3.AccessKey, secret, preauth}}
 
 	// The port is chosen by closing a listener and handing its number to
 	// Companion, so another process can take it in between; try a few.
 	var lastErr error
 	for range 5 {
-		port := freePort(t)
+		port := testproc.FreePort(t)
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		env := append(cleanEnv(),
 			"NODE_ENV=development", // errors carry their message; production hides it behind "Something went wrong"
@@ -208,7 +206,7 @@ type process struct {
 func startProcess(node string, args, env []string, addr string, s *Server) (*process, error) {
 	cmd := exec.Command(node, args...)
 	cmd.Env = env
-	s.output = &lockedBuffer{}
+	s.output = &testproc.Output{}
 	cmd.Stdout = s.output
 	cmd.Stderr = s.output
 	p := &process{cmd: cmd, exited: make(chan struct{})}
@@ -279,47 +277,4 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-func goEnv(name string) string {
-	out, err := exec.Command("go", "env", name).Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func randomHex(t testing.TB, n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
-}
-
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// lockedBuffer collects output; exec copies into it from its own goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -6,11 +6,9 @@
 package s3test
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
+	"hoist/internal/testproc"
 	"io"
 	"net"
 	"net/http"
@@ -55,8 +53,8 @@ func Start(t testing.TB) *Server {
 	}
 
 	s := &Server{
-		AccessKey: randomHex(t, 10),
-		SecretKey: randomHex(t, 20),
+		AccessKey: testproc.RandomHex(t, 10),
+		SecretKey: testproc.RandomHex(t, 20),
 		Region:    Region,
 		Dir:       t.TempDir(),
 	}
@@ -65,7 +63,7 @@ func Start(t testing.TB) *Server {
 	// gateway, so another process can take it in between; try a few.
 	var lastErr error
 	for range 5 {
-		port := freePort(t)
+		port := testproc.FreePort(t)
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		g, err := startGateway(bin, addr, s)
 		if err != nil {
@@ -89,7 +87,7 @@ func Start(t testing.TB) *Server {
 // findVersitygw looks where `make test` and CI put it.
 func findVersitygw() string {
 	if p := os.Getenv("HOIST_VERSITYGW"); p != "" {
-		if isExecutable(p) {
+		if testproc.IsExecutable(p) {
 			return p
 		}
 		return ""
@@ -98,71 +96,23 @@ func findVersitygw() string {
 		return p
 	}
 	var dirs []string
-	if gobin := goEnv("GOBIN"); gobin != "" {
+	if gobin := testproc.GoEnv("GOBIN"); gobin != "" {
 		dirs = append(dirs, gobin)
 	}
-	for _, gp := range filepath.SplitList(goEnv("GOPATH")) {
+	for _, gp := range filepath.SplitList(testproc.GoEnv("GOPATH")) {
 		dirs = append(dirs, filepath.Join(gp, "bin"))
 	}
 	for _, d := range dirs {
-		if p := filepath.Join(d, "versitygw"); isExecutable(p) {
+		if p := filepath.Join(d, "versitygw"); testproc.IsExecutable(p) {
 			return p
 		}
 	}
 	return ""
 }
 
-func goEnv(name string) string {
-	out, err := exec.Command("go", "env", name).Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
-}
-
-func randomHex(t testing.TB, n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
-}
-
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// lockedBuffer collects stderr; exec copies into it from its own goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type gateway struct {
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *testproc.Output
 	exited chan struct{} // closed when Wait returns
 	once   sync.Once
 }
@@ -173,7 +123,7 @@ func startGateway(bin, addr string, s *Server) (*gateway, error) {
 		"ROOT_ACCESS_KEY="+s.AccessKey,
 		"ROOT_SECRET_KEY="+s.SecretKey,
 	)
-	g := &gateway{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	g := &gateway{cmd: cmd, stderr: &testproc.Output{}, exited: make(chan struct{})}
 	cmd.Stdout = g.stderr
 	cmd.Stderr = g.stderr
 	if err := cmd.Start(); err != nil {
