@@ -138,20 +138,13 @@ func run(t *testing.T, src Source, opts Options, files ...File) ([]Event, *Pool)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	p.Start(ctx)
-	var events []Event
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for e := range p.Events() {
-			events = append(events, e)
-		}
-	}()
+	log := collectEvents(p)
 	p.Add(files...)
 	if err := p.Wait(ctx); err != nil {
 		t.Fatalf("wait: %v", err)
 	}
 	p.Close()
-	<-done
+	events := log.wait()
 	return events, p
 }
 
@@ -173,4 +166,52 @@ func lastOf(events []Event, id int) Event {
 		}
 	}
 	return last
+}
+
+// eventLog keeps every event of a pool until its channel closes.
+type eventLog struct {
+	events []Event
+	done   chan struct{}
+}
+
+func collectEvents(p *Pool) *eventLog {
+	l := &eventLog{done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		for e := range p.Events() {
+			l.events = append(l.events, e)
+		}
+	}()
+	return l
+}
+
+// wait returns the events once the pool has closed its channel.
+func (l *eventLog) wait() []Event {
+	<-l.done
+	return l.events
+}
+
+// sampleSnapshots calls each with the pool's snapshot as fast as a UI
+// could, until stop is called: the way to catch progress that lies.
+func sampleSnapshots(p *Pool, each func([]FileStatus)) (stop func()) {
+	quit := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		var buf []FileStatus
+		for {
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			buf = p.Snapshot(buf)
+			each(buf)
+			time.Sleep(100 * time.Microsecond)
+		}
+	}()
+	return func() {
+		close(quit)
+		<-finished
+	}
 }

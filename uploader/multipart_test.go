@@ -209,30 +209,16 @@ func TestMultipartPartRetryTakesBackOnlyItsBytes(t *testing.T) {
 		}
 	}()
 	var worst atomic.Int64
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		var buf []FileStatus
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			buf = p.Snapshot(buf)
-			if len(buf) == 1 && buf[0].Sent > worst.Load() {
-				worst.Store(buf[0].Sent)
-			}
-			time.Sleep(200 * time.Microsecond)
+	stop := sampleSnapshots(p, func(buf []FileStatus) {
+		if len(buf) == 1 && buf[0].Sent > worst.Load() {
+			worst.Store(buf[0].Sent)
 		}
-	}()
+	})
 	p.Add(f)
 	if err := p.Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
-	close(stop)
-	<-sampled
+	stop()
 	p.Close()
 	if w := worst.Load(); w > size {
 		t.Errorf("progress reached %d of %d bytes", w, size)
@@ -282,14 +268,7 @@ func TestMultipartCancelAbortsUpload(t *testing.T) {
 	f, _ := writeFile(t, t.TempDir(), "big.bin", 30<<20)
 	p := New(m, mpOptions(Options{Concurrency: 2, Journal: OpenJournal(t.TempDir())}))
 	p.Start(context.Background())
-	var events []Event
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for e := range p.Events() {
-			events = append(events, e)
-		}
-	}()
+	log := collectEvents(p)
 	ids := p.Add(f)
 	<-started
 	p.Cancel(ids[0])
@@ -297,7 +276,7 @@ func TestMultipartCancelAbortsUpload(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Close()
-	<-done
+	events := log.wait()
 	if last := lastOf(events, 0); last.Kind != EventCanceled {
 		t.Fatalf("last %v %v", last.Kind, last.Err)
 	}

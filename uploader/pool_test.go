@@ -284,43 +284,22 @@ func TestConnectionResetMidBodyIsRetriedAndProgressNeverLies(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	p.Start(ctx)
-	var events []Event
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for e := range p.Events() {
-			events = append(events, e)
-		}
-	}()
+	log := collectEvents(p)
 	var over atomic.Int64
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		var buf []FileStatus
-		for {
-			select {
-			case <-stop:
-				return
-			default:
+	stop := sampleSnapshots(p, func(buf []FileStatus) {
+		for _, s := range buf {
+			if s.Sent > s.Size || s.Sent < 0 {
+				over.Store(s.Sent)
 			}
-			buf = p.Snapshot(buf)
-			for _, s := range buf {
-				if s.Sent > s.Size || s.Sent < 0 {
-					over.Store(s.Sent)
-				}
-			}
-			time.Sleep(100 * time.Microsecond)
 		}
-	}()
+	})
 	p.Add(f)
 	if err := p.Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
-	close(stop)
-	<-sampled
+	stop()
 	p.Close()
-	<-done
+	events := log.wait()
 	if v := over.Load(); v != 0 {
 		t.Fatalf("snapshot showed %d sent of %d", v, size)
 	}
@@ -578,20 +557,13 @@ func TestInterruptStopsInFlightQuickly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := New(&testSource{base: rec.URL}, Options{Concurrency: 4})
 	p.Start(ctx)
-	var events []Event
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for e := range p.Events() {
-			events = append(events, e)
-		}
-	}()
+	log := collectEvents(p)
 	p.Add(files...)
 	waitFor(t, func() bool { return len(rec.requests()) == 4 })
 	start := time.Now()
 	cancel()
 	p.Close()
-	<-done
+	events := log.wait()
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("stopping took %v, want < 2s", d)
 	}
