@@ -297,29 +297,46 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 
 // watchStall cancels the request when no byte has moved for the stall
 // timeout, whether the body is still going out or the answer is awaited.
+// It is one timer, re-armed for the time left when it finds bytes moved:
+// no goroutine or ticker per request, which many small files would pay for.
 func (p *Pool) watchStall(ctx context.Context, cancel context.CancelCauseFunc, moved *atomic.Int64) (stop func()) {
-	limit := p.opts.StallTimeout
-	tick := min(limit/4, time.Second)
-	done := make(chan struct{})
-	go func() {
-		tk := time.NewTicker(tick)
-		defer tk.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case now := <-tk.C:
-				if now.Sub(time.Unix(0, moved.Load())) > limit {
-					cancel(errStalled)
-					return
-				}
-			}
-		}
-	}()
-	var once sync.Once
-	return func() { once.Do(func() { close(done) }) }
+	w := &stallWatch{limit: p.opts.StallTimeout, ctx: ctx, cancel: cancel, moved: moved}
+	w.mu.Lock()
+	w.timer = time.AfterFunc(w.limit, w.check)
+	w.mu.Unlock()
+	return w.stop
+}
+
+type stallWatch struct {
+	limit  time.Duration
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	moved  *atomic.Int64 // unix nanos of the last byte moved
+
+	mu      sync.Mutex
+	timer   *time.Timer
+	stopped bool
+}
+
+func (w *stallWatch) check() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped || w.ctx.Err() != nil {
+		return
+	}
+	idle := time.Since(time.Unix(0, w.moved.Load()))
+	if idle >= w.limit {
+		w.cancel(errStalled)
+		return
+	}
+	w.timer.Reset(w.limit - idle)
+}
+
+func (w *stallWatch) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopped = true
+	w.timer.Stop()
 }
 
 // tokenSent reports whether the token went with requests to tg's host.
