@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// scenario is one workload every tool in it uploads, once per round.
+type scenario struct {
+	name        string
+	title       string
+	files       int
+	size        int64 // bytes per file
+	bigFile     bool  // size comes from -big
+	concurrency int   // files (or parts) in flight
+	multipart   bool  // the big file goes in parts of partSize
+	tools       []string
+	targets     []target
+}
+
+// target is one goal from the issue: hoist's wall time over the best of
+// peers' must be at most max.
+type target struct {
+	peers []string
+	max   float64
+}
+
+const (
+	partSize           = 16 << 20
+	multipartThreshold = 64 << 20
+)
+
+var scenarios = []scenario{
+	{
+		name: "single", title: "one big file, single PUT", files: 1, bigFile: true, concurrency: 1,
+		tools:   []string{"hoist", "curl"},
+		targets: []target{{peers: []string{"curl"}, max: 1.05}},
+	},
+	{
+		name: "multipart", title: "one big file, multipart, 16 MiB parts, 4 in parallel", files: 1, bigFile: true,
+		concurrency: 4, multipart: true,
+		tools:   []string{"hoist", "rclone", "aws"},
+		targets: []target{{peers: []string{"rclone", "aws"}, max: 0.9}},
+	},
+	{
+		name: "many4m", title: "256 files × 4 MiB, concurrency 4", files: 256, size: 4 << 20, concurrency: 4,
+		tools: []string{"hoist", "curl", "rclone", "aws", "hoist-s3"},
+		targets: []target{
+			{peers: []string{"curl"}, max: 1.0},
+			{peers: []string{"rclone", "aws"}, max: 0.9},
+		},
+	},
+	{
+		name: "many4k", title: "2,000 files × 4 KiB, concurrency 4", files: 2000, size: 4 << 10, concurrency: 4,
+		tools:   []string{"hoist", "curl", "rclone", "aws", "hoist-s3"},
+		targets: []target{{peers: []string{"curl", "rclone", "aws"}, max: 1.0}},
+	},
+}
+
+func scenarioNames() []string {
+	var out []string
+	for _, s := range scenarios {
+		out = append(out, s.name)
+	}
+	return out
+}
+
+func scenarioByName(name string) (scenario, bool) {
+	for _, s := range scenarios {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return scenario{}, false
+}
+
+// bench holds what every run shares.
+type bench struct {
+	s    settings
+	work string
+	srv  *server
+	out  interface{ Write([]byte) (int, error) }
+}
+
+// runScenario makes the scenario's files and runs its tools round by round,
+// rotating their order each round so no tool always goes first (cold) or
+// last (after the server has warmed up, or filled up).
+func (b *bench) runScenario(ctx context.Context, sc scenario) (*scenarioResult, error) {
+	tools := sc.tools
+	if len(b.s.tools) > 0 {
+		tools = slices.DeleteFunc(slices.Clone(tools), func(t string) bool { return !slices.Contains(b.s.tools, t) })
+	}
+	if b.s.tui && slices.Contains(tools, "hoist") {
+		tools = append(tools, "hoist-tui")
+	}
+	if slices.Contains(tools, "hoist") {
+		for _, name := range slices.Sorted(maps.Keys(b.s.variants)) {
+			tools = append(tools, "hoist:"+name)
+		}
+	}
+	if len(tools) == 0 {
+		return nil, fmt.Errorf("no tools to run")
+	}
+	dir := filepath.Join(b.work, "files", sc.name)
+	fmt.Fprintf(b.out, "\n== %s: %s (%d × %s)\n", sc.name, sc.title, sc.files, formatBytes(sc.size))
+	files, err := makeFiles(dir, sc.files, sc.size)
+	if err != nil {
+		return nil, fmt.Errorf("making test files: %w", err)
+	}
+	defer os.RemoveAll(dir)
+
+	res := &scenarioResult{sc: sc, tools: tools, runs: map[string][]measurement{}}
+	if b.s.warmup {
+		// One untimed run of each tool first: the server's first big
+		// upload cost it almost twice the CPU of later ones, and every
+		// tool's binary and the test files get into the page cache.
+		for _, tool := range tools {
+			if _, err := b.runOne(ctx, sc, tool, -1, dir, files); err != nil {
+				return nil, fmt.Errorf("warm-up, %s: %w", tool, err)
+			}
+		}
+		fmt.Fprintf(b.out, "warm-up done (%s)\n", strings.Join(tools, ", "))
+	}
+	for round := range b.s.rounds {
+		order := rotate(tools, round)
+		for _, tool := range order {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			m, err := b.runOne(ctx, sc, tool, round, dir, files)
+			if err != nil {
+				return nil, fmt.Errorf("round %d, %s: %w", round+1, tool, err)
+			}
+			note := ""
+			if m.noisyStart {
+				note = "  (the machine was busy at the start)"
+			}
+			fmt.Fprintf(b.out, "round %d  %-11s %8.2fs  %6.1f MiB RSS  %6.3fs CPU  (server %5.2fs, other %5.2fs CPU)%s\n",
+				round+1, tool, m.wall.Seconds(), float64(m.rssKiB)/1024, m.cpu.Seconds(), m.serverCPU.Seconds(), m.otherCPU.Seconds(), note)
+			res.runs[tool] = append(res.runs[tool], m)
+		}
+	}
+	return res, nil
+}
+
+func rotate(s []string, n int) []string {
+	n %= len(s)
+	return append(slices.Clone(s[n:]), s[:n]...)
+}
+
+// makeFiles writes n files of size random bytes (incompressible, so no
+// layer can take a shortcut) and returns their paths.
+func makeFiles(dir string, n int, size int64) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var seed [32]byte
+	copy(seed[:], "hoist bench: the same bytes each run")
+	rng := rand.NewChaCha8(seed)
+	buf := make([]byte, min(size, 4<<20))
+	var paths []string
+	for i := range n {
+		p := filepath.Join(dir, fmt.Sprintf("f%04d.bin", i))
+		f, err := os.Create(p)
+		if err != nil {
+			return nil, err
+		}
+		for left := size; left > 0; {
+			chunk := buf[:min(int64(len(buf)), left)]
+			_, _ = rng.Read(chunk)
+			if _, err := f.Write(chunk); err != nil {
+				f.Close()
+				return nil, err
+			}
+			left -= int64(len(chunk))
+		}
+		if err := f.Close(); err != nil {
+			return nil, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// runOne prepares one tool's run (URLs, manifest, config: not timed), times
+// it, checks every object arrived whole, and clears them.
+func (b *bench) runOne(ctx context.Context, sc scenario, tool string, round int, dir string, files []string) (measurement, error) {
+	prefix := fmt.Sprintf("%s/r%d-%s", sc.name, round+1, strings.ReplaceAll(tool, ":", "-"))
+	scratch := filepath.Join(b.work, "runs", prefix)
+	if err := os.MkdirAll(scratch, 0o755); err != nil {
+		return measurement{}, err
+	}
+	defer os.RemoveAll(scratch)
+	r := &runSpec{sc: sc, tool: tool, prefix: prefix, dir: dir, files: files, scratch: scratch, b: b}
+	inv, err := r.invocation()
+	if err != nil {
+		return measurement{}, err
+	}
+	quiet := b.s.quietWait <= 0 || waitQuiet(ctx, b.s.quietWait)
+	m, err := b.measure(ctx, r, inv)
+	m.noisyStart = !quiet
+	if err != nil {
+		return m, err
+	}
+	n, bytes, err := b.srv.objects(prefix)
+	if err != nil {
+		return m, fmt.Errorf("checking what arrived: %w", err)
+	}
+	if want := int64(sc.files) * sc.size; n != sc.files || bytes != want {
+		return m, fmt.Errorf("the server holds %d objects, %d bytes under %s; want %d, %d bytes", n, bytes, prefix, sc.files, want)
+	}
+	if err := b.srv.clear(prefix); err != nil {
+		return m, err
+	}
+	// Let the server settle (and the kernel reclaim) between runs.
+	time.Sleep(300 * time.Millisecond)
+	return m, nil
+}

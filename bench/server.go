@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/encoding/httpbinding"
+)
+
+const (
+	bucket = "bench"
+	region = "auto"
+)
+
+// metadata is what every presigned URL signs, as the API's URLs do; hoist
+// fills it from flags and curl from -H.
+var metadata = [][2]string{
+	{"x-amz-meta-organization-id", "org-bench"},
+	{"x-amz-meta-ttl-hours", "48"},
+	{"x-amz-meta-user-id", "u-bench"},
+}
+
+// server is one versitygw with a posix backend: objects are plain files under
+// dir/<bucket>/<key>, so a run is checked and cleared on disk.
+type server struct {
+	endpoint          string
+	accessKey, secret string
+	dir               string
+	cmd               *exec.Cmd
+	exited            chan struct{}
+}
+
+func startServer(ctx context.Context, bin, dir string) (*server, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	s := &server{accessKey: "AKIDBENCH" + randomHex(6), secret: randomHex(20), dir: dir}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	s.endpoint = "http://" + addr
+	// --quiet: a log line per request would be server work every tool pays
+	// for, most in the many-small-files scenario.
+	s.cmd = exec.Command(bin, "--quiet", "--port", addr, "--region", region, "posix", dir)
+	s.cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+s.accessKey, "ROOT_SECRET_KEY="+s.secret)
+	log, err := os.Create(filepath.Join(filepath.Dir(dir), "versitygw.log"))
+	if err != nil {
+		return nil, err
+	}
+	s.cmd.Stdout, s.cmd.Stderr = log, log
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	s.exited = make(chan struct{})
+	go func() { _ = s.cmd.Wait(); log.Close(); close(s.exited) }()
+
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		// Any answer (403 to an anonymous request) means it serves.
+		resp, err := client.Get(s.endpoint + "/")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			break
+		}
+		select {
+		case <-s.exited:
+			return nil, fmt.Errorf("versitygw exited at start; see %s", log.Name())
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.stop()
+			return nil, fmt.Errorf("versitygw did not answer on %s within 15s: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := s.client().CreateBucket(cctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("creating bucket %s: %w", bucket, err)
+	}
+	return s, nil
+}
+
+func (s *server) stop() {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+	case <-time.After(5 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+	}
+}
+
+func (s *server) client() *s3.Client {
+	return s3.New(s3.Options{
+		Region: region, BaseEndpoint: aws.String(s.endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(s.accessKey, s.secret, ""),
+	})
+}
+
+// env is what credentials-mode tools (hoist --s3, rclone, awscli) get.
+func (s *server) env() []string {
+	return []string{
+		"AWS_ACCESS_KEY_ID=" + s.accessKey,
+		"AWS_SECRET_ACCESS_KEY=" + s.secret,
+		"AWS_REGION=" + region,
+		"AWS_DEFAULT_REGION=" + region,
+	}
+}
+
+// presign signs a PUT shaped like the API's URLs (DESIGN.md): path style,
+// UNSIGNED-PAYLOAD, the metadata as signed headers, x-id=PutObject, with the
+// aws-sdk-go-v2 v4 signer. It leaves out the API's pinned empty-body
+// checksum (x-amz-checksum-crc32=AAAAAA==): versitygw ignores it, and hoist
+// would print a warning per file about it, which is not what is measured.
+// curl and hoist get URLs made by this one function.
+func (s *server) presign(key string, at time.Time) (string, error) {
+	u, err := url.Parse(s.endpoint)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + bucket + "/" + key
+	u.RawPath = httpbinding.EscapePath(u.Path, false)
+	q := url.Values{}
+	q.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+	q.Set("X-Amz-Expires", "3600")
+	q.Set("x-id", "PutObject")
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequest(http.MethodPut, u.String(), nil)
+	if err != nil {
+		return "", err
+	}
+	for _, m := range metadata {
+		req.Header.Set(m[0], m[1])
+	}
+	creds := aws.Credentials{AccessKeyID: s.accessKey, SecretAccessKey: s.secret}
+	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, req,
+		"UNSIGNED-PAYLOAD", "s3", region, at, func(o *v4.SignerOptions) {
+			o.DisableHeaderHoisting = true // metadata stays signed headers, as the API signs it
+			o.DisableURIPathEscaping = true
+		})
+	return signed, err
+}
+
+// cpu is the server's user+system CPU so far, from /proc.
+func (s *server) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	rest := string(b)
+	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticks
+}
+
+// objects counts the objects under prefix and their bytes, on disk.
+func (s *server) objects(prefix string) (n int, bytes int64, err error) {
+	root := filepath.Join(s.dir, bucket, filepath.FromSlash(prefix))
+	err = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			st, err := d.Info()
+			if err != nil {
+				return err
+			}
+			n++
+			bytes += st.Size()
+		}
+		return nil
+	})
+	return n, bytes, err
+}
+
+// clear removes what a run uploaded, so the next starts from the same state.
+func (s *server) clear(prefix string) error {
+	return os.RemoveAll(filepath.Join(s.dir, bucket, filepath.FromSlash(prefix)))
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

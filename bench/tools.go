@@ -1,0 +1,243 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// toolNames are the tools a scenario may name.
+func toolNames() []string {
+	return []string{"hoist", "hoist-s3", "hoist-tui", "curl", "rclone", "aws"}
+}
+
+// runSpec is one tool's run of one scenario.
+type runSpec struct {
+	b       *bench
+	sc      scenario
+	tool    string
+	prefix  string   // key prefix all of this run's objects go under
+	dir     string   // the folder holding the files
+	files   []string // their paths
+	scratch string   // this run's manifest, configs and HOME
+}
+
+// invocation is the command to time, with its whole environment.
+type invocation struct {
+	args []string
+	env  []string
+	// tui runs args in tmux and drives the terminal UI with keys (tui.go).
+	tui bool
+}
+
+// baseEnv is a clean environment: no AWS_*, HOIST_* or rc files of the
+// machine leak into a tool, and each run has its own HOME and XDG folders.
+func (r *runSpec) baseEnv() []string {
+	home := filepath.Join(r.scratch, "home")
+	return []string{
+		"PATH=/usr/local/bin:/usr/bin:/bin",
+		"HOME=" + home,
+		"LANG=C.UTF-8",
+		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
+		"XDG_STATE_HOME=" + filepath.Join(home, ".local/state"),
+		"XDG_DATA_HOME=" + filepath.Join(home, ".local/share"),
+		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
+		// The AWS tools look for an EC2 metadata service (169.254.169.254)
+		// when they miss a setting: everything stays on 127.0.0.1.
+		"AWS_EC2_METADATA_DISABLED=true",
+	}
+}
+
+// invocation is the run's command; a hoist:NAME variant is hoist's with
+// the variant's binary.
+func (r *runSpec) invocation() (invocation, error) {
+	if err := os.MkdirAll(filepath.Join(r.scratch, "home"), 0o755); err != nil {
+		return invocation{}, err
+	}
+	if name, ok := strings.CutPrefix(r.tool, "hoist:"); ok {
+		bin := r.b.s.variants[name]
+		inv, err := r.command("hoist")
+		if len(inv.args) > 0 {
+			inv.args[0] = bin
+		}
+		return inv, err
+	}
+	return r.command(r.tool)
+}
+
+// command builds tool's command line for the run's scenario.
+func (r *runSpec) command(tool string) (invocation, error) {
+	switch tool {
+	case "hoist":
+		if r.sc.multipart {
+			return r.hoistS3(), nil
+		}
+		return r.hoistManifest()
+	case "hoist-s3":
+		return r.hoistS3(), nil
+	case "hoist-tui":
+		inv, err := r.command("hoist")
+		if err != nil {
+			return inv, err
+		}
+		inv.args = slicesWithout(inv.args, "--no-tui")
+		inv.tui = true
+		return inv, nil
+	case "curl":
+		return r.curl()
+	case "rclone":
+		return r.rclone(), nil
+	case "aws":
+		return r.aws()
+	}
+	return invocation{}, fmt.Errorf("no tool %q", tool)
+}
+
+// metadataFlags fill the headers the presigned URLs sign.
+var metadataFlags = []string{"--org-id", "org-bench", "--user-id", "u-bench", "--ttl-hours", "48"}
+
+// signAll presigns one URL per file, key prefix/<name>.
+func (r *runSpec) signAll() ([]string, error) {
+	at := time.Now()
+	urls := make([]string, len(r.files))
+	for i, f := range r.files {
+		u, err := r.b.srv.presign(r.prefix+"/"+filepath.Base(f), at)
+		if err != nil {
+			return nil, err
+		}
+		urls[i] = u
+	}
+	return urls, nil
+}
+
+// hoistManifest is hoist headless with given URLs: --manifest of JSON lines.
+func (r *runSpec) hoistManifest() (invocation, error) {
+	urls, err := r.signAll()
+	if err != nil {
+		return invocation{}, err
+	}
+	var sb strings.Builder
+	for i, f := range r.files {
+		line, _ := json.Marshal(map[string]string{"path": f, "url": urls[i]})
+		sb.Write(line)
+		sb.WriteByte('\n')
+	}
+	manifest := filepath.Join(r.scratch, "manifest.jsonl")
+	if err := os.WriteFile(manifest, []byte(sb.String()), 0o600); err != nil {
+		return invocation{}, err
+	}
+	args := append([]string{r.b.s.hoist, "--no-tui", "--manifest", manifest,
+		"--concurrency", strconv.Itoa(r.sc.concurrency)}, metadataFlags...)
+	return invocation{args: args, env: r.baseEnv()}, nil
+}
+
+// hoistS3 is hoist headless in credentials mode: it hashes each file (or
+// part) for the signed CRC32 header, then signs and sends.
+func (r *runSpec) hoistS3() invocation {
+	args := []string{r.b.s.hoist, "--no-tui", "--s3", "s3://" + bucket + "/" + r.prefix,
+		"--endpoint-url", r.b.srv.endpoint, "--concurrency", strconv.Itoa(r.sc.concurrency),
+		"--multipart-threshold", strconv.Itoa(multipartThreshold), "--part-size", strconv.Itoa(partSize)}
+	args = append(args, metadataFlags...)
+	if len(r.files) == 1 {
+		args = append(args, r.files[0])
+	} else {
+		args = append(args, r.dir)
+	}
+	return invocation{args: args, env: append(r.baseEnv(), r.b.srv.env()...)}
+}
+
+// curl sends the same kind of presigned URL: one `curl -T` for a single
+// file, `xargs -P N` running one curl per file for many.
+func (r *runSpec) curl() (invocation, error) {
+	urls, err := r.signAll()
+	if err != nil {
+		return invocation{}, err
+	}
+	args := []string{r.b.s.curl, "-sS", "--fail", "-o", "/dev/null"}
+	for _, m := range metadata {
+		args = append(args, "-H", m[0]+": "+m[1])
+	}
+	if len(r.files) == 1 {
+		args = append(args, "-T", r.files[0], urls[0])
+		return invocation{args: args, env: r.baseEnv()}, nil
+	}
+	// One argument per line (-d '\n'), so nothing in a URL is taken for
+	// xargs quoting; two per curl: the file after -T, then its URL.
+	var sb strings.Builder
+	for i, f := range r.files {
+		sb.WriteString(f + "\n" + urls[i] + "\n")
+	}
+	list := filepath.Join(r.scratch, "curl.list")
+	if err := os.WriteFile(list, []byte(sb.String()), 0o600); err != nil {
+		return invocation{}, err
+	}
+	xargs := []string{"xargs", "-d", `\n`, "-a", list, "-n", "2", "-P", strconv.Itoa(r.sc.concurrency)}
+	return invocation{args: append(append(xargs, args...), "-T"), env: r.baseEnv()}, nil
+}
+
+// rclone runs with an S3 remote from the environment, tuned as a person
+// after speed would: no listing of the (empty) destination, no bucket check
+// and no HEAD after each upload; its checksums stay on. Its S3 library sends
+// "Expect: 100-Continue" with bodies over 2 MiB, which versitygw does not
+// answer (it answers curl's lower-case "100-continue"), so each such request
+// would wait out Go's 1 s timeout: --expect-continue-timeout 0 sends the
+// body at once.
+func (r *runSpec) rclone() invocation {
+	env := append(r.baseEnv(),
+		"RCLONE_CONFIG="+filepath.Join(r.scratch, "rclone.conf"),
+		"RCLONE_CONFIG_BENCH_TYPE=s3",
+		"RCLONE_CONFIG_BENCH_PROVIDER=Other",
+		"RCLONE_CONFIG_BENCH_ACCESS_KEY_ID="+r.b.srv.accessKey,
+		"RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY="+r.b.srv.secret,
+		"RCLONE_CONFIG_BENCH_ENDPOINT="+r.b.srv.endpoint,
+		"RCLONE_CONFIG_BENCH_REGION="+region,
+	)
+	c := strconv.Itoa(r.sc.concurrency)
+	common := []string{"-q", "--expect-continue-timeout", "0", "--no-check-dest", "--s3-no-check-bucket", "--s3-no-head",
+		"--s3-upload-cutoff", strconv.Itoa(multipartThreshold>>20) + "M",
+		"--s3-chunk-size", strconv.Itoa(partSize>>20) + "M"}
+	var args []string
+	if len(r.files) == 1 {
+		args = append([]string{r.b.s.rclone, "copyto", r.files[0], "bench:" + bucket + "/" + r.prefix + "/" + filepath.Base(r.files[0]),
+			"--s3-upload-concurrency", c}, common...)
+	} else {
+		args = append([]string{r.b.s.rclone, "copy", r.dir, "bench:" + bucket + "/" + r.prefix,
+			"--transfers", c, "--checkers", c}, common...)
+	}
+	return invocation{args: args, env: env}
+}
+
+// aws is the Debian package's aws-cli v2 with the s3 transfer settings of
+// the scenario in its own config file.
+func (r *runSpec) aws() (invocation, error) {
+	cfg := filepath.Join(r.scratch, "aws-config")
+	text := fmt.Sprintf("[default]\nregion = %s\ns3 =\n  max_concurrent_requests = %d\n  multipart_threshold = %dMB\n  multipart_chunksize = %dMB\n",
+		region, r.sc.concurrency, multipartThreshold>>20, partSize>>20)
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		return invocation{}, err
+	}
+	env := append(r.baseEnv(), r.b.srv.env()...)
+	env = append(env, "AWS_CONFIG_FILE="+cfg, "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(r.scratch, "aws-credentials"),
+		"AWS_PAGER=")
+	args := []string{r.b.s.aws, "s3", "cp", "--endpoint-url", r.b.srv.endpoint, "--only-show-errors", "--no-progress"}
+	if len(r.files) == 1 {
+		args = append(args, r.files[0], "s3://"+bucket+"/"+r.prefix+"/"+filepath.Base(r.files[0]))
+	} else {
+		args = append(args, "--recursive", r.dir, "s3://"+bucket+"/"+r.prefix+"/")
+	}
+	return invocation{args: args, env: env}, nil
+}
+
+func slicesWithout(s []string, drop string) []string {
+	var out []string
+	for _, v := range s {
+		if v != drop {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// measureTUI runs hoist's terminal UI in a private tmux server at 120×40,
+// as scripts/e2e-tui.sh does, and walks it through the form and the review
+// with keys. GNU time reports the process's peak RSS and CPU; the wall time
+// is from the key that starts the upload to the summary on screen, polled
+// every 50 ms, so it is only roughly comparable with the headless runs.
+func (b *bench) measureTUI(ctx context.Context, r *runSpec, inv invocation) (measurement, error) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		return measurement{}, fmt.Errorf("-tui needs tmux")
+	}
+	socket := fmt.Sprintf("hoist-bench-%d", time.Now().UnixNano())
+	tm := func(args ...string) *exec.Cmd {
+		return exec.CommandContext(ctx, "tmux", append([]string{"-L", socket}, args...)...)
+	}
+	defer func() {
+		_ = tm("kill-server").Run()
+		_ = os.Remove(filepath.Join(os.TempDir(), fmt.Sprintf("tmux-%d", os.Getuid()), socket))
+	}()
+
+	report := filepath.Join(r.scratch, "time.txt")
+	var cmd strings.Builder
+	cmd.WriteString("env -i TERM=xterm-256color")
+	for _, e := range inv.env {
+		cmd.WriteString(" " + shellQuote(e))
+	}
+	cmd.WriteString(" " + shellQuote(b.s.timeBin) + " -v -o " + shellQuote(report))
+	for _, a := range inv.args {
+		cmd.WriteString(" " + shellQuote(a))
+	}
+	cmd.WriteString(`; echo "BENCH-EXIT=$?"; sleep 600`)
+	if out, err := tm("new-session", "-d", "-s", "bench", "-x", "120", "-y", "40", "-c", r.scratch, cmd.String()).CombinedOutput(); err != nil {
+		return measurement{}, fmt.Errorf("starting tmux: %v: %s", err, out)
+	}
+	screen := func() string {
+		out, _ := tm("capture-pane", "-p", "-t", "bench").Output()
+		return string(out)
+	}
+	// waitFor waits until one of texts is on the screen.
+	waitFor := func(limit time.Duration, texts ...string) error {
+		deadline := time.Now().Add(limit)
+		last := ""
+		for time.Now().Before(deadline) {
+			last = screen()
+			for _, t := range texts {
+				if strings.Contains(last, t) {
+					return nil
+				}
+			}
+			if strings.Contains(last, "Finished: ") { // some files failed
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		return fmt.Errorf("hoist's UI never showed %q; last screen:\n%s", texts, redactQueries(last))
+	}
+	keys := func(k ...string) { _ = tm(append([]string{"send-keys", "-t", "bench"}, k...)...).Run() }
+
+	// Given URLs fix the files, and the form comes first; with --s3 the
+	// picker comes first, the file already picked from the command line.
+	if err := waitFor(20*time.Second, "Upload details", "1 file selected"); err != nil {
+		return measurement{}, err
+	}
+	if !strings.Contains(screen(), "Upload details") {
+		keys("Tab")
+		if err := waitFor(20*time.Second, "Upload details"); err != nil {
+			return measurement{}, err
+		}
+	}
+	keys("Enter", "Enter", "Enter") // the form is filled from the flags
+	if err := waitFor(20*time.Second, "Review before sending"); err != nil {
+		return measurement{}, err
+	}
+	if err := waitFor(60*time.Second, "no problems found"); err != nil {
+		return measurement{}, err
+	}
+	serverBefore := b.srv.cpu()
+	start := time.Now()
+	keys("Enter")
+	if err := waitFor(10*time.Minute, fmt.Sprintf("All %d files uploaded", r.sc.files), "The file was uploaded"); err != nil {
+		return measurement{}, err
+	}
+	m := measurement{wall: time.Since(start), serverCPU: b.srv.cpu() - serverBefore}
+	keys("q")
+	if err := waitFor(20*time.Second, "BENCH-EXIT=0"); err != nil {
+		return m, err
+	}
+	return m, parseTimeReport(report, &m)
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
