@@ -203,6 +203,33 @@ func (d *destination) preflight(files []uploader.File, md uploader.Metadata) []p
 	return out
 }
 
+// groupProblems says once what many files share: a manifest of 2,000 URLs
+// made the same way has the same problem 2,000 times.
+func groupProblems(ps []problem) []problem {
+	type key struct {
+		err bool
+		msg string
+	}
+	count := map[key]int{}
+	for _, p := range ps {
+		count[key{p.Error, p.Message}]++
+	}
+	var out []problem
+	seen := map[key]bool{}
+	for _, p := range ps {
+		k := key{p.Error, p.Message}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if n := count[k]; n > 1 {
+			p.File = fmt.Sprintf("%s and %d other files", p.File, n-1)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // checkKeys refuses two files that would land on the same object key.
 func checkKeys(files []uploader.File, d *destination) error {
 	seen := make(map[string]string, len(files))

@@ -150,9 +150,8 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 		return exitUsage
 	}
 	printer := &headless.Printer{Out: stdout, Err: stderr, JSON: cfg.JSON, Redact: cfg.Redact}
-	problems := dest.preflight(files, md)
 	failed := false
-	for _, p := range problems {
+	for _, p := range groupProblems(dest.preflight(files, md)) {
 		if p.Error {
 			failed = true
 			fmt.Fprintln(stderr, "hoist:", cfg.Redact(p.File+": "+p.Message))
