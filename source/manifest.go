@@ -19,6 +19,9 @@ type Entry struct {
 	Line int    // manifest line, 0 for --url
 }
 
+// manifestExample is how a manifest line looks, for messages.
+const manifestExample = `{"path": "file", "url": "https://…"}`
+
 // maxManifestLine bounds one line of a manifest; presigned URLs are a few KiB.
 const maxManifestLine = 1 << 20
 
@@ -83,11 +86,11 @@ var plainFieldName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 // given twice and text after the object, and so no error can quote a value.
 func parseManifestLine(line []byte) (Entry, error) {
 	if bytes.HasPrefix(line, []byte("http://")) || bytes.HasPrefix(line, []byte("https://")) {
-		return Entry{}, errors.New(`a bare URL; write each line as {"path": "file", "url": "https://…"}`)
+		return Entry{}, errors.New("a bare URL; write each line as " + manifestExample)
 	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return Entry{}, errors.New(`not a JSON object; write each line as {"path": "file", "url": "https://…"}`)
+		return Entry{}, errors.New("not a JSON object; write each line as " + manifestExample)
 	}
 	var e Entry
 	var havePath, haveURL bool

@@ -164,6 +164,9 @@ func FuzzParseManifest(f *testing.F) {
 // a ?) that msg contains, "" if none. A piece that input also holds
 // elsewhere, not after a ?, does not count.
 func queryShown(input, msg string) string {
+	// The example line in hoist's own hint is not the input's query, even
+	// when the input happens to contain the same characters.
+	msg = strings.ReplaceAll(msg, manifestExample, "")
 	const n = 12
 	for i := 0; i < len(input); i++ {
 		if input[i] != '?' || i+1+n > len(input) {
