@@ -80,8 +80,12 @@ func (p *Printer) Event(e uploader.Event) {
 		if r.Parts > 0 {
 			parts = fmt.Sprintf(", %d parts", r.Parts)
 		}
-		fmt.Fprintf(p.Out, "✓ %s → %s (%s%s, crc32 %s, %s)\n", e.File, where,
-			humanize.IBytes(uint64(r.Bytes)), parts, inspect.EncodeCRC32(r.CRC32), rate(r.Bytes, r.Duration))
+		speed := ""
+		if r.Duration >= minRated {
+			speed = ", " + rate(r.Bytes, r.Duration)
+		}
+		fmt.Fprintf(p.Out, "✓ %s → %s (%s%s, crc32 %s%s)\n", e.File, where,
+			humanize.IBytes(uint64(r.Bytes)), parts, inspect.EncodeCRC32(r.CRC32), speed)
 	case uploader.EventFailed:
 		fmt.Fprintf(p.Out, "✗ %s: %s\n", e.File, p.redact(errText(e.Err)))
 	case uploader.EventCanceled:
@@ -169,6 +173,10 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// minRated is the shortest upload whose speed means something: below it,
+// the figure is the round trip, not the link ("17 B at 12 KiB/s").
+const minRated = 250 * time.Millisecond
 
 func rate(n int64, d time.Duration) string {
 	if d <= 0 {

@@ -1,0 +1,62 @@
+package headless
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"hoist/uploader"
+)
+
+func TestHumanLines(t *testing.T) {
+	var out, errb bytes.Buffer
+	p := &Printer{Out: &out, Err: &errb, Redact: func(s string) string { return strings.ReplaceAll(s, "tok123", "[REDACTED]") }}
+	p.Event(uploader.Event{Kind: uploader.EventQueued, File: "a.bin"})
+	p.Event(uploader.Event{Kind: uploader.EventRetrying, File: "a.bin", Attempt: 1, MaxAttempts: 6, Delay: 1500 * time.Millisecond, Err: errors.New("503 SlowDown")})
+	p.Event(uploader.Event{Kind: uploader.EventDone, File: "a.bin", Result: &uploader.Result{Key: "in/a.bin", Bytes: 3 << 20, CRC32: 0x3610a686, Duration: time.Second}})
+	p.Event(uploader.Event{Kind: uploader.EventDone, File: "tiny", Result: &uploader.Result{Key: "tiny", Bytes: 17, Duration: 2 * time.Millisecond}})
+	p.Event(uploader.Event{Kind: uploader.EventFailed, File: "b.bin", Err: errors.New("403 AccessDenied echoing tok123")})
+	p.Summary(uploader.Summary{Uploaded: 2, Failed: 1, Bytes: 3<<20 + 17, Elapsed: 2 * time.Second}, false)
+
+	want := "✓ a.bin → in/a.bin (3.0 MiB, crc32 NhCmhg==, 3.0 MiB/s)\n" +
+		"✓ tiny → tiny (17 B, crc32 AAAAAA==)\n" +
+		"✗ b.bin: 403 AccessDenied echoing [REDACTED]\n" +
+		"2 uploaded, 1 failed · 3.0 MiB in 2s (1.5 MiB/s)\n"
+	if out.String() != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", out.String(), want)
+	}
+	if got := errb.String(); got != "… a.bin: retrying 2/6 in 1.5s: 503 SlowDown\n" {
+		t.Errorf("stderr %q", got)
+	}
+}
+
+func TestJSONLines(t *testing.T) {
+	var out bytes.Buffer
+	p := &Printer{Out: &out, Err: &out, JSON: true}
+	p.Event(uploader.Event{Kind: uploader.EventAwaiting, File: "a"})
+	p.Event(uploader.Event{Kind: uploader.EventDone, File: "a", Result: &uploader.Result{Key: "k", Bytes: 0, ETag: "e"}})
+	p.Event(uploader.Event{Kind: uploader.EventFailed, File: "b", Err: errors.New("nope"), Code: "AccessDenied"})
+	p.Summary(uploader.Summary{Uploaded: 1, Failed: 1, Canceled: 1, Pending: 1}, true)
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines (the awaiting state is not an event of the contract): %s", len(lines), out.String())
+	}
+	var done, failed, summary map[string]any
+	for i, dst := range []*map[string]any{&done, &failed, &summary} {
+		if err := json.Unmarshal([]byte(lines[i]), dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if done["event"] != "done" || done["bytes"] != 0.0 || done["key"] != "k" || done["etag"] != "e" || done["crc32"] != "AAAAAA==" {
+		t.Errorf("done %v (an empty file still reports bytes: 0)", done)
+	}
+	if failed["event"] != "failed" || failed["error"] != "nope" || failed["code"] != "AccessDenied" {
+		t.Errorf("failed %v", failed)
+	}
+	if summary["event"] != "summary" || summary["uploaded"] != 1.0 || summary["failed"] != 1.0 || summary["canceled"] != 2.0 {
+		t.Errorf("summary %v", summary)
+	}
+}
