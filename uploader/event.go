@@ -56,8 +56,8 @@ type Event struct {
 	MaxAttempts int
 	Delay       time.Duration // retrying: how long until the next attempt
 
-	// Err is why it is retrying or failed. Its text is one line, names the file
-	// and holds no secret; Code is the S3 error code when there is one.
+	// Err is why it is retrying or failed. Its text is one line and holds no
+	// secret (the file is in File); Code is the S3 error code when there is one.
 	Err  error
 	Code string
 

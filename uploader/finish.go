@@ -11,17 +11,6 @@ import (
 	"time"
 )
 
-// FileError is a failure a person reads: which file, what happened, what to
-// do next. Its text holds no URL query and no secret.
-type FileError struct {
-	File string
-	Code string // S3 error code, when the server gave one
-	Err  error
-}
-
-func (e *FileError) Error() string { return e.File + ": " + e.Err.Error() }
-func (e *FileError) Unwrap() error { return e.Err }
-
 func (p *Pool) finishDone(t *fileTask, r *Result) {
 	r.ID, r.File, r.Path = t.id, t.file.Name, t.file.Path
 	t.mu.Lock()
@@ -211,10 +200,6 @@ func codeOf(err error) string {
 	var se *ServerError
 	if errors.As(err, &se) {
 		return se.Code
-	}
-	var fe *FileError
-	if errors.As(err, &fe) {
-		return fe.Code
 	}
 	return ""
 }

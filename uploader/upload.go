@@ -205,8 +205,9 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 			counter: &t.sent, moved: &moved, limiter: p.limiter,
 			onEOF: func() {
 				moved.Store(time.Now().UnixNano())
-				if u.part == 0 {
+				if u.part == 0 { // a part's file is still uploading its other parts
 					t.state.Store(int32(StateAwaiting))
+					p.emit(t, Event{Kind: EventAwaiting})
 				}
 			},
 		}
