@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,22 +18,6 @@ import (
 var apiMetadata = uploader.Metadata{OrgID: "org-1", UserID: "user-2", TTLHours: 48}
 
 const faultToken = "tok_fault_5f2c9a8e1d7b4c3a"
-
-// faultSeed is the seed of the proxy's choices: HOIST_FAULT_SEED repeats a
-// run, otherwise each run draws a new one and logs it.
-func faultSeed(t *testing.T) uint64 {
-	t.Helper()
-	if s := os.Getenv("HOIST_FAULT_SEED"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("HOIST_FAULT_SEED=%q: %v", s, err)
-		}
-		return n
-	}
-	seed := rand.Uint64()
-	t.Logf("fault seed %d (set HOIST_FAULT_SEED=%d to repeat this run's faults)", seed, seed)
-	return seed
-}
 
 // mixedSizes are the 50 file sizes: empty and tiny files, many of a few
 // hundred KiB to a few MiB, some of 4–12 MiB, and four of 16–32 MiB, the
@@ -76,7 +58,7 @@ const faultRunBound = 90 * time.Second
 // as a retry, nothing may be reported uploaded that is not on the server,
 // and the run must end within faultRunBound.
 func TestFiftyFilesThroughABadNetwork(t *testing.T) {
-	seed := faultSeed(t)
+	seed := faultproxy.Seed(t)
 	srv := s3test.Start(t)
 	srv.CreateBucket(t, "uploads")
 	proxy := faultproxy.Start(t, srv.Endpoint, faultproxy.Faults{

@@ -331,13 +331,7 @@ func TestTUIInterruptRestoresTerminal(t *testing.T) {
 }
 
 func tuiInterruptGivenURL(t *testing.T, sig syscall.Signal) {
-	var got atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got.Add(1)
-		_, _ = io.Copy(io.Discard, r.Body)
-		<-r.Context().Done() // never answers
-	}))
-	defer srv.Close()
+	srv, got := silentServer(t)
 	p, _ := writeTemp(t, t.TempDir(), "a.bin", 2<<20)
 	u := presign(t, srv.URL, "a.bin", time.Hour)
 	const token = "tok_tui_3e8f1a6b2c"

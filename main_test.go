@@ -252,13 +252,7 @@ func TestFailuresNeverLeakSecrets(t *testing.T) {
 func TestInterruptStopsWithin2sAndSummarises(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			var got atomic.Int32
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				got.Add(1)
-				_, _ = io.Copy(io.Discard, r.Body)
-				<-r.Context().Done() // never answers
-			}))
-			defer srv.Close()
+			srv, got := silentServer(t)
 			p, _ := writeTemp(t, t.TempDir(), "a.bin", 2<<20)
 			u := presign(t, srv.URL, "a.bin", time.Hour)
 			cmd := hoistCmd(t, nil, append([]string{"--no-tui", "--url", u, p}, meta...)...)

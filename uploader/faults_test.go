@@ -6,9 +6,7 @@ package uploader_test
 
 import (
 	"context"
-	"math/rand/v2"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,27 +18,13 @@ import (
 	"hoist/uploader"
 )
 
-func faultSeed(t *testing.T) uint64 {
-	t.Helper()
-	if s := os.Getenv("HOIST_FAULT_SEED"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("HOIST_FAULT_SEED=%q: %v", s, err)
-		}
-		return n
-	}
-	seed := rand.Uint64()
-	t.Logf("fault seed %d (set HOIST_FAULT_SEED=%d to repeat this run's faults)", seed, seed)
-	return seed
-}
-
 // presigned picks the requests hoist sends with a presigned URL (object
 // PUTs and parts); the SDK's own calls (create, list, complete, abort
 // multipart) are signed in a header and pass.
 func presigned(r *http.Request) bool { return r.URL.Query().Has("X-Amz-Signature") }
 
 func TestS3SourceThroughABadNetwork(t *testing.T) {
-	seed := faultSeed(t)
+	seed := faultproxy.Seed(t)
 	srv := s3test.Start(t)
 	srv.CreateBucket(t, "media")
 	proxy := faultproxy.Start(t, srv.Endpoint, faultproxy.Faults{

@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -348,3 +349,19 @@ func (d *delayedWriter) Write(b []byte) (int, error) {
 }
 
 func (d *delayedWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }
+
+// Seed is the seed of a test's fault choices: HOIST_FAULT_SEED repeats a
+// run, otherwise each run draws a new one and logs it.
+func Seed(t testing.TB) uint64 {
+	t.Helper()
+	if s := os.Getenv("HOIST_FAULT_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("HOIST_FAULT_SEED=%q: %v", s, err)
+		}
+		return n
+	}
+	seed := rand.Uint64()
+	t.Logf("fault seed %d (set HOIST_FAULT_SEED=%d to repeat this run's faults)", seed, seed)
+	return seed
+}
