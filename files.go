@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -21,12 +20,12 @@ func collectFiles(paths []string) ([]uploader.File, error) {
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s", p, pathProblem(err))
+			return nil, fmt.Errorf("%s: %s", p, uploader.PathProblem(err))
 		}
 		switch {
 		case st.Mode().IsRegular():
 			if err := readable(p); err != nil {
-				return nil, fmt.Errorf("%s: %s", p, pathProblem(err))
+				return nil, fmt.Errorf("%s: %s", p, uploader.PathProblem(err))
 			}
 			files = append(files, uploader.File{
 				Path: p, Name: p, Key: filepath.Base(p), Size: st.Size(), ModTime: st.ModTime(),
@@ -41,7 +40,7 @@ func collectFiles(paths []string) ([]uploader.File, error) {
 			}
 			files = append(files, found...)
 		default:
-			return nil, fmt.Errorf("%s: %s, not a regular file; give a file or a directory", p, kindOf(st.Mode()))
+			return nil, fmt.Errorf("%s: %s, not a regular file; give a file or a directory", p, "it is "+uploader.FileKind(st.Mode()))
 		}
 	}
 	return files, nil
@@ -54,20 +53,20 @@ func walkDir(dir string) ([]uploader.File, error) {
 	var files []uploader.File
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return fmt.Errorf("%s: %s", p, pathProblem(err))
+			return fmt.Errorf("%s: %s", p, uploader.PathProblem(err))
 		}
 		if d.IsDir() {
 			return nil
 		}
 		st, err := os.Stat(p) // follows a symlink to see what it points at
 		if err != nil {
-			return fmt.Errorf("%s: %s", p, pathProblem(err))
+			return fmt.Errorf("%s: %s", p, uploader.PathProblem(err))
 		}
 		if !st.Mode().IsRegular() {
 			return nil // FIFOs, sockets, devices and links to directories are not files to send
 		}
 		if err := readable(p); err != nil {
-			return fmt.Errorf("%s: %s", p, pathProblem(err))
+			return fmt.Errorf("%s: %s", p, uploader.PathProblem(err))
 		}
 		rel, err := filepath.Rel(dir, p)
 		if err != nil {
@@ -102,30 +101,4 @@ func readable(p string) error {
 		return err
 	}
 	return f.Close()
-}
-
-func pathProblem(err error) string {
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "no such file or directory"
-	case errors.Is(err, fs.ErrPermission):
-		return "permission denied; check its permissions"
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
-}
-
-func kindOf(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "it is a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "it is a socket"
-	case m&fs.ModeDevice != 0:
-		return "it is a device"
-	}
-	return "it is a special file"
 }

@@ -42,7 +42,7 @@ func (p *Pool) runFile(ctx context.Context, t *fileTask) {
 		p.finishFailed(t, openError(err), "")
 		return
 	} else if !st.Mode().IsRegular() {
-		p.finishFailed(t, fmt.Errorf("it is %s, not a regular file; pick a file", fileKind(st.Mode())), "")
+		p.finishFailed(t, fmt.Errorf("it is %s, not a regular file; pick a file", FileKind(st.Mode())), "")
 		return
 	}
 	f, err := os.Open(t.file.Path)
@@ -57,7 +57,7 @@ func (p *Pool) runFile(ctx context.Context, t *fileTask) {
 		return
 	}
 	if !st.Mode().IsRegular() {
-		p.finishFailed(t, fmt.Errorf("it is %s, not a regular file; pick a file", fileKind(st.Mode())), "")
+		p.finishFailed(t, fmt.Errorf("it is %s, not a regular file; pick a file", FileKind(st.Mode())), "")
 		return
 	}
 	file := t.file
@@ -431,21 +431,27 @@ func unchanged(f *os.File, file File) error {
 	return nil
 }
 
-func openError(err error) error {
+// PathProblem says in a few words why a path cannot be read, with what to
+// do about it: for messages that already name the path.
+func PathProblem(err error) string {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return errors.New("no such file; check the path")
+		return "no such file or directory; check the path"
 	case errors.Is(err, fs.ErrPermission):
-		return errors.New("permission denied reading it; check its permissions")
+		return "permission denied reading it; check its permissions"
 	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("cannot open it: %w", pe.Err)
+		return "cannot open it: " + pe.Err.Error()
 	}
-	return err
+	return err.Error()
 }
 
-func fileKind(m fs.FileMode) string {
+func openError(err error) error { return errors.New(PathProblem(err)) }
+
+// FileKind names what a path is when it is not a regular file: "a FIFO",
+// "a directory"…
+func FileKind(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"
