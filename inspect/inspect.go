@@ -216,7 +216,7 @@ func Parse(raw string) (Report, error) {
 		add(Warning, CodeUserInfo,
 			"the URL carries a user name before the host (user@host), which HTTP sends as a second sign-in beside the signature; remove it")
 	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
 		add(Warning, CodeInsecure,
 			"the URL is plain http:// to %s: the file and the bearer token cross the network unencrypted; ask for an https:// URL", u.Hostname())
 	}
@@ -350,7 +350,9 @@ func Parse(raw string) (Report, error) {
 }
 
 // isLoopback: 127.0.0.0/8, ::1 and localhost.
-func isLoopback(host string) bool {
+// IsLoopback reports whether host is this machine: localhost, 127.0.0.0/8
+// or ::1. Plain http and a bearer token are only ever allowed to go there.
+func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}

@@ -35,6 +35,8 @@ import (
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
+
+	"hoist/inspect"
 )
 
 // Bucket is the one bucket the store keeps files in.
@@ -108,10 +110,7 @@ func checkLoopback(addr string) error {
 	if err != nil {
 		return fmt.Errorf("local store address %q: %w; use host:port, e.g. 127.0.0.1:9000", addr, err)
 	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+	if inspect.IsLoopback(host) {
 		return nil
 	}
 	return fmt.Errorf("local store address %q is not loopback: it accepts unsigned requests, so it listens on 127.0.0.1 or ::1 only", addr)

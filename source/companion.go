@@ -84,7 +84,7 @@ func NewCompanion(c CompanionConfig) (*Companion, error) {
 		return nil, fmt.Errorf("--presign-url %s carries a user name or password before the host; remove it and put the token in HOIST_TOKEN or --token-file", shown)
 	case hasQuery || hasFragment:
 		return nil, fmt.Errorf("--presign-url %s has a query or fragment (?… or #…); give Companion's base URL without one", shown)
-	case c.Token != "" && u.Scheme == "http" && !loopbackHost(u.Hostname()):
+	case c.Token != "" && u.Scheme == "http" && !inspect.IsLoopback(u.Hostname()):
 		return nil, fmt.Errorf("--presign-url %s is plain http to %s, and the bearer token would cross the network unencrypted; use an https:// URL", shown, u.Hostname())
 	}
 
@@ -124,14 +124,6 @@ func newCompanionClient() *http.Client {
 			ResponseHeaderTimeout: time.Minute,
 		},
 	}
-}
-
-func loopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Describe is Companion's base URL: scheme, host and path, never a query or

@@ -8,7 +8,6 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,6 +18,8 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+
+	"hoist/inspect"
 )
 
 // resignMargin is how close to expiry a URL may be before a source that can
@@ -355,7 +356,7 @@ func (p *Pool) tokenAllowed(tg Target, u *url.URL) (bool, error) {
 	if !p.tokenSent(tg) {
 		return false, nil
 	}
-	if u.Scheme != "https" && !isLoopback(u.Hostname()) {
+	if u.Scheme != "https" && !inspect.IsLoopback(u.Hostname()) {
 		return false, permanent(fmt.Errorf("refusing to send the bearer token over plain http to %s; use an https URL", u.Hostname()))
 	}
 	return true, nil
@@ -367,14 +368,6 @@ func hostOf(raw string) string {
 		return ""
 	}
 	return u.Host
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // stripURL removes the URL (and its signature) that net/http puts in its
