@@ -79,6 +79,13 @@ type Result struct {
 	Location string        // where a person finds the object, when known
 	Duration time.Duration // from first byte of the first attempt to the server's answer
 	Parts    int           // 0 for a single PUT
+
+	// ShareURL is the link a sharing source (Konfidant) made for the file: a
+	// secret shown to its owner and printed on standard output, never logged,
+	// journaled or written to a run report. ShareExpires is when it stops
+	// working; zero when unknown.
+	ShareURL     string
+	ShareExpires time.Time
 }
 
 // FileStatus is one row of a Snapshot.
