@@ -56,7 +56,6 @@ const companionContentType = "application/octet-stream"
 
 // Limits on talking to Companion.
 const (
-	companionAttempts  = 3        // for GET and DELETE, which may be repeated safely
 	companionMaxAnswer = 16 << 20 // a list of 10,000 parts is about 1.5 MiB
 	companionTimeout   = 2 * time.Minute
 )
@@ -247,7 +246,10 @@ func (c *Companion) CreateMultipart(ctx context.Context, f uploader.File, md upl
 	}{companionFilename(f), companionContentType, userMetadata(md)}
 	var ans multipartAnswer
 	if err := c.call(ctx, http.MethodPost, "/s3/multipart", nil, in, &ans); err != nil {
-		return uploader.Upload{}, err
+		// Never repeated: if the first try reached the store, a second
+		// would leave an orphaned upload that Companion's protocol gives
+		// no way to list.
+		return uploader.Upload{}, uploader.Permanent(err)
 	}
 	if ans.Key == "" || ans.UploadID == "" {
 		return uploader.Upload{}, companionAnswerError(http.MethodPost, c.base+"/s3/multipart", "no key or uploadId")
@@ -331,8 +333,7 @@ func (c *Companion) AbortMultipart(ctx context.Context, u uploader.Upload) error
 }
 
 // call sends one request to Companion and decodes its JSON answer into out
-// (nil: the answer is not needed). GET and DELETE are tried again when the
-// network or a proxy in front of Companion fails for a moment.
+// (nil: the answer is not needed).
 func (c *Companion) call(ctx context.Context, method, route string, query url.Values, in, out any) error {
 	shown := c.base + route
 	target := shown
@@ -346,26 +347,9 @@ func (c *Companion) call(ctx context.Context, method, route string, query url.Va
 			return fmt.Errorf("encoding the request to %s: %w", shown, err)
 		}
 	}
-	attempts := 1
-	if method == http.MethodGet || method == http.MethodDelete {
-		attempts = companionAttempts
-	}
-	delay := 250 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := c.do(ctx, method, target, shown, payload, out)
-		var ce *CompanionError
-		if err == nil || attempt >= attempts || ctx.Err() != nil || !errors.As(err, &ce) || !ce.transient() {
-			return err
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return context.Cause(ctx)
-		case <-t.C:
-		}
-		delay *= 2
-	}
+	// One attempt: the engine retries every call under its one policy
+	// (CompanionError says whether trying again can help).
+	return c.do(ctx, method, target, shown, payload, out)
 }
 
 func (c *Companion) do(ctx context.Context, method, target, shown string, payload []byte, out any) error {
@@ -455,7 +439,7 @@ func withoutRequestURL(err error) error {
 // S3 code in error.Code outside production), or a proxy's HTML page.
 func companionRefusal(method, shown string, resp *http.Response, body []byte) *CompanionError {
 	se := uploader.ParseServerError(resp.StatusCode, resp.Header, body)
-	e := &CompanionError{Method: method, URL: shown, Status: resp.StatusCode, Message: se.Message, Code: se.Code}
+	e := &CompanionError{Method: method, URL: shown, Status: resp.StatusCode, Message: se.Message, Code: se.Code, RetryAfter: se.RetryAfter}
 	var doc struct {
 		Error     json.RawMessage `json:"error"`
 		RequestID string          `json:"requestId"`
@@ -500,6 +484,9 @@ type CompanionError struct {
 	Code    string // the S3 error code Companion passed on (NoSuchUpload, NoSuchBucket…), if any
 	Message string // what Companion said, on one line, secrets blanked
 	Err     error  // the network or decoding error underneath, if any
+	// RetryAfter is how long Companion (or a proxy) asked to wait; 0 when it
+	// did not say.
+	RetryAfter time.Duration
 
 	requestID string // Companion's X-Request-Id, to find its log line
 	redirect  string // the host a 3xx pointed to
@@ -508,6 +495,9 @@ type CompanionError struct {
 }
 
 func (e *CompanionError) Unwrap() error { return e.Err }
+
+// RetryAfterDelay is the wait Companion asked for, for the engine's retry rule.
+func (e *CompanionError) RetryAfterDelay() time.Duration { return e.RetryAfter }
 
 func (e *CompanionError) Error() string {
 	at := e.Method + " " + e.URL
@@ -567,8 +557,8 @@ func (e *CompanionError) next() string {
 	return "Companion refused the request; check that it runs a current version and see its log"
 }
 
-// transient reports whether the same request may work in a moment.
-func (e *CompanionError) transient() bool {
+// Retryable reports whether the same request may work in a moment.
+func (e *CompanionError) Retryable() bool {
 	switch e.Status {
 	case 0:
 		return true

@@ -938,20 +938,32 @@ func checkCompanionErrorLine(t *testing.T, err error) {
 	}
 }
 
+// Companion's answers say whether trying again can help; the engine's one
+// retry policy does the trying.
 func TestCompanionRetriesOnlyWhatIsSafe(t *testing.T) {
 	f := newFakeCompanion(t, "")
 	src := newTestCompanion(t, f)
+	policy := uploader.RetryPolicy{Retries: 2, Initial: time.Millisecond, Max: time.Millisecond}
+	ctx := context.Background()
 	f.fail(fakeFailure{Route: "GET /s3/params", Times: 2, Status: 503, Body: "busy"})
-	if _, err := src.Target(context.Background(), uploader.File{Key: "a.txt", Size: 1}, testMeta); err != nil {
+	if err := policy.Do(ctx, func(ctx context.Context, _ int) error {
+		_, err := src.Target(ctx, uploader.File{Key: "a.txt", Size: 1}, testMeta)
+		return err
+	}, nil); err != nil {
 		t.Fatalf("two 503s then an answer: %v", err)
 	}
 	if n := len(f.callsTo("GET /s3/params")); n != 3 {
 		t.Errorf("%d calls to /s3/params, want 3", n)
 	}
 
-	// Creating an upload is not repeated: a retry could leave an orphan.
+	// Creating an upload is not repeated: a retry could leave an orphan
+	// that Companion's protocol gives no way to find.
 	f.fail(fakeFailure{Route: "POST /s3/multipart", Times: 1, Status: 503, Body: "busy"})
-	if _, err := src.CreateMultipart(context.Background(), uploader.File{Key: "a.txt", Size: 1}, testMeta); err == nil {
+	err := policy.Do(ctx, func(ctx context.Context, _ int) error {
+		_, err := src.CreateMultipart(ctx, uploader.File{Key: "a.txt", Size: 1}, testMeta)
+		return err
+	}, nil)
+	if err == nil {
 		t.Error("a 503 on create succeeded")
 	}
 	if n := len(f.callsTo("POST /s3/multipart")); n != 1 {
@@ -961,7 +973,10 @@ func TestCompanionRetriesOnlyWhatIsSafe(t *testing.T) {
 	// A permanent refusal is not repeated either.
 	f.fail(fakeFailure{Route: "GET /s3/params", Times: 5, Status: 400, Body: `{"error":"no"}`})
 	before := len(f.callsTo("GET /s3/params"))
-	if _, err := src.Target(context.Background(), uploader.File{Key: "a.txt", Size: 1}, testMeta); err == nil {
+	if err := policy.Do(ctx, func(ctx context.Context, _ int) error {
+		_, err := src.Target(ctx, uploader.File{Key: "a.txt", Size: 1}, testMeta)
+		return err
+	}, nil); err == nil {
 		t.Error("a 400 succeeded")
 	}
 	if n := len(f.callsTo("GET /s3/params")) - before; n != 1 {
@@ -976,7 +991,10 @@ func TestCompanionStopsWithTheContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := src.Target(ctx, uploader.File{Key: "a.txt", Size: 1}, testMeta)
+	err := uploader.RetryPolicy{Retries: 10}.Do(ctx, func(ctx context.Context, _ int) error {
+		_, err := src.Target(ctx, uploader.File{Key: "a.txt", Size: 1}, testMeta)
+		return err
+	}, nil)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("error %v, want the context's", err)
 	}

@@ -155,7 +155,7 @@ func (g *Given) Target(ctx context.Context, f uploader.File, md uploader.Metadat
 	}
 	e, ok := g.lookup(f.Path)
 	if !ok {
-		return uploader.Target{}, fmt.Errorf("no upload URL was given for %s; add it to the manifest", shownPath(f.Path))
+		return uploader.Target{}, uploader.Permanent(fmt.Errorf("no upload URL was given for %s; add it to the manifest", shownPath(f.Path)))
 	}
 	plan := inspect.Plan{
 		Now:      time.Now(),
@@ -169,12 +169,12 @@ func (g *Given) Target(ctx context.Context, f uploader.File, md uploader.Metadat
 	}
 	for _, p := range e.report.Check(plan) {
 		if p.Severity == inspect.Error {
-			return uploader.Target{}, errors.New(p.Message)
+			return uploader.Target{}, uploader.Permanent(errors.New(p.Message))
 		}
 	}
 	header, err := inspect.SendHeaders(e.report, plan)
 	if err != nil {
-		return uploader.Target{}, err
+		return uploader.Target{}, uploader.Permanent(err)
 	}
 	key := e.report.Key
 	if key == "" {

@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"hoist/inspect"
 	"hoist/uploader"
@@ -161,6 +163,10 @@ func NewS3(ctx context.Context, c S3Config) (*S3, error) {
 			o.BaseEndpoint = aws.String(c.EndpointURL)
 		}
 		o.UsePathStyle = c.PathStyle
+		// hoist retries every call under its own policy (--retries,
+		// Retry-After, the context first); the SDK's retryer on top of it
+		// multiplied the attempts.
+		o.Retryer = aws.NopRetryer{}
 	})
 
 	caps := uploader.Capabilities{Resign: true, Multipart: c.Multipart}
@@ -249,7 +255,7 @@ func (s *S3) WantsChecksum(uploader.File) bool { return true }
 // Target presigns a PutObject for f. Calling it again signs a fresh URL.
 func (s *S3) Target(ctx context.Context, f uploader.File, md uploader.Metadata) (uploader.Target, error) {
 	if !f.HasCRC32 {
-		return uploader.Target{}, fmt.Errorf("signing %s: its CRC32 was not computed (the S3 source signs it)", f.Name)
+		return uploader.Target{}, uploader.Permanent(fmt.Errorf("signing %s: its CRC32 was not computed (the S3 source signs it)", f.Name))
 	}
 	key := s.prefix + f.Key
 	at := s.now()
@@ -348,7 +354,7 @@ func (s *S3) CreateMultipart(ctx context.Context, f uploader.File, md uploader.M
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	})
 	if err != nil {
-		return uploader.Upload{}, fmt.Errorf("starting a multipart upload of %s to s3://%s/%s: %w", f.Name, s.bucket, key, err)
+		return uploader.Upload{}, fmt.Errorf("starting a multipart upload of %s to s3://%s/%s: %w", f.Name, s.bucket, key, sdkError(err))
 	}
 	return uploader.Upload{Key: key, UploadID: aws.ToString(out.UploadId)}, nil
 }
@@ -383,7 +389,7 @@ func (s *S3) ListParts(ctx context.Context, u uploader.Upload) ([]uploader.Part,
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("listing the parts of s3://%s/%s: %w", s.bucket, u.Key, err)
+			return nil, fmt.Errorf("listing the parts of s3://%s/%s: %w", s.bucket, u.Key, sdkError(err))
 		}
 		for _, p := range page.Parts {
 			part := uploader.Part{
@@ -416,7 +422,7 @@ func (s *S3) CompleteMultipart(ctx context.Context, u uploader.Upload, parts []u
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: completed},
 	})
 	if err != nil {
-		return "", fmt.Errorf("completing the multipart upload of s3://%s/%s: %w", s.bucket, u.Key, err)
+		return "", fmt.Errorf("completing the multipart upload of s3://%s/%s: %w", s.bucket, u.Key, sdkError(err))
 	}
 	return aws.ToString(out.ETag), nil
 }
@@ -429,7 +435,41 @@ func (s *S3) AbortMultipart(ctx context.Context, u uploader.Upload) error {
 		UploadId: aws.String(u.UploadID),
 	})
 	if err != nil {
-		return fmt.Errorf("aborting the multipart upload of s3://%s/%s: %w", s.bucket, u.Key, err)
+		return fmt.Errorf("aborting the multipart upload of s3://%s/%s: %w", s.bucket, u.Key, sdkError(err))
 	}
 	return nil
+}
+
+// sdkError turns an SDK failure into one clean line: an answer becomes the
+// engine's ServerError (status, S3 code, message, Retry-After), so it is
+// explained and retried by the same rules as a PUT's; a network failure
+// keeps its cause without the SDK's wrapping ("operation error S3: …,
+// https response error StatusCode: …, RequestID: , HostID: …").
+func sdkError(err error) error {
+	// The S3 client's answer errors wrap smithy's ResponseError a layer or
+	// two deep (s3shared, awshttp); its methods are what they share.
+	var re interface {
+		HTTPStatusCode() int
+		HTTPResponse() *smithyhttp.Response
+	}
+	if errors.As(err, &re) {
+		se := &uploader.ServerError{Status: re.HTTPStatusCode()}
+		if resp := re.HTTPResponse(); resp != nil && resp.Response != nil {
+			se = uploader.ParseServerError(resp.StatusCode, resp.Header, nil)
+		}
+		var ae smithy.APIError
+		if errors.As(err, &ae) {
+			se.Code, se.Message = ae.ErrorCode(), ae.ErrorMessage()
+		}
+		return se
+	}
+	var se *smithyhttp.RequestSendError
+	if errors.As(err, &se) && se.Err != nil {
+		return withoutRequestURL(se.Err)
+	}
+	var oe *smithy.OperationError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err
+	}
+	return err
 }

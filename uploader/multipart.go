@@ -75,9 +75,11 @@ func (p *Pool) runMultipart(ctx context.Context, t *fileTask, ms MultipartSource
 	}
 	if m.upload.UploadID == "" {
 		m.partSize = PartSize(file.Size, p.opts.PartSize)
-		cctx, cancel := context.WithTimeout(ctx, p.controlTimeout())
-		u, err := ms.CreateMultipart(cctx, file, p.opts.Metadata)
-		cancel()
+		var u Upload
+		err := p.call(ctx, t, p.controlTimeout(), func(ctx context.Context) (err error) {
+			u, err = ms.CreateMultipart(ctx, file, p.opts.Metadata)
+			return err
+		})
 		if err != nil {
 			p.finishErr(ctx, t, fmt.Errorf("starting the multipart upload: %w", err))
 			return
@@ -184,7 +186,7 @@ func (p *Pool) runPart(ctx context.Context, m *multipartUpload, n int) {
 		// A part failed on its own (not canceled): that fails the file,
 		// so its other parts stop.
 		m.err = err
-		m.transient = classify(ctx, errors.Unwrap(err)).retryable
+		m.transient, _ = Retryable(ctx, errors.Unwrap(err))
 		m.t.mu.Lock()
 		cancel := m.t.cancel
 		m.t.mu.Unlock()
@@ -283,25 +285,15 @@ func (p *Pool) completeMultipart(ctx context.Context, m *multipartUpload) {
 	})
 }
 
-// completeWithRetries joins the parts, retrying transient failures.
-func (p *Pool) completeWithRetries(ctx context.Context, m *multipartUpload, parts []Part) (string, error) {
-	bo := p.newBackoff()
-	for attempt := 1; ; attempt++ {
-		// S3 may take minutes to join a big upload, but an answer that never
-		// comes must not hold the file forever.
-		cctx, cancel := context.WithTimeout(ctx, 4*p.controlTimeout())
-		etag, err := m.ms.CompleteMultipart(cctx, m.upload, parts)
-		cancel()
-		if err == nil {
-			return etag, nil
-		}
-		if ctx.Err() != nil || attempt > p.opts.Retries {
-			return "", err
-		}
-		if err := sleep(ctx, nextDelay(bo, 0)); err != nil {
-			return "", err
-		}
-	}
+// completeWithRetries joins the parts under the pool's retry policy. S3 may
+// take minutes to join a big upload, but an answer that never comes must not
+// hold the file forever.
+func (p *Pool) completeWithRetries(ctx context.Context, m *multipartUpload, parts []Part) (etag string, err error) {
+	err = p.call(ctx, m.t, 4*p.controlTimeout(), func(ctx context.Context) (err error) {
+		etag, err = m.ms.CompleteMultipart(ctx, m.upload, parts)
+		return err
+	})
+	return etag, err
 }
 
 // controlTimeout bounds a multipart control call (create, list parts): they

@@ -150,8 +150,12 @@ func truncate(s string, n int) string {
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
-// retryable reports whether the answer may succeed if sent again.
-func (e *ServerError) retryable() bool {
+// RetryAfterDelay is how long the server asked to wait (Retry-After), 0 when
+// it did not say.
+func (e *ServerError) RetryAfterDelay() time.Duration { return e.RetryAfter }
+
+// Retryable reports whether the answer may succeed if sent again.
+func (e *ServerError) Retryable() bool {
 	switch e.Code {
 	case "SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable":
 		return true

@@ -40,8 +40,8 @@ func TestParseServerError(t *testing.T) {
 			if e.Code != c.code || (c.msg != "" && e.Message != c.msg) {
 				t.Errorf("got code %q msg %q", e.Code, e.Message)
 			}
-			if e.retryable() != c.retryable || e.expired() != c.expired || e.authConflict() != c.authConflit {
-				t.Errorf("retryable=%v expired=%v authConflict=%v", e.retryable(), e.expired(), e.authConflict())
+			if e.Retryable() != c.retryable || e.expired() != c.expired || e.authConflict() != c.authConflit {
+				t.Errorf("retryable=%v expired=%v authConflict=%v", e.Retryable(), e.expired(), e.authConflict())
 			}
 		})
 	}

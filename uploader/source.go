@@ -2,8 +2,10 @@ package uploader
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -20,6 +22,76 @@ const (
 	HeaderUserID   = "x-amz-meta-user-id"
 	HeaderTTLHours = "x-amz-meta-ttl-hours"
 )
+
+// Limits of the metadata values hoist sends.
+const (
+	MaxIDLength = 256
+	MaxTTLHours = 8760 // one year
+)
+
+// MetadataError names the field a metadata value is wrong in.
+type MetadataError struct {
+	Header  string // HeaderOrgID, HeaderUserID or HeaderTTLHours
+	Problem string // what is wrong, e.g. "at most 256 characters"
+}
+
+func (e *MetadataError) Error() string { return e.Header + ": " + e.Problem }
+
+// Validate checks every set field with ValidateField; the first problem is
+// returned as a *MetadataError. Unset fields are not checked here: which
+// ones a destination requires is the destination's rule.
+func (m Metadata) Validate() error {
+	for _, f := range []struct{ header, value string }{
+		{HeaderOrgID, m.OrgID}, {HeaderUserID, m.UserID}, {HeaderTTLHours, ttlText(m.TTLHours)},
+	} {
+		if f.value == "" {
+			continue
+		}
+		if p := ValidateField(f.header, f.value); p != "" {
+			return &MetadataError{Header: f.header, Problem: p}
+		}
+	}
+	return nil
+}
+
+func ttlText(h int) string {
+	if h == 0 {
+		return ""
+	}
+	return strconv.Itoa(h)
+}
+
+// ValidateField says what is wrong with one metadata value, or "" when it is
+// fine: the one rule the form, the settings and the engine share.
+func ValidateField(header, value string) string {
+	v := strings.TrimSpace(value)
+	if v == "" {
+		return "required"
+	}
+	if header == HeaderTTLHours {
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil:
+			return "a whole number of hours, like 48"
+		case n < 1:
+			return "at least 1 hour"
+		case n > MaxTTLHours:
+			return fmt.Sprintf("at most %d hours (one year)", MaxTTLHours)
+		}
+		return ""
+	}
+	if len(v) > MaxIDLength {
+		return fmt.Sprintf("at most %d characters (this one has %d)", MaxIDLength, len(v))
+	}
+	for _, r := range v {
+		// Metadata travels in HTTP headers and is signed as sent: plain
+		// printable ASCII is what every S3 implementation accepts unchanged.
+		if r < 0x20 || r > 0x7e {
+			return "letters, digits and ASCII punctuation only (no line breaks or control characters)"
+		}
+	}
+	return ""
+}
 
 // Values returns the metadata as header name → value, leaving out unset fields.
 // Names are lower case, the form in which they appear in X-Amz-SignedHeaders.

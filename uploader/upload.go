@@ -121,21 +121,27 @@ type sent struct {
 }
 
 // sendWithRetries sends one unit until it succeeds, fails for good, or ctx
-// ends. Each attempt starts the unit's bytes from zero.
+// ends, under the pool's one retry policy. Each attempt starts the unit's
+// bytes from zero. Two answers are not failures of the attempt and are sent
+// again at once: a host refusing the bearer token beside the URL's signature
+// (once), and a URL that ran out while the source can sign a fresh one.
 func (p *Pool) sendWithRetries(ctx context.Context, t *fileTask, u unit) (sent, error) {
-	tg, err := u.target(ctx)
-	if err != nil {
+	var tg Target
+	if err := p.call(ctx, t, p.controlTimeout(), func(ctx context.Context) (err error) {
+		tg, err = u.target(ctx)
+		return err
+	}); err != nil {
 		return sent{}, err
 	}
-	bo := p.newBackoff()
 	maxAttempts := p.opts.Retries + 1
 	tokenDropped := false
 	resigned := 0
-	for attempt := 1; ; attempt++ {
+	var out sent
+	err := p.retryPolicy().Do(ctx, func(ctx context.Context, attempt int) error {
 		if u.resign && !tg.Expires.IsZero() && time.Until(tg.Expires) < resignMargin {
 			fresh, err := u.target(ctx)
 			if err != nil {
-				return sent{}, err
+				return err
 			}
 			tg = fresh
 		}
@@ -146,51 +152,46 @@ func (p *Pool) sendWithRetries(ctx context.Context, t *fileTask, u unit) (sent, 
 		if u.part == 0 { // a part's progress is its file's
 			p.emit(t, Event{Kind: EventStarted, Attempt: attempt, MaxAttempts: maxAttempts})
 		}
-		etag, crc, err := p.send(ctx, t, tg, u)
-		if err == nil {
-			return sent{target: tg, etag: etag, crc: crc}, nil
-		}
-		a := classify(ctx, err)
-		switch {
-		case ctx.Err() != nil:
-			return sent{}, context.Cause(ctx)
-		case a.server != nil && a.server.authConflict() && !tokenDropped && p.tokenSent(tg):
-			// Real S3 refuses a bearer token beside a presigned signature.
-			// The API documents the token as required, so it is sent
-			// first; on exactly this answer the host stops getting it.
-			tokenDropped = true
-			p.noToken.Store(hostOf(tg.URL), struct{}{})
-			attempt--
-			continue
-		case a.server != nil && a.server.expired() && u.resign:
-			fresh, terr := u.target(ctx)
-			if terr != nil {
-				return sent{}, terr
+		for {
+			etag, crc, err := p.send(ctx, t, tg, u)
+			if err == nil {
+				out = sent{target: tg, etag: etag, crc: crc}
+				return nil
 			}
-			tg = fresh
-			// A URL that ran out is the source's to renew, not a failure of
-			// this attempt; twice in a row means the clock or the signer is
-			// wrong, and the error says so.
-			if resigned < 2 {
+			var se *ServerError
+			switch {
+			case ctx.Err() != nil || !errors.As(err, &se):
+				return err
+			case se.authConflict() && !tokenDropped && p.tokenSent(tg):
+				// Real S3 refuses a bearer token beside a presigned
+				// signature. The API documents the token as required,
+				// so it is sent first; on exactly this answer the host
+				// stops getting it.
+				tokenDropped = true
+				p.noToken.Store(hostOf(tg.URL), struct{}{})
+				continue
+			case se.expired() && u.resign && resigned < 2:
+				// A URL that ran out is the source's to renew, not a
+				// failure of this attempt; twice in a row means the
+				// clock or the signer is wrong, and the error says so.
+				fresh, terr := u.target(ctx)
+				if terr != nil {
+					return terr
+				}
+				tg = fresh
 				resigned++
-				attempt--
 				continue
 			}
+			return err
 		}
-		if !a.retryable || attempt >= maxAttempts {
-			return sent{}, explain(err, tg, u.part)
+	}, func(n RetryNotice) { p.retrying(t, n, tg, u.part) })
+	if err != nil {
+		if ctx.Err() != nil {
+			return sent{}, context.Cause(ctx)
 		}
-		delay := nextDelay(bo, a.retryAfter)
-		t.state.Store(int32(StateRetrying))
-		reason := reasonOf(err, tg, u.part)
-		t.mu.Lock()
-		t.reason = reason
-		t.mu.Unlock()
-		p.emit(t, Event{Kind: EventRetrying, Attempt: attempt, MaxAttempts: maxAttempts, Delay: delay, Err: errors.New(reason), Code: codeOf(err)})
-		if err := sleep(ctx, delay); err != nil {
-			return sent{}, err
-		}
+		return sent{}, explain(err, tg, u.part)
 	}
+	return out, nil
 }
 
 // send makes one attempt at one unit.
@@ -239,7 +240,7 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 
 	req, err := http.NewRequestWithContext(reqCtx, tg.Method, tg.URL, rc)
 	if err != nil {
-		return "", 0, permanent(errors.New("the upload URL is malformed; check it with `hoist inspect URL`"))
+		return "", 0, Permanent(errors.New("the upload URL is malformed; check it with `hoist inspect URL`"))
 	}
 	req.ContentLength = int64(len(prefix)) + u.size + int64(len(suffix))
 	if req.ContentLength == 0 {
@@ -252,6 +253,13 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 		return open(), nil
 	}
 	for k, vs := range tg.Header {
+		for _, v := range vs {
+			if !validHeaderValue(v) {
+				// net/http would refuse it on every attempt: not a
+				// network error, and never worth a retry.
+				return "", 0, Permanent(fmt.Errorf("the %s header's value has a line break or control character, which no HTTP request can carry; fix the value", strings.ToLower(k)))
+			}
+		}
 		req.Header[k] = vs
 	}
 	if tg.Form != nil || req.Header.Get("Content-Type") == "" {
@@ -283,7 +291,7 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 		if loc, err := url.Parse(resp.Header.Get("Location")); err == nil && loc.Host != "" {
 			where = loc.Host
 		}
-		return "", 0, permanent(fmt.Errorf("the server redirected the upload to %s (%d); hoist does not follow redirects with your file and token — use a URL for that endpoint", where, resp.StatusCode))
+		return "", 0, Permanent(fmt.Errorf("the server redirected the upload to %s (%d); hoist does not follow redirects with your file and token — use a URL for that endpoint", where, resp.StatusCode))
 	case resp.StatusCode < 200 || resp.StatusCode >= 300:
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		return "", 0, ParseServerError(resp.StatusCode, resp.Header, b)
@@ -357,7 +365,7 @@ func (p *Pool) tokenAllowed(tg Target, u *url.URL) (bool, error) {
 		return false, nil
 	}
 	if u.Scheme != "https" && !inspect.IsLoopback(u.Hostname()) {
-		return false, permanent(fmt.Errorf("refusing to send the bearer token over plain http to %s; use an https URL", u.Hostname()))
+		return false, Permanent(fmt.Errorf("refusing to send the bearer token over plain http to %s; use an https URL", u.Hostname()))
 	}
 	return true, nil
 }
@@ -467,4 +475,9 @@ func CRC32(ctx context.Context, f *os.File) (uint32, error) {
 		return 0, err
 	}
 	return hashSection(ctx, f, 0, st.Size())
+}
+
+// validHeaderValue is RFC 9110's field-value: no control character but tab.
+func validHeaderValue(v string) bool {
+	return !strings.ContainsFunc(v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f })
 }
