@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"hoist/uploader"
 )
 
 // Origin says which layer supplied a setting's effective value.
@@ -338,7 +340,25 @@ func (c *Config) validate() error {
 	case len(targets) == 0 && c.LocalDir == "":
 		return usageErr(nil, "cannot find a home directory for the local store; set --local-dir, XDG_DATA_HOME or HOME")
 	}
-	return nil
+	return c.validateMetadata()
+}
+
+// metadataFlags names the setting each metadata header comes from.
+var metadataFlags = map[string]string{
+	uploader.HeaderOrgID: "org-id", uploader.HeaderUserID: "user-id", uploader.HeaderTTLHours: "ttl-hours",
+}
+
+// validateMetadata applies the engine's metadata rule to the settings, so a
+// value no request could carry is refused here, naming the setting, not
+// retried as a network error later.
+func (c *Config) validateMetadata() error {
+	err := uploader.Metadata{OrgID: c.OrgID, UserID: c.UserID, TTLHours: c.TTLHours}.Validate()
+	var me *uploader.MetadataError
+	if !errors.As(err, &me) {
+		return err
+	}
+	name := metadataFlags[me.Header]
+	return usageErr(nil, "--%s (from %s): %s", name, c.describe(name), me.Problem)
 }
 
 // describe says where a setting's value came from, for errors and Write.

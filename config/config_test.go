@@ -727,3 +727,35 @@ func TestKeyLinesFollowTheFile(t *testing.T) {
 		t.Errorf("keys and lines = %q, want %q", strings.Join(got, " "), want)
 	}
 }
+
+// Metadata is checked by the engine's one rule at load time, naming the
+// setting and where it came from: a value no request could carry is a usage
+// error, not three "network" retries later.
+func TestMetadataValidatedAtLoad(t *testing.T) {
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--org-id", "acme\nx", "a.txt"}, nil, "--org-id (from flag): letters, digits and ASCII punctuation only"},
+		{[]string{"--user-id", strings.Repeat("u", 300), "a.txt"}, nil, "--user-id (from flag): at most 256 characters"},
+		{[]string{"a.txt"}, map[string]string{"HOIST_ORG_ID": "tab\there"}, "--org-id (from env HOIST_ORG_ID)"},
+	}
+	for _, c := range cases {
+		env := testEnv(t)
+		for k, v := range c.env {
+			env[k] = v
+		}
+		_, err := Load(c.args, lookup(env))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want it to contain %q", c.args, err, c.want)
+		}
+		var ue *UsageError
+		if !errors.As(err, &ue) {
+			t.Errorf("%q: %T is not a usage error (exit 2)", c.args, err)
+		}
+	}
+	if _, err := Load([]string{"--org-id", "acme-1", "--user-id", "u.7@x", "--ttl-hours", "48", "a.txt"}, lookup(testEnv(t))); err != nil {
+		t.Errorf("valid metadata refused: %v", err)
+	}
+}

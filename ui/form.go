@@ -13,11 +13,6 @@ import (
 	"hoist/uploader"
 )
 
-const (
-	maxIDLength = 256
-	maxTTLHours = 8760 // one year
-)
-
 // formField is one metadata header the person fills in.
 type formField struct {
 	header  string // uploader.HeaderOrgID, …
@@ -53,7 +48,7 @@ func newForm(st *Styles, md uploader.Metadata, required []string) formModel {
 		}
 		in := textinput.New()
 		in.Prompt = "> "
-		in.CharLimit = maxIDLength
+		in.CharLimit = uploader.MaxIDLength
 		in.SetStyles(st.Input)
 		in.SetValue(value)
 		m.fields = append(m.fields, formField{header: header, label: label, hint: hint, input: in})
@@ -64,7 +59,7 @@ func newForm(st *Styles, md uploader.Metadata, required []string) formModel {
 	}
 	add(uploader.HeaderOrgID, "Organization ID", "the organization the files belong to", md.OrgID)
 	add(uploader.HeaderUserID, "User ID", "who is uploading them", md.UserID)
-	add(uploader.HeaderTTLHours, "TTL (hours)", fmt.Sprintf("how long the files are kept: a whole number from 1 to %d", maxTTLHours), ttl)
+	add(uploader.HeaderTTLHours, "TTL (hours)", fmt.Sprintf("how long the files are kept: a whole number from 1 to %d", uploader.MaxTTLHours), ttl)
 	for i := range m.fields {
 		if m.fields[i].header == uploader.HeaderTTLHours {
 			m.fields[i].input.CharLimit = 5
@@ -180,36 +175,9 @@ func (m formModel) metadata() uploader.Metadata {
 	return md
 }
 
-// validateField says what is wrong with a value, or "" when it is fine.
-func validateField(header, value string) string {
-	v := strings.TrimSpace(value)
-	if v == "" {
-		return "required"
-	}
-	if header == uploader.HeaderTTLHours {
-		n, err := strconv.Atoi(v)
-		switch {
-		case err != nil:
-			return "a whole number of hours, like 48"
-		case n < 1:
-			return "at least 1 hour"
-		case n > maxTTLHours:
-			return fmt.Sprintf("at most %d hours (one year)", maxTTLHours)
-		}
-		return ""
-	}
-	if len(v) > maxIDLength {
-		return fmt.Sprintf("at most %d characters", maxIDLength)
-	}
-	for _, r := range v {
-		// Metadata travels in HTTP headers and is signed as sent: plain
-		// printable ASCII is what every S3 implementation accepts unchanged.
-		if r < 0x20 || r > 0x7e {
-			return "letters, digits and ASCII punctuation only"
-		}
-	}
-	return ""
-}
+// validateField says what is wrong with a value, or "" when it is fine:
+// the engine's rule, the same one the settings are checked with.
+func validateField(header, value string) string { return uploader.ValidateField(header, value) }
 
 func (m formModel) View() string {
 	st := m.st
