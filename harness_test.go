@@ -183,13 +183,6 @@ func writeManifest(t *testing.T, path string, entries [][2]string) {
 	}
 }
 
-// withDeadline is a context that ends with the test or after d.
-func withDeadline(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // headObject asks the server whether an object exists.
 func headObject(srv *s3test.Server, bucket, key string) (*s3.HeadObjectOutput, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -110,15 +110,20 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 	// loads credentials: a typo costs nothing. Given URLs bring their own
 	// files (openDestination reads them).
 	var files []uploader.File
+	var warnings []string
 	if !tui && cfg.URL == "" && cfg.Manifest == "" {
 		if len(cfg.Paths) == 0 {
 			fmt.Fprintln(stderr, "hoist: nothing to upload: give one or more PATHs (or run hoist in a terminal to pick files)")
 			return exitUsage
 		}
 		var err error
-		if files, err = collectFiles(cfg.Paths); err != nil {
+		var skipped int
+		if files, skipped, err = collectFiles(cfg.Paths); err != nil {
 			fmt.Fprintln(stderr, "hoist:", err)
 			return exitUsage
+		}
+		if skipped > 0 {
+			warnings = append(warnings, fmt.Sprintf("skipping %d special %s (named pipes, sockets, devices, links to folders) inside the given folders", skipped, plural(skipped, "file", "files")))
 		}
 	}
 
@@ -150,6 +155,9 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 		return exitUsage
 	}
 	printer := &headless.Printer{Out: stdout, Err: stderr, JSON: cfg.JSON, Redact: cfg.Redact}
+	for _, w := range warnings {
+		printer.Warn(w)
+	}
 	failed := false
 	for _, p := range groupProblems(dest.preflight(files, md)) {
 		if p.Error {
@@ -260,3 +268,10 @@ func mergeMetadata(have, fill uploader.Metadata) uploader.Metadata {
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

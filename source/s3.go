@@ -22,6 +22,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"hoist/fileset"
 	"hoist/inspect"
 	"hoist/uploader"
 )
@@ -98,6 +99,11 @@ func ParseS3URI(s string) (bucket, prefix string, err error) {
 	}
 	if !bucketName.MatchString(bucket) {
 		return "", "", fmt.Errorf("S3 location %q: bucket name %q is not valid: use 3–63 lower-case letters, digits, dots or hyphens", s, bucket)
+	}
+	if prefix != "" {
+		if err := fileset.CheckKey(prefix); err != nil {
+			return "", "", fmt.Errorf("S3 location %q: the prefix is not a folder path: %w", s, err)
+		}
 	}
 	return bucket, prefix, nil
 }
@@ -257,7 +263,10 @@ func (s *S3) Target(ctx context.Context, f uploader.File, md uploader.Metadata) 
 	if !f.HasCRC32 {
 		return uploader.Target{}, uploader.Permanent(fmt.Errorf("signing %s: its CRC32 was not computed (the S3 source signs it)", f.Name))
 	}
-	key := s.prefix + f.Key
+	key, err := s.objectKey(f)
+	if err != nil {
+		return uploader.Target{}, err
+	}
 	at := s.now()
 	req, err := s.presign.PresignPutObject(ctx, &s3.PutObjectInput{
 		Bucket:        aws.String(s.bucket),
@@ -343,9 +352,22 @@ func userMetadata(md uploader.Metadata) map[string]string {
 	return m
 }
 
+// objectKey is where f goes: the prefix and the file's key, refused when a
+// server would resolve it to somewhere else (fileset.CheckKey).
+func (s *S3) objectKey(f uploader.File) (string, error) {
+	key := s.prefix + f.Key
+	if err := fileset.CheckKey(key); err != nil {
+		return "", uploader.Permanent(fmt.Errorf("%s: %w", f.Name, err))
+	}
+	return key, nil
+}
+
 // CreateMultipart starts a multipart upload whose parts carry CRC32 checksums.
 func (s *S3) CreateMultipart(ctx context.Context, f uploader.File, md uploader.Metadata) (uploader.Upload, error) {
-	key := s.prefix + f.Key
+	key, err := s.objectKey(f)
+	if err != nil {
+		return uploader.Upload{}, err
+	}
 	out, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 		Bucket:            aws.String(s.bucket),
 		Key:               aws.String(key),

@@ -45,8 +45,8 @@ func TestValidateField(t *testing.T) {
 	}{
 		{uploader.HeaderOrgID, "acme", ""},
 		{uploader.HeaderOrgID, "  ", "required"},
-		{uploader.HeaderOrgID, "acmé", "letters, digits and ASCII punctuation only"},
-		{uploader.HeaderOrgID, strings.Repeat("x", 257), "at most 256 characters"},
+		{uploader.HeaderOrgID, "acmé", "letters, digits and ASCII punctuation only (no line breaks or control characters)"},
+		{uploader.HeaderOrgID, strings.Repeat("x", 257), "at most 256 characters (this one has 257)"},
 		{uploader.HeaderUserID, "u-1", ""},
 		{uploader.HeaderTTLHours, "48", ""},
 		{uploader.HeaderTTLHours, "8760", ""},

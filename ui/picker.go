@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"hoist/fileset"
 	"hoist/uploader"
 )
 
@@ -160,7 +160,9 @@ func (m pickerModel) Update(msg tea.Msg) (pickerModel, tea.Cmd) {
 		p.walking, p.files, p.skipped, p.err = false, msg.files, msg.skipped, msg.err
 		m.picks[msg.path] = p
 		if msg.err != nil {
-			m.notice = fmt.Sprintf("%s: %v", p.name, msg.err)
+			// The error names the file inside the folder (fileset.Walk):
+			// nothing of the folder is sent until it can all be read.
+			m.notice = msg.err.Error() + "; untick the folder or fix it"
 		}
 		m.recount()
 		return m, nil
@@ -308,7 +310,7 @@ func (m *pickerModel) toggle(e dirEntry) tea.Cmd {
 	if p.dir {
 		p.walking = true
 	} else {
-		p.files = []uploader.File{{Path: e.path, Name: e.name, Key: e.name, Size: e.size, ModTime: e.modTime}}
+		p.files = []uploader.File{{Path: e.path, Name: e.name, Key: fileset.Key(e.path, ""), Size: e.size, ModTime: e.modTime}}
 	}
 	m.addPick(p)
 	m.recount()
@@ -625,16 +627,8 @@ func classify(dir, realDir, name string) dirEntry {
 		e.kind = entryFile
 	case mode.IsDir():
 		e.kind = entryDir
-	case mode&fs.ModeNamedPipe != 0:
-		return block("a named pipe (FIFO)")
-	case mode&fs.ModeSocket != 0:
-		return block("a socket")
-	case mode&fs.ModeCharDevice != 0:
-		return block("a character device")
-	case mode&fs.ModeDevice != 0:
-		return block("a block device")
 	default:
-		return block("a special file")
+		return block(fileset.Kind(mode))
 	}
 	// Only regular files and folders are opened: opening a FIFO would block.
 	f, err := os.Open(p)
@@ -664,49 +658,10 @@ func walkDir(root, name string) tea.Cmd {
 	}
 }
 
+// collectDir is the one file-set rule (fileset.Walk) for a picked folder.
 func collectDir(root, name string) ([]uploader.File, int, error) {
-	start, err := filepath.EvalSymlinks(root)
-	if err != nil {
-		return nil, 0, err
-	}
-	prefix := name
-	if prefix == string(filepath.Separator) || prefix == "." {
-		prefix = ""
-	}
-	var files []uploader.File
-	skipped := 0
-	err = filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if p == start {
-				return err
-			}
-			skipped++
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		info, err := os.Stat(p)
-		if err != nil || !info.Mode().IsRegular() {
-			skipped++
-			return nil
-		}
-		rel, err := filepath.Rel(start, p)
-		if err != nil {
-			skipped++
-			return nil
-		}
-		key := path.Join(prefix, filepath.ToSlash(rel))
-		files = append(files, uploader.File{Path: p, Name: key, Key: key, Size: info.Size(), ModTime: info.ModTime()})
-		return nil
-	})
-	if err != nil {
-		return nil, skipped, fmt.Errorf("cannot read the folder %s: %w", root, err)
-	}
-	return files, skipped, nil
+	set, err := fileset.Walk(fileset.Root{Path: root, Name: name})
+	return set.Files, set.Skipped, err
 }
 
 // resolvePaths turns the paths given on the command line into picks.
@@ -729,10 +684,10 @@ func resolvePaths(paths []string) tea.Cmd {
 				}
 				name = filepath.ToSlash(name)
 				msg.picks = append(msg.picks, pick{path: abs, name: name, files: []uploader.File{{
-					Path: abs, Name: name, Key: path.Base(name), Size: e.size, ModTime: e.modTime,
+					Path: abs, Name: name, Key: fileset.Key(abs, ""), Size: e.size, ModTime: e.modTime,
 				}}})
 			case entryDir:
-				files, skipped, err := collectDir(abs, filepath.Base(abs))
+				files, skipped, err := collectDir(abs, filepath.Clean(given))
 				if err != nil {
 					msg.problems = append(msg.problems, err.Error())
 					continue

@@ -95,8 +95,6 @@ func (m *progressModel) setStyles(st *Styles) {
 	m.makeBars()
 }
 
-func (m progressModel) capturesText() bool { return false }
-
 // The bars are static: ViewAs draws them from the sampled percentage and
 // nothing animates, so no frame messages flood the program.
 func (m *progressModel) makeBars() {

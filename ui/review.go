@@ -52,8 +52,6 @@ func (m *reviewModel) SetSize(w, h int) {
 
 func (m *reviewModel) setStyles(st *Styles) { m.st = st }
 
-func (m reviewModel) capturesText() bool { return false }
-
 func (m reviewModel) hasErrors() bool {
 	return slices.ContainsFunc(m.problems, func(p Preflight) bool { return p.Error })
 }

@@ -66,8 +66,6 @@ func (m *summaryModel) SetSize(w, h int) {
 
 func (m *summaryModel) setStyles(st *Styles) { m.st = st }
 
-func (m summaryModel) capturesText() bool { return false }
-
 const summaryHeaderLines = 7
 
 func (m summaryModel) listHeight() int { return max(m.height-summaryHeaderLines, 1) }

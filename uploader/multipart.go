@@ -8,6 +8,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"hoist/fileset"
 )
 
 // S3's multipart limits.
@@ -121,9 +123,9 @@ func (p *Pool) runMultipart(ctx context.Context, t *fileTask, ms MultipartSource
 	}
 	// The parts share one handle of their own: runFile's closes when it
 	// returns, and the parts run after that.
-	f, err := os.Open(file.Path)
+	f, _, err := fileset.Open(file.Path)
 	if err != nil {
-		p.finishFailed(t, openError(err), "")
+		p.finishFailed(t, err, "")
 		return
 	}
 	m.f = f

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"hoist/fileset"
 )
 
 // Metadata is what the form asks for; it travels as x-amz-meta-* headers.
@@ -109,19 +111,9 @@ func (m Metadata) Values() map[string]string {
 	return v
 }
 
-// File is one file to upload, as the picker or the command line found it.
-type File struct {
-	Path    string    // where it is on disk
-	Name    string    // what a person calls it: the path as given, or relative to a picked directory
-	Key     string    // the object key a source should use (slash-separated); sources may add a prefix
-	Size    int64     // size when it was chosen; a different size at send time is an error
-	ModTime time.Time // likewise
-
-	// CRC32 (IEEE, as S3's x-amz-checksum-crc32) of the whole file, set by the
-	// pool before Target is called when the source WantsChecksum.
-	CRC32    uint32
-	HasCRC32 bool
-}
+// File is one file to upload; fileset decides which files can be sent and
+// what each is called.
+type File = fileset.File
 
 // FormField is one field of a presigned POST form (Companion's /s3/params).
 type FormField struct {

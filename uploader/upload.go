@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"hoist/fileset"
 	"hoist/inspect"
 )
 
@@ -38,29 +38,12 @@ func (p *Pool) runFile(ctx context.Context, t *fileTask) {
 	t.started = start
 	t.mu.Unlock()
 
-	// Stat before opening: opening a FIFO would wait for a writer forever.
-	if st, err := os.Stat(t.file.Path); err != nil {
-		p.finishFailed(t, openError(err), "")
-		return
-	} else if !st.Mode().IsRegular() {
-		p.finishFailed(t, fmt.Errorf("it is %s, not a regular file; pick a file", FileKind(st.Mode())), "")
-		return
-	}
-	f, err := os.Open(t.file.Path)
+	f, st, err := fileset.Open(t.file.Path)
 	if err != nil {
-		p.finishFailed(t, openError(err), "")
+		p.finishFailed(t, err, "")
 		return
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		p.finishFailed(t, openError(err), "")
-		return
-	}
-	if !st.Mode().IsRegular() {
-		p.finishFailed(t, fmt.Errorf("it is %s, not a regular file; pick a file", FileKind(st.Mode())), "")
-		return
-	}
 	file := t.file
 	file.Size, file.ModTime = st.Size(), st.ModTime()
 	t.mu.Lock()
@@ -433,41 +416,6 @@ func unchanged(f *os.File, file File) error {
 }
 
 // PathProblem says in a few words why a path cannot be read, with what to
-// do about it: for messages that already name the path.
-func PathProblem(err error) string {
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "no such file or directory; check the path"
-	case errors.Is(err, fs.ErrPermission):
-		return "permission denied reading it; check its permissions"
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return "cannot open it: " + pe.Err.Error()
-	}
-	return err.Error()
-}
-
-func openError(err error) error { return errors.New(PathProblem(err)) }
-
-// FileKind names what a path is when it is not a regular file: "a FIFO",
-// "a directory"…
-func FileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m&fs.ModeSymlink != 0:
-		return "a symlink"
-	}
-	return "a special file"
-}
-
 // CRC32 is the checksum S3 calls CRC32 of a whole file.
 func CRC32(ctx context.Context, f *os.File) (uint32, error) {
 	st, err := f.Stat()

@@ -223,7 +223,7 @@ func startProcess(node string, args, env []string, addr string, s *Server) (*pro
 	for {
 		select {
 		case <-p.exited:
-			return nil, fmt.Errorf("Companion exited at start: %s", lastLines(s.Output(), 15))
+			return nil, fmt.Errorf("the Companion server exited at start: %s", lastLines(s.Output(), 15))
 		default:
 		}
 		// With S3 configured, /s3/params without a filename is a 400 whose
@@ -234,12 +234,12 @@ func startProcess(node string, args, env []string, addr string, s *Server) (*pro
 			return p, nil
 		case err == nil:
 			p.stop()
-			return nil, fmt.Errorf("Companion answered /s3/params with %d %q: its S3 upload endpoints are off; output: %s",
+			return nil, fmt.Errorf("the Companion server answered /s3/params with %d %q: its S3 upload endpoints are off; output: %s",
 				status, body, lastLines(s.Output(), 15))
 		}
 		if time.Now().After(deadline) {
 			p.stop()
-			return nil, fmt.Errorf("Companion did not answer on %s within 30s: %v; output: %s", addr, err, lastLines(s.Output(), 15))
+			return nil, fmt.Errorf("the Companion server did not answer on %s within 30s: %v; output: %s", addr, err, lastLines(s.Output(), 15))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

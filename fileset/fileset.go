@@ -1,0 +1,264 @@
+// Package fileset decides which files a run can send, the object key each one
+// gets and how each is named: the one rule that headless PATHs, the picker,
+// manifests and the engine's check at send time all use.
+//
+// The rules, in one place:
+//   - Only regular files are sent. Inside a picked folder, links to files are
+//     followed, links to folders are not (they are how loops happen), and
+//     special files (FIFOs, sockets, devices) are skipped and counted. A file
+//     that cannot be read is a problem found before anything is sent.
+//   - A file's key is its path relative to what was picked: a picked file is
+//     its base name; a file in a picked folder is the folder's name, a slash
+//     and its path inside the folder — except for ".", ".." and "/", whose
+//     files go at the top, never under a ".." segment.
+//   - A file's name is what the person called it: the path as given (or as
+//     picked), joined with its path inside a picked folder.
+package fileset
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// File is one file to upload, as the picker or the command line found it.
+type File struct {
+	Path    string    // where it is on disk
+	Name    string    // what a person calls it: the path as given, or as picked, joined with its path inside a picked folder
+	Key     string    // the object key (slash-separated, see Key); sources may add a prefix
+	Size    int64     // size when it was chosen; a different size at send time is an error
+	ModTime time.Time // likewise
+
+	// CRC32 (IEEE, as S3's x-amz-checksum-crc32) of the whole file, set by the
+	// engine before a source is asked for a URL when the source wants it.
+	CRC32    uint32
+	HasCRC32 bool
+}
+
+// Kind says what a file that is not a regular file is, in the words every
+// message uses ("a named pipe (FIFO)").
+func Kind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	}
+	return "a special file"
+}
+
+// Problem words an error from opening or reading a path, with what to do.
+func Problem(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file or folder; check the path"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied reading it; check its permissions"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return "cannot open it: " + pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// notRegular is the problem of a path that is not a regular file.
+func notRegular(m fs.FileMode) error {
+	return fmt.Errorf("it is %s, not a regular file; pick a file", Kind(m))
+}
+
+// Open opens path for sending: it must still be a regular file that can be
+// read. It stats before opening, since opening a FIFO would wait for a writer
+// forever, and again after, since the path may have changed in between. The
+// error is one line saying what is wrong (without the path: callers name the
+// file).
+func Open(path string) (*os.File, fs.FileInfo, error) {
+	if st, err := os.Stat(path); err != nil {
+		return nil, nil, errors.New(Problem(err))
+	} else if !st.Mode().IsRegular() {
+		return nil, nil, notRegular(st.Mode())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, errors.New(Problem(err))
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, errors.New(Problem(err))
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, notRegular(st.Mode())
+	}
+	return f, st, nil
+}
+
+// readable is Open for a check: the file is closed again at once.
+func readable(path string) (fs.FileInfo, error) {
+	f, st, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	return st, nil
+}
+
+// Prefix is the key prefix a picked folder gives its files: the folder's own
+// name; nothing for ".", ".." and "/" (their files go at the top).
+func Prefix(picked string) string {
+	base := filepath.Base(filepath.Clean(picked))
+	switch base {
+	case ".", "..", string(filepath.Separator):
+		return ""
+	}
+	return base
+}
+
+// Key is the object key of the file at rel (an OS path) inside a picked
+// folder; for a picked file, rel is "" and the key is its base name. picked
+// is the path as the person named it, so "hoist .." and picking ".." in the
+// TUI give the same keys.
+func Key(picked, rel string) string {
+	if rel == "" {
+		return filepath.Base(filepath.Clean(picked))
+	}
+	return path.Join(Prefix(picked), filepath.ToSlash(rel))
+}
+
+// CheckKey refuses a key (or a key prefix, with a trailing slash allowed)
+// that a server would normalise to somewhere else: empty, ".", ".." or empty
+// segments, or a leading slash.
+func CheckKey(key string) error {
+	if key == "" {
+		return errors.New("the object key is empty")
+	}
+	for _, seg := range strings.Split(strings.TrimSuffix(key, "/"), "/") {
+		switch seg {
+		case "":
+			return fmt.Errorf("the object key %q has an empty segment (a leading or doubled slash)", key)
+		case ".", "..":
+			return fmt.Errorf("the object key %q has a %q segment, which a server resolves to another place", key, seg)
+		}
+	}
+	return nil
+}
+
+// Root is one thing the person picked: a file or a folder.
+type Root struct {
+	Path string // on disk
+	Name string // what the person called it; "" means Path, cleaned
+}
+
+func (r Root) name() string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return filepath.Clean(r.Path)
+}
+
+// Set is what a run can send from what was picked.
+type Set struct {
+	Files   []File
+	Skipped int // special files and links to folders inside picked folders
+}
+
+// Collect turns what was picked into files. Anything that cannot be sent is
+// an error naming it, before anything is sent: a path that does not exist,
+// a special file picked by name, a file or folder that cannot be read.
+func Collect(roots []Root) (Set, error) {
+	var set Set
+	for _, r := range roots {
+		st, err := os.Stat(r.Path)
+		if err != nil {
+			return Set{}, fmt.Errorf("%s: %s", r.name(), Problem(err))
+		}
+		switch {
+		case st.Mode().IsRegular():
+			if st, err = readable(r.Path); err != nil {
+				return Set{}, fmt.Errorf("%s: %w", r.name(), err)
+			}
+			set.Files = append(set.Files, File{
+				Path: r.Path, Name: r.name(), Key: Key(r.name(), ""), Size: st.Size(), ModTime: st.ModTime(),
+			})
+		case st.IsDir():
+			found, err := Walk(r)
+			if err != nil {
+				return Set{}, err
+			}
+			if len(found.Files) == 0 {
+				return Set{}, fmt.Errorf("%s: the directory holds no files to upload", r.name())
+			}
+			set.Files = append(set.Files, found.Files...)
+			set.Skipped += found.Skipped
+		default:
+			return Set{}, fmt.Errorf("%s: it is %s, not a regular file; give a file or a directory", r.name(), Kind(st.Mode()))
+		}
+	}
+	return set, nil
+}
+
+// Walk finds every regular file under a picked folder, sorted by key. Links
+// to files are followed; links to folders are not, and special files are
+// skipped and counted. A file or folder inside that cannot be read is an
+// error naming it.
+func Walk(r Root) (Set, error) {
+	start, err := filepath.EvalSymlinks(r.Path)
+	if err != nil {
+		return Set{}, fmt.Errorf("%s: %s", r.name(), Problem(err))
+	}
+	var set Set
+	err = filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+		rel, rerr := filepath.Rel(start, p)
+		if rerr != nil {
+			return rerr
+		}
+		shown := filepath.Join(r.name(), rel)
+		if err != nil {
+			return fmt.Errorf("%s: %s", shown, Problem(err))
+		}
+		if d.IsDir() {
+			return nil
+		}
+		st, err := os.Stat(p) // follows a link to see what it points at
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ELOOP) {
+				set.Skipped++ // a broken link, or a link loop
+				return nil
+			}
+			return fmt.Errorf("%s: %s", shown, Problem(err))
+		}
+		if !st.Mode().IsRegular() {
+			set.Skipped++
+			return nil
+		}
+		if _, err := readable(p); err != nil {
+			return fmt.Errorf("%s: %w", shown, err)
+		}
+		set.Files = append(set.Files, File{
+			Path: filepath.Join(r.Path, rel), Name: shown, Key: Key(r.name(), rel),
+			Size: st.Size(), ModTime: st.ModTime(),
+		})
+		return nil
+	})
+	if err != nil {
+		return Set{}, err
+	}
+	sort.Slice(set.Files, func(i, j int) bool { return set.Files[i].Key < set.Files[j].Key })
+	return set, nil
+}
