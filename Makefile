@@ -4,6 +4,7 @@
 GO        ?= go
 GOBIN     ?= $(shell $(GO) env GOPATH)/bin
 VERSITYGW := $(GOBIN)/versitygw
+STATICCHECK := $(GOBIN)/staticcheck
 # A count, not a duration: go1.26's fuzz coordinator can fail a run with a bare
 # "context deadline exceeded" when a duration runs out (go.dev/issue/75804).
 FUZZTIME  ?= 60000x
@@ -18,8 +19,10 @@ build:
 # Everything CI runs.
 test: deps unit fuzz e2e
 
-unit:
+unit: $(STATICCHECK)
+	test -z "$$(gofmt -l . | tee /dev/stderr)"
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # Each fuzz target briefly (~10 s each here); the seed corpora under testdata/fuzz also run in `unit`.
@@ -33,7 +36,10 @@ e2e: build
 	bash scripts/fresh-check.sh ./hoist
 	bash scripts/e2e-tui.sh ./hoist
 
-deps: $(VERSITYGW) companion
+deps: $(VERSITYGW) $(STATICCHECK) companion
+
+$(STATICCHECK):
+	GOBIN=$(GOBIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 $(VERSITYGW):
 	GOBIN=$(GOBIN) $(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0
