@@ -23,6 +23,7 @@ import (
 	"go.uber.org/goleak"
 
 	"hoist/internal/s3test"
+	"hoist/internal/testproc"
 )
 
 // stopLimit is how long hoist may take from the signal to its exit.
@@ -440,7 +441,7 @@ func TestInterruptInProcessLeavesNoGoroutines(t *testing.T) {
 		u := presign(t, srv.URL, "a.bin", time.Hour)
 		ignore := goleak.IgnoreCurrent()
 		stdout, stderr, code := runInProcess(t, nil, append([]string{"--no-tui", "--url", u, p}, meta...)...)
-		waitUntil(t, func() bool { return got.Load() > 0 })
+		testproc.WaitFor(t, "the first request", func() bool { return got.Load() > 0 })
 		interruptSelf(t, code, stdout, stderr)
 		srv.Close()
 		goleak.VerifyNone(t, ignore)
@@ -482,16 +483,5 @@ func interruptSelf(t *testing.T, code <-chan int, stdout, stderr *bytes.Buffer) 
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("run did not return within 10s of SIGINT")
-	}
-}
-
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

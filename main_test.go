@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
@@ -100,6 +101,23 @@ func writeTemp(t *testing.T, dir, name string, size int) (string, []byte) {
 // the three metadata headers, as the API does.
 func presign(t *testing.T, endpoint, key string, expires time.Duration) string {
 	t.Helper()
+	return presignAt(t, endpoint, key, expires, time.Now())
+}
+
+// signedAt is the SDK's presigner with the clock set to at, so a test can
+// make a URL that has already expired instead of waiting for one to.
+type signedAt struct {
+	*v4.Signer
+	at time.Time
+}
+
+func (s signedAt) PresignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request, payloadHash, service, region string, _ time.Time, optFns ...func(*v4.SignerOptions)) (string, http.Header, error) {
+	return s.Signer.PresignHTTP(ctx, creds, r, payloadHash, service, region, s.at, optFns...)
+}
+
+// presignAt is presign with the signature made at the time at.
+func presignAt(t *testing.T, endpoint, key string, expires time.Duration, at time.Time) string {
+	t.Helper()
 	client := s3.New(s3.Options{
 		Region:       "auto",
 		BaseEndpoint: aws.String(endpoint),
@@ -110,7 +128,9 @@ func presign(t *testing.T, endpoint, key string, expires time.Duration) string {
 		Bucket:   aws.String("uploads"),
 		Key:      aws.String(key),
 		Metadata: map[string]string{"organization-id": "org-1", "user-id": "user-2", "ttl-hours": "48"},
-	}, s3.WithPresignExpires(expires))
+	}, s3.WithPresignExpires(expires), func(o *s3.PresignOptions) {
+		o.Presigner = signedAt{Signer: v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }), at: at}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
+	"hoist/internal/testproc"
 	"hoist/uploader"
 )
 
@@ -217,21 +218,22 @@ func TestRunEndsCleanlyWhenTheContextEnds(t *testing.T) {
 	defer keys.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	var screen testproc.Output
 	type result struct {
 		out Outcome
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		out, err := run(ctx, o, tea.WithInput(in), tea.WithOutput(io.Discard), tea.WithWindowSize(120, 40))
+		out, err := run(ctx, o, tea.WithInput(in), tea.WithOutput(&screen), tea.WithWindowSize(120, 40))
 		done <- result{out, err}
 	}()
 	// Let the checks finish, confirm, and wait for the upload to hang.
-	time.Sleep(300 * time.Millisecond)
+	testproc.WaitFor(t, "the checks to finish", func() bool { return strings.Contains(ansi.Strip(screen.String()), "enter send") })
 	if _, err := keys.Write([]byte("\r")); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, func() bool {
+	testproc.WaitFor(t, "the upload to start", func() bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		return s.requests > 0
@@ -255,7 +257,7 @@ func TestRunEndsCleanlyWhenTheContextEnds(t *testing.T) {
 
 func TestRunHonoursNoColor(t *testing.T) {
 	render := func(env []string) string {
-		var out syncBuffer
+		var out testproc.Output
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		in, keys := io.Pipe()
@@ -265,7 +267,7 @@ func TestRunHonoursNoColor(t *testing.T) {
 			_, _ = run(ctx, Options{StartDir: t.TempDir(), NewPool: func(uploader.Metadata) *uploader.Pool { return nil }},
 				tea.WithInput(in), tea.WithOutput(&out), tea.WithWindowSize(100, 30), tea.WithEnvironment(env))
 		}()
-		waitUntil(t, func() bool { return strings.Contains(out.String(), "empty folder") })
+		testproc.WaitFor(t, "the empty-folder notice", func() bool { return strings.Contains(out.String(), "empty folder") })
 		cancel()
 		<-done
 		return out.String()
@@ -277,35 +279,6 @@ func TestRunHonoursNoColor(t *testing.T) {
 	}
 	if strings.Contains(plain, "\x1b[38;") || strings.Contains(plain, "\x1b[48;") {
 		t.Errorf("colours under NO_COLOR: %q", plain)
-	}
-}
-
-// syncBuffer is a bytes.Buffer the program writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 10 s")
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -372,7 +345,7 @@ func TestAppFitsEverySize(t *testing.T) {
 // TestRunRestoresTheTerminalAfterAPanic: a panic in a command (here main's
 // preflight) ends Run with an error, after the alternate screen was left.
 func TestRunRestoresTheTerminalAfterAPanic(t *testing.T) {
-	var out syncBuffer
+	var out testproc.Output
 	in, keys := io.Pipe()
 	defer keys.Close()
 	o := Options{

@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"hoist/internal/testproc"
 )
 
 const testToken = "tok-very-secret-4242"
@@ -447,13 +449,13 @@ func TestConcurrencyIsBoundedAndAdjustable(t *testing.T) {
 		}
 	}()
 	p.Add(files...)
-	waitFor(t, func() bool { return inFlight.Load() == 3 })
+	testproc.WaitFor(t, "3 uploads in flight", func() bool { return inFlight.Load() == 3 })
 	time.Sleep(50 * time.Millisecond)
 	if got := inFlight.Load(); got != 3 {
 		t.Fatalf("%d in flight with concurrency 3", got)
 	}
 	p.SetConcurrency(6)
-	waitFor(t, func() bool { return inFlight.Load() == 6 })
+	testproc.WaitFor(t, "6 uploads in flight", func() bool { return inFlight.Load() == 6 })
 	close(gate)
 	if err := p.Wait(ctx); err != nil {
 		t.Fatal(err)
@@ -464,17 +466,6 @@ func TestConcurrencyIsBoundedAndAdjustable(t *testing.T) {
 	}
 	if s := p.Summary(); s.Uploaded != 12 {
 		t.Errorf("summary %+v", s)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -511,7 +502,7 @@ func TestCancelOneFileAndRetryIt(t *testing.T) {
 		}
 	}()
 	ids := p.Add(slow, fast)
-	waitFor(t, func() bool { return State(p.Snapshot(nil)[ids[0]].State) == StateAwaiting })
+	testproc.WaitFor(t, "the file awaiting its answer", func() bool { return State(p.Snapshot(nil)[ids[0]].State) == StateAwaiting })
 	p.Cancel(ids[0])
 	if err := p.Wait(ctx); err != nil {
 		t.Fatal(err)
@@ -559,7 +550,7 @@ func TestInterruptStopsInFlightQuickly(t *testing.T) {
 	p.Start(ctx)
 	log := collectEvents(p)
 	p.Add(files...)
-	waitFor(t, func() bool { return len(rec.requests()) == 4 })
+	testproc.WaitFor(t, "4 requests", func() bool { return len(rec.requests()) == 4 })
 	start := time.Now()
 	cancel()
 	p.Close()

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // RandomHex is n random bytes in hex: throwaway keys and secrets.
@@ -68,4 +69,18 @@ func GoEnv(name string) string {
 func IsExecutable(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
+}
+
+// WaitFor polls cond until it holds, failing the test with what after 15 s.
+// It is the one way tests wait for something another goroutine or process
+// does; a bare sleep is never synchronisation.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 15s for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
