@@ -56,7 +56,7 @@ const maxBody = 64 << 10
 func (e *Emulator) authed(h func(http.ResponseWriter, *http.Request, Key)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		k, known := e.keys[secret]
+		k, known := e.key(secret)
 		if !ok || !known {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "Missing or invalid Authorization header.")
 			return

@@ -167,6 +167,7 @@ type Options struct {
 // Emulator is the API as an http.Handler.
 type Emulator struct {
 	o      Options
+	keysMu sync.RWMutex
 	keys   map[string]Key
 	store  *store
 	signer apiurl.Signer
@@ -220,10 +221,9 @@ func New(o Options) (*Emulator, error) {
 		shares: map[string]*share{},
 	}
 	for _, k := range o.Keys {
-		if k.Secret == "" {
-			return nil, errors.New("konfidant emulator: an API key has no secret")
+		if err := e.AddKey(k); err != nil {
+			return nil, err
 		}
-		e.keys[k.Secret] = k
 	}
 	e.mux = http.NewServeMux()
 	e.mux.HandleFunc("POST /api/v1/files", e.authed(e.createFile))
@@ -234,6 +234,24 @@ func New(o Options) (*Emulator, error) {
 		writeError(w, http.StatusNotFound, "not_found", "No such endpoint: "+r.Method+" "+r.URL.Path)
 	})
 	return e, nil
+}
+
+// AddKey lets one more API key in, while the emulator serves.
+func (e *Emulator) AddKey(k Key) error {
+	if k.Secret == "" {
+		return errors.New("konfidant emulator: an API key has no secret")
+	}
+	e.keysMu.Lock()
+	defer e.keysMu.Unlock()
+	e.keys[k.Secret] = k
+	return nil
+}
+
+func (e *Emulator) key(secret string) (Key, bool) {
+	e.keysMu.RLock()
+	defer e.keysMu.RUnlock()
+	k, ok := e.keys[secret]
+	return k, ok
 }
 
 // ServeHTTP records the request and answers it.
@@ -255,6 +273,8 @@ func (e *Emulator) Requests() []Request { return e.log.all() }
 // carriesKey reports whether any of the emulator's API keys appears in the
 // request's URL or headers.
 func (e *Emulator) carriesKey(r *http.Request) bool {
+	e.keysMu.RLock()
+	defer e.keysMu.RUnlock()
 	for secret := range e.keys {
 		if requestCarries(r.URL.String(), r.Header, secret) {
 			return true

@@ -605,12 +605,13 @@ func TestRateLimitWithRetryAfter(t *testing.T) {
 }
 
 func TestRateLimitIsPerKey(t *testing.T) {
-	second := konfidantemu.NewKey()
-	w := newWorld(t, func(o *konfidantemu.Options) {
-		o.Rate = 1
-		o.Keys = append(o.Keys, second)
-	})
+	w := newWorld(t, func(o *konfidantemu.Options) { o.Rate = 1 })
 	path := statusPath("x/y")
+	second := konfidantemu.NewKey()
+	w.apiAs(t, "Bearer "+second.Secret, http.MethodGet, path, nil).errorIs(t, http.StatusUnauthorized, "unauthorized")
+	if err := w.emu.AddKey(second); err != nil {
+		t.Fatal(err)
+	}
 	w.api(t, http.MethodGet, path, nil).errorIs(t, http.StatusNotFound, "not_found")
 	w.api(t, http.MethodGet, path, nil).errorIs(t, http.StatusTooManyRequests, "rate_limited")
 	w.apiAs(t, "Bearer "+second.Secret, http.MethodGet, path, nil).errorIs(t, http.StatusNotFound, "not_found")
