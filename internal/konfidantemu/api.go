@@ -68,7 +68,7 @@ func (e *Emulator) authed(h func(http.ResponseWriter, *http.Request, Key)) http.
 			}
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 			writeError(w, http.StatusTooManyRequests, "rate_limited",
-				fmt.Sprintf("Rate limit exceeded: %d requests per minute. Retry in %d s.", e.o.Rate, secs))
+				fmt.Sprintf("Rate limit exceeded: %d requests per %s. Retry in %d s.", e.o.Rate, per(e.o.RateWindow), secs))
 			return
 		}
 		if !k.has(ScopeFilesCreate) {
@@ -77,6 +77,14 @@ func (e *Emulator) authed(h func(http.ResponseWriter, *http.Request, Key)) http.
 		}
 		h(w, r, k)
 	}
+}
+
+// per names a rate window: "minute", or a duration.
+func per(window time.Duration) string {
+	if window == time.Minute {
+		return "minute"
+	}
+	return window.String()
 }
 
 // createRequest is the body of POST /api/v1/files in either flow; the

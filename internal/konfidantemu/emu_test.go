@@ -348,6 +348,15 @@ func TestEncryptedFlowEndToEnd(t *testing.T) {
 		t.Fatalf("a second complete gave another answer: %d", again.status)
 	}
 
+	for _, l := range []string{link, link + "&k=AAAA"} {
+		if k, ok := w.emu.FileKeyOf(l); !ok || k != fileKey {
+			t.Errorf("FileKeyOf gives %q, %v; want the upload's file_key", k, ok)
+		}
+	}
+	if _, ok := w.emu.FileKeyOf(w.emu.URL + "/#t=emu.other"); ok {
+		t.Error("FileKeyOf knows a token the emulator never made")
+	}
+
 	stored, _ := w.gw.Object(t, bucket, fileKey)
 	if !bytes.Equal(stored, ciphertext) {
 		t.Fatal("the store holds other bytes than were PUT")
@@ -627,4 +636,26 @@ func TestLinkExpires(t *testing.T) {
 	link := w.api(t, http.MethodPost, completePath(slot["file_key"].(string)), nil).json(t)["download_url"].(string)
 	w.clock.advance(time.Hour + time.Second)
 	w.openLink(t, link).errorIs(t, http.StatusGone, "gone")
+}
+
+func TestRateWindow(t *testing.T) {
+	w := newWorld(t, func(o *konfidantemu.Options) {
+		o.Rate = 2
+		o.RateWindow = 10 * time.Second
+	})
+	path := statusPath("x/y")
+	w.api(t, http.MethodGet, path, nil)
+	w.clock.advance(3 * time.Second)
+	w.api(t, http.MethodGet, path, nil)
+	a := w.api(t, http.MethodGet, path, nil)
+	m := a.errorIs(t, http.StatusTooManyRequests, "rate_limited")
+	if a.header.Get("Retry-After") != "7" || !strings.Contains(m["message"].(string), "2 requests per 10s") {
+		t.Fatalf("Retry-After %q, message %q", a.header.Get("Retry-After"), m["message"])
+	}
+	reqs := w.emu.Requests()
+	if got := reqs[1].At.Sub(reqs[0].At); got != 3*time.Second {
+		t.Errorf("the log's times are %v apart, want the clock's 3s", got)
+	}
+	w.clock.advance(7 * time.Second)
+	w.api(t, http.MethodGet, path, nil).errorIs(t, http.StatusNotFound, "not_found")
 }

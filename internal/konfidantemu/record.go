@@ -16,6 +16,7 @@ import (
 // Request is what the emulator or a Recorder saw of one request. It holds
 // no secret, so a test may print it.
 type Request struct {
+	At           time.Time // when it arrived, on the emulator's clock
 	Method, Path string
 	// Authorization is whether the request had an Authorization header.
 	Authorization bool
