@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -42,18 +43,23 @@ type slot struct {
 // share is a completed upload's one-time link.
 type share struct {
 	token     string
+	orgID     string
+	userID    string
 	fileKey   string
 	size      int64
 	fileID    string
+	createdAt time.Time
 	expiresAt time.Time
 	opened    bool
+	openedAt  time.Time
 }
 
 // maxBody bounds what the API reads of a request body.
 const maxBody = 64 << 10
 
-// authed checks the bearer key and the key's rate before the handler runs.
-func (e *Emulator) authed(h func(http.ResponseWriter, *http.Request, Key)) http.HandlerFunc {
+// authed checks the bearer key, the key's rate and its scope before the
+// handler runs.
+func (e *Emulator) authed(scope string, h func(http.ResponseWriter, *http.Request, Key)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		k, known := e.key(secret)
@@ -71,8 +77,8 @@ func (e *Emulator) authed(h func(http.ResponseWriter, *http.Request, Key)) http.
 				fmt.Sprintf("Rate limit exceeded: %d requests per %s. Retry in %d s.", e.o.Rate, per(e.o.RateWindow), secs))
 			return
 		}
-		if !k.has(ScopeFilesCreate) {
-			writeError(w, http.StatusForbidden, "insufficient_scope", "This API key lacks the files:create scope.")
+		if !k.has(scope) {
+			writeError(w, http.StatusForbidden, "insufficient_scope", "This API key lacks the "+scope+" scope.")
 			return
 		}
 		h(w, r, k)
@@ -249,11 +255,15 @@ func (e *Emulator) makeShare(s *slot) *share {
 	if s.share != nil {
 		return s.share
 	}
+	now := e.o.Now().UTC().Truncate(time.Second)
 	sh := &share{
 		token:     newToken(),
+		orgID:     s.key.OrgID,
+		userID:    s.key.UserID,
 		fileKey:   s.fileKey,
 		size:      s.size,
-		expiresAt: e.o.Now().Add(time.Duration(s.ttlHours) * time.Hour).UTC().Truncate(time.Second),
+		createdAt: now,
+		expiresAt: now.Add(time.Duration(s.ttlHours) * time.Hour),
 	}
 	if !e.o.NoShareRecords {
 		sh.fileID = "file_" + randomHex(8)
@@ -372,14 +382,68 @@ func (e *Emulator) open(token string) *share {
 	if sh == nil || sh.opened || !e.o.Now().Before(sh.expiresAt) {
 		return nil
 	}
-	sh.opened = true
+	sh.opened, sh.openedAt = true, e.o.Now().UTC().Truncate(time.Second)
 	return sh
 }
 
 func (e *Emulator) unopen(sh *share) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	sh.opened = false
+	sh.opened, sh.openedAt = false, time.Time{}
+}
+
+// listShares is GET /api/v1/shares: the organization's shares, newest
+// first, metadata only (no name, no link), filtered by type and status.
+func (e *Emulator) listShares(w http.ResponseWriter, r *http.Request, k Key) {
+	q := r.URL.Query()
+	typ, status := q.Get("type"), q.Get("status")
+	if typ != "" && typ != "file" && typ != "text" || status != "" && status != "active" && status != "accessed" {
+		writeError(w, http.StatusBadRequest, "invalid_request", "type is file or text; status is active or accessed.")
+		return
+	}
+	limit, offset := 50, 0
+	for name, v := range map[string]*int{"limit": &limit, "offset": &offset} {
+		if s := q.Get(name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 || name == "limit" && (n < 1 || n > 100) {
+				writeError(w, http.StatusBadRequest, "invalid_request", "limit is 1 to 100 and offset is 0 or more.")
+				return
+			}
+			*v = n
+		}
+	}
+	type item struct {
+		Type          string  `json:"type"`
+		FileSizeBytes int64   `json:"file_size_bytes"`
+		CreatedAt     string  `json:"created_at"`
+		ExpiresAt     string  `json:"expires_at"`
+		AccessedAt    *string `json:"accessed_at"`
+		CreatedBy     string  `json:"created_by"`
+	}
+	var all []share
+	e.mu.Lock()
+	for _, sh := range e.shares {
+		if sh.orgID == k.OrgID && typ != "text" && (status == "" || (status == "accessed") == sh.opened) {
+			all = append(all, *sh)
+		}
+	}
+	e.mu.Unlock()
+	sort.Slice(all, func(a, b int) bool { return all[a].createdAt.After(all[b].createdAt) })
+	page := []item{}
+	for _, sh := range all[min(offset, len(all)):min(offset+limit, len(all))] {
+		it := item{Type: "file", FileSizeBytes: sh.size, CreatedAt: sh.createdAt.Format(time.RFC3339),
+			ExpiresAt: sh.expiresAt.Format(time.RFC3339), CreatedBy: sh.userID}
+		if sh.opened {
+			at := sh.openedAt.Format(time.RFC3339)
+			it.AccessedAt = &at
+		}
+		page = append(page, it)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"shares": page,
+		"pagination": map[string]any{"total": len(all), "limit": limit, "offset": offset,
+			"has_more": offset+len(page) < len(all)},
+	})
 }
 
 // decodeBody reads a JSON body of at most maxBody bytes into v, refusing

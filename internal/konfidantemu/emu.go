@@ -23,6 +23,11 @@
 //	    its size and the three signed metadata values, then
 //	    {"status": "complete", "file_id", "file_name", "share_url", "expires_at", "verified_burn"}
 //	POST /api/download  {"t": token}   no API key: the bytes, once; 410 after or when expired
+//	GET  /api/v1/shares?type=&status=&limit=&offset=   (scope shares:list)
+//	  → {"shares": [{type, file_size_bytes, created_at, expires_at, accessed_at, created_by}],
+//	     "pagination": {total, limit, offset, has_more}}
+//
+// The other endpoints need the scope files:create; a key without it gets 403.
 //
 // Choices where the SDKs leave the real service's behaviour open:
 //   - file_key is "<organization>/<random>[.knf]": it holds a slash, so a
@@ -238,9 +243,10 @@ func New(o Options) (*Emulator, error) {
 		}
 	}
 	e.mux = http.NewServeMux()
-	e.mux.HandleFunc("POST /api/v1/files", e.authed(e.createFile))
-	e.mux.HandleFunc("POST /api/v1/files/{file_key}/complete", e.authed(e.completeFile))
-	e.mux.HandleFunc("GET /api/v1/files/{file_key}/status", e.authed(e.fileStatus))
+	e.mux.HandleFunc("POST /api/v1/files", e.authed(ScopeFilesCreate, e.createFile))
+	e.mux.HandleFunc("POST /api/v1/files/{file_key}/complete", e.authed(ScopeFilesCreate, e.completeFile))
+	e.mux.HandleFunc("GET /api/v1/files/{file_key}/status", e.authed(ScopeFilesCreate, e.fileStatus))
+	e.mux.HandleFunc("GET /api/v1/shares", e.authed(ScopeSharesList, e.listShares))
 	e.mux.HandleFunc("POST /api/download", e.download)
 	e.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "No such endpoint: "+r.Method+" "+r.URL.Path)

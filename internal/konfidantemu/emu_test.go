@@ -659,3 +659,82 @@ func TestRateWindow(t *testing.T) {
 	w.clock.advance(7 * time.Second)
 	w.api(t, http.MethodGet, path, nil).errorIs(t, http.StatusNotFound, "not_found")
 }
+
+// shareBytes makes a completed encrypted share of body and returns its link.
+func (w *world) shareBytes(t *testing.T, body []byte) string {
+	t.Helper()
+	slot := w.api(t, http.MethodPost, "/api/v1/files", map[string]any{"ciphertext_size": len(body)}).json(t)
+	if p := w.put(t, slot["upload_url"].(string), stringMap(t, slot["upload_headers"]), body); p.status != http.StatusOK {
+		t.Fatalf("PUT: %d %s", p.status, p.body)
+	}
+	a := w.api(t, http.MethodPost, completePath(slot["file_key"].(string)), nil)
+	if a.status != http.StatusCreated {
+		t.Fatalf("complete: %d %s", a.status, a.body)
+	}
+	return a.json(t)["download_url"].(string)
+}
+
+func TestListShares(t *testing.T) {
+	w := newWorld(t, nil)
+	first := w.shareBytes(t, []byte("first"))
+	w.clock.advance(time.Second)
+	w.shareBytes(t, []byte("second, longer"))
+	if got := w.openLink(t, first); got.status != http.StatusOK {
+		t.Fatalf("download: %d", got.status)
+	}
+
+	list := func(query string) map[string]any {
+		t.Helper()
+		a := w.api(t, http.MethodGet, "/api/v1/shares"+query, nil)
+		if a.status != http.StatusOK {
+			t.Fatalf("list %q: %d %s", query, a.status, a.body)
+		}
+		return a.json(t)
+	}
+	all := list("")
+	shares := all["shares"].([]any)
+	if len(shares) != 2 || all["pagination"].(map[string]any)["total"] != float64(2) {
+		t.Fatalf("list: %v", all)
+	}
+	newest := shares[0].(map[string]any)
+	if newest["file_size_bytes"] != float64(len("second, longer")) || newest["accessed_at"] != nil ||
+		newest["type"] != "file" || newest["created_by"] != w.key.UserID {
+		t.Errorf("newest share %v", newest)
+	}
+	if _, named := newest["file_name"]; named {
+		t.Error("the list names a file: names are encrypted")
+	}
+	accessed := list("?status=accessed")["shares"].([]any)
+	if len(accessed) != 1 || accessed[0].(map[string]any)["accessed_at"] == nil {
+		t.Errorf("accessed shares %v", accessed)
+	}
+	if n := len(list("?status=active")["shares"].([]any)); n != 1 {
+		t.Errorf("%d active shares, want 1", n)
+	}
+	if n := len(list("?type=text")["shares"].([]any)); n != 0 {
+		t.Errorf("%d text shares, want 0", n)
+	}
+	page := list("?limit=1&offset=1")
+	p := page["pagination"].(map[string]any)
+	if len(page["shares"].([]any)) != 1 || p["has_more"] != false || p["offset"] != float64(1) {
+		t.Errorf("second page %v", page)
+	}
+	if list("?limit=1")["pagination"].(map[string]any)["has_more"] != true {
+		t.Error("first page of one says there is no more")
+	}
+	w.api(t, http.MethodGet, "/api/v1/shares?limit=0", nil).errorIs(t, http.StatusBadRequest, "invalid_request")
+	w.api(t, http.MethodGet, "/api/v1/shares?status=gone", nil).errorIs(t, http.StatusBadRequest, "invalid_request")
+
+	uploadOnly := konfidantemu.NewKey(konfidantemu.ScopeFilesCreate)
+	other := konfidantemu.NewKey()
+	for _, k := range []konfidantemu.Key{uploadOnly, other} {
+		if err := w.emu.AddKey(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.apiAs(t, "Bearer "+uploadOnly.Secret, http.MethodGet, "/api/v1/shares", nil).errorIs(t, http.StatusForbidden, "insufficient_scope")
+	if a := w.apiAs(t, "Bearer "+other.Secret, http.MethodGet, "/api/v1/shares", nil); a.status != http.StatusOK ||
+		len(a.json(t)["shares"].([]any)) != 0 {
+		t.Errorf("another organization sees %s", a.body)
+	}
+}
