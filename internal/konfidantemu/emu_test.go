@@ -313,13 +313,16 @@ func TestEncryptedFlowEndToEnd(t *testing.T) {
 	}
 	w.api(t, http.MethodPost, completePath(fileKey), nil).errorIs(t, http.StatusConflict, "upload_incomplete")
 
-	// The store checks the signature: every upload header must be sent as handed out.
+	// The store checks the signature: every upload header must be sent as
+	// handed out. (Small bodies: versitygw answers 403 before reading the
+	// body and closes, and a big body still being written through the
+	// recording proxy then ends as a 502 instead.)
 	noType := map[string]string{"x-amz-meta-organization-id": w.key.OrgID}
-	if p := w.put(t, uploadURL, noType, ciphertext); p.status != http.StatusForbidden {
+	if p := w.put(t, uploadURL, noType, ciphertext[:1000]); p.status != http.StatusForbidden {
 		t.Fatalf("PUT without Content-Type: %d, want 403 from the store", p.status)
 	}
 	otherType := map[string]string{"Content-Type": "text/plain", "x-amz-meta-organization-id": w.key.OrgID}
-	if p := w.put(t, uploadURL, otherType, ciphertext); p.status != http.StatusForbidden {
+	if p := w.put(t, uploadURL, otherType, ciphertext[:1000]); p.status != http.StatusForbidden {
 		t.Fatalf("PUT with another Content-Type: %d, want 403 from the store", p.status)
 	}
 
@@ -594,11 +597,13 @@ func TestRateLimitWithRetryAfter(t *testing.T) {
 	}
 	a := w.api(t, http.MethodGet, path, nil)
 	a.errorIs(t, http.StatusTooManyRequests, "rate_limited")
-	if ra := a.header.Get("Retry-After"); ra != "50" {
-		t.Fatalf("Retry-After %q, want 50 (the first request leaves the window in 50 s)", ra)
+	// The first request leaves the window after 60 s less a tenth of the
+	// spacing (20 s): at 58 s, 48 s from now.
+	if ra := a.header.Get("Retry-After"); ra != "48" {
+		t.Fatalf("Retry-After %q, want 48 (the first request leaves the window in 48 s)", ra)
 	}
 	// A refused request does not count; the window slides.
-	w.clock.advance(49 * time.Second)
+	w.clock.advance(47 * time.Second)
 	if ra := w.api(t, http.MethodGet, path, nil).header.Get("Retry-After"); ra != "1" {
 		t.Fatalf("Retry-After %q one second before the window slides, want 1", ra)
 	}

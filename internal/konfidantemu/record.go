@@ -70,7 +70,11 @@ func requestCarries(rawURL string, h http.Header, secret string) bool {
 // store and records every request, so a test can assert at the server that
 // no upload carried an API key. Presign for its URL (Store.Endpoint) and let
 // the emulator read the store directly (Store.Direct): the proxy keeps the
-// client's Host header, which the signature covers.
+// client's Host header, which the signature covers. When the store refuses
+// a request before reading its body and closes the connection (versitygw
+// on a bad signature), a body too big for the socket buffers can still be
+// in flight through the proxy, and the client then gets 502 rather than
+// the store's 403: test refusals with small bodies.
 type Recorder struct {
 	URL string // http://127.0.0.1:PORT
 
