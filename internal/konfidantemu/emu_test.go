@@ -743,3 +743,24 @@ func TestListShares(t *testing.T) {
 		t.Errorf("another organization sees %s", a.body)
 	}
 }
+
+// The recorder is what proves no upload carried the key: it must see one
+// that does, in a header or in the URL.
+func TestRecorderSeesALeakedKey(t *testing.T) {
+	w := newWorld(t, nil)
+	slot := w.api(t, http.MethodPost, "/api/v1/files", map[string]any{"ciphertext_size": 3}).json(t)
+	uploadURL := slot["upload_url"].(string)
+	h := stringMap(t, slot["upload_headers"])
+	h["Authorization"] = "Bearer " + w.key.Secret
+	w.put(t, uploadURL, h, []byte("abc"))
+	delete(h, "Authorization")
+	w.put(t, uploadURL+"&api_key="+url.QueryEscape(w.key.Secret), h, []byte("abc"))
+	w.put(t, uploadURL, h, []byte("abc"))
+	if n := w.rec.Carrying(w.key.Secret); n != 2 {
+		t.Errorf("the recorder saw the key in %d requests, want 2", n)
+	}
+	reqs := w.rec.Requests()
+	if len(reqs) != 3 || !reqs[0].Authorization || reqs[1].Authorization || reqs[2].Status != http.StatusOK {
+		t.Errorf("recorded %v", reqs)
+	}
+}
