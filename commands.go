@@ -14,6 +14,7 @@ import (
 
 	"hoist/config"
 	"hoist/inspect"
+	"hoist/internal/konfidantemu"
 	"hoist/uploader"
 )
 
@@ -110,6 +111,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	org := fs.String("org-id", "example-org", "organization id the sample URL signs")
 	user := fs.String("user-id", "example-user", "user id the sample URL signs")
 	ttl := fs.Int("ttl-hours", 48, "TTL hours the sample URL signs")
+	konfidant := fs.Bool("konfidant", false, "run the Konfidant API emulator over the store instead")
+	apiRate := fs.Int("api-rate", konfidantemu.DefaultRate, "with --konfidant: API requests per minute per key")
 	help := fs.BoolP("help", "h", false, "")
 	if err := fs.Parse(args); err != nil || len(fs.Args()) > 0 {
 		if err == nil {
@@ -120,7 +123,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	if *help {
 		fmt.Fprintln(stdout, "Usage: hoist serve [--local-dir DIR] [--addr 127.0.0.1:PORT] [--org-id ID --user-id ID --ttl-hours N]")
-		fmt.Fprintln(stdout, "Runs the embedded local store alone and prints a sample presigned URL.")
+		fmt.Fprintln(stdout, "       hoist serve --konfidant [--local-dir DIR] [--addr 127.0.0.1:PORT] [--api-rate N]")
+		fmt.Fprintln(stdout, "Runs the embedded local store alone and prints a sample presigned URL; with --konfidant,")
+		fmt.Fprintln(stdout, "a Konfidant API emulator over it on --addr, with a throwaway API key for this run.")
 		return exitOK
 	}
 	if *dir == "" {
@@ -132,6 +137,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			fmt.Fprintln(stderr, "hoist serve: no folder for the store: pass --local-dir DIR")
 			return exitUsage
 		}
+	}
+	if *konfidant {
+		return serveKonfidant(ctx, *dir, *addr, *apiRate, stdout, stderr)
 	}
 	st, src, err := openLocalStore(ctx, *dir, *addr)
 	if err != nil {

@@ -157,6 +157,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	defer srv.stop()
 
 	b := &bench{s: s, work: work, srv: srv, out: stdout}
+	defer func() {
+		if b.emu != nil {
+			_ = b.emu.Close()
+		}
+	}()
 	var results []*scenarioResult
 	for _, name := range s.scenarios {
 		sc, _ := scenarioByName(name)

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"hoist/internal/konfidantemu"
 )
 
 // scenario is one workload every tool in it uploads, once per round.
@@ -21,6 +23,7 @@ type scenario struct {
 	bigFile     bool  // size comes from -big
 	concurrency int   // files (or parts) in flight
 	multipart   bool  // the big file goes in parts of partSize
+	konfidant   bool  // hoist shares through the Konfidant emulator (konfidant.go)
 	tools       []string
 	targets     []target
 }
@@ -48,6 +51,12 @@ var scenarios = []scenario{
 		concurrency: 4, multipart: true,
 		tools:   []string{"hoist", "rclone", "aws"},
 		targets: []target{{peers: []string{"rclone", "aws"}, max: 0.9}},
+	},
+	{
+		name: "konfidant", title: "one big file shared through the Konfidant emulator, encrypted vs plain flow",
+		files: 1, bigFile: true, concurrency: 1, konfidant: true,
+		tools:   []string{"hoist", "hoist-plain", "curl"},
+		targets: []target{{peers: []string{"hoist-plain"}, max: 1.15}},
 	},
 	{
 		name: "many4m", title: "256 files × 4 MiB, concurrency 4", files: 256, size: 4 << 20, concurrency: 4,
@@ -86,6 +95,7 @@ type bench struct {
 	s    settings
 	work string
 	srv  *server
+	emu  *konfidantemu.Server // started by the konfidant scenario
 	out  interface{ Write([]byte) (int, error) }
 }
 
@@ -213,8 +223,8 @@ func (b *bench) runOne(ctx context.Context, sc scenario, tool string, round int,
 	if err != nil {
 		return m, fmt.Errorf("checking what arrived: %w", err)
 	}
-	if want := int64(sc.files) * sc.size; n != sc.files || bytes != want {
-		return m, fmt.Errorf("the server holds %d objects, %d bytes under %s; want %d, %d bytes", n, bytes, prefix, sc.files, want)
+	if err := sc.arrived(tool, n, bytes); err != nil {
+		return m, fmt.Errorf("under %s: %w", prefix, err)
 	}
 	if err := b.srv.clear(prefix); err != nil {
 		return m, err

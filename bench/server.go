@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,10 +17,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go/encoding/httpbinding"
+
+	"hoist/internal/apiurl"
 )
 
 const (
@@ -130,38 +129,24 @@ func (s *server) env() []string {
 	}
 }
 
-// presign signs a PUT shaped like the API's URLs (DESIGN.md): path style,
-// UNSIGNED-PAYLOAD, the metadata as signed headers, x-id=PutObject, with the
-// aws-sdk-go-v2 v4 signer. It leaves out the API's pinned empty-body
+// presign signs a PUT shaped like the API's URLs (DESIGN.md) with apiurl,
+// the one home of that shape, but without the API's pinned empty-body
 // checksum (x-amz-checksum-crc32=AAAAAA==): versitygw ignores it, and hoist
 // would print a warning per file about it, which is not what is measured.
 // curl and hoist get URLs made by this one function.
 func (s *server) presign(key string, at time.Time) (string, error) {
-	u, err := url.Parse(s.endpoint)
-	if err != nil {
-		return "", err
-	}
-	u.Path = "/" + bucket + "/" + key
-	u.RawPath = httpbinding.EscapePath(u.Path, false)
-	q := url.Values{}
-	q.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
-	q.Set("X-Amz-Expires", "3600")
-	q.Set("x-id", "PutObject")
-	u.RawQuery = q.Encode()
-	req, err := http.NewRequest(http.MethodPut, u.String(), nil)
-	if err != nil {
-		return "", err
-	}
+	header := map[string]string{}
 	for _, m := range metadata {
-		req.Header.Set(m[0], m[1])
+		header[m[0]] = m[1]
 	}
-	creds := aws.Credentials{AccessKeyID: s.accessKey, SecretAccessKey: s.secret}
-	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, req,
-		"UNSIGNED-PAYLOAD", "s3", region, at, func(o *v4.SignerOptions) {
-			o.DisableHeaderHoisting = true // metadata stays signed headers, as the API signs it
-			o.DisableURIPathEscaping = true
-		})
-	return signed, err
+	return s.signer().PresignPut(context.Background(), apiurl.Put{
+		Bucket: bucket, Key: key, Header: header, Expires: time.Hour, SignedAt: at,
+		PinnedCRC32: apiurl.NoChecksum,
+	})
+}
+
+func (s *server) signer() apiurl.Signer {
+	return apiurl.Signer{Endpoint: s.endpoint, Region: region, AccessKey: s.accessKey, SecretKey: s.secret}
 }
 
 // cpu is the server's user+system CPU so far, from /proc.

@@ -12,7 +12,7 @@ import (
 
 // toolNames are the tools a scenario may name.
 func toolNames() []string {
-	return []string{"hoist", "hoist-s3", "hoist-tui", "curl", "rclone", "aws"}
+	return []string{"hoist", "hoist-s3", "hoist-tui", "hoist-plain", "curl", "rclone", "aws"}
 }
 
 // runSpec is one tool's run of one scenario.
@@ -73,12 +73,17 @@ func (r *runSpec) invocation() (invocation, error) {
 func (r *runSpec) command(tool string) (invocation, error) {
 	switch tool {
 	case "hoist":
+		if r.sc.konfidant {
+			return r.hoistKonfidant("encrypted")
+		}
 		if r.sc.multipart {
 			return r.hoistS3(), nil
 		}
 		return r.hoistManifest()
 	case "hoist-s3":
 		return r.hoistS3(), nil
+	case "hoist-plain":
+		return r.hoistKonfidant("plain")
 	case "hoist-tui":
 		inv, err := r.command("hoist")
 		if err != nil {

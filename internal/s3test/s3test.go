@@ -8,11 +8,11 @@ package s3test
 import (
 	"context"
 	"fmt"
+	"hoist/internal/apiurl"
 	"hoist/internal/testproc"
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,10 +24,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go/encoding/httpbinding"
 )
 
 // Region is the region the gateway runs in, the one the API signs for.
@@ -205,72 +203,30 @@ type APIStyle struct {
 	// past gives an expired URL.
 	SignedAt time.Time
 	// PinnedCRC32 is the query-string x-amz-checksum-crc32: "" means AAAAAA==
-	// (the CRC32 of an empty body, as the JS SDK pins it), "-" means none.
+	// (the CRC32 of an empty body, as the JS SDK pins it), "-"
+	// (apiurl.NoChecksum) means none.
 	PinnedCRC32 string
 }
 
 // PresignAPIStyle signs a path-style PUT URL whose query has exactly the
-// parameters of the API's URLs (see DESIGN.md): the metadata as signed
-// headers, UNSIGNED-PAYLOAD, a pinned query checksum and x-id=PutObject.
+// parameters of the API's URLs (see DESIGN.md), with apiurl, the one home of
+// that shape: the metadata as signed headers, UNSIGNED-PAYLOAD, a pinned
+// query checksum and x-id=PutObject.
 func (s *Server) PresignAPIStyle(t testing.TB, o APIStyle) string {
 	t.Helper()
-	expires := o.Expires
-	if expires == 0 {
-		expires = time.Hour
-	}
-	signedAt := o.SignedAt
-	if signedAt.IsZero() {
-		signedAt = time.Now()
-	}
-
-	u, err := url.Parse(s.Endpoint)
+	signed, err := s.Signer().PresignPut(context.Background(), apiurl.Put{
+		Bucket: o.Bucket, Key: o.Key, Header: o.Meta,
+		Expires: o.Expires, SignedAt: o.SignedAt, PinnedCRC32: o.PinnedCRC32,
+	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	// Escaped as S3 clients escape keys (all but unreserved characters and
-	// "/"), which is the form the signature covers.
-	u.Path = "/" + o.Bucket + "/" + o.Key
-	u.RawPath = httpbinding.EscapePath(u.Path, false)
-
-	q := url.Values{}
-	q.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
-	q.Set("X-Amz-Expires", strconv.Itoa(int(expires/time.Second)))
-	switch o.PinnedCRC32 {
-	case "":
-		q.Set("x-amz-checksum-crc32", "AAAAAA==")
-	case "-":
-	default:
-		q.Set("x-amz-checksum-crc32", o.PinnedCRC32)
-	}
-	if o.PinnedCRC32 != "-" {
-		q.Set("x-amz-sdk-checksum-algorithm", "CRC32")
-	}
-	q.Set("x-id", "PutObject")
-	u.RawQuery = q.Encode()
-
-	req, err := http.NewRequest(http.MethodPut, u.String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range o.Meta {
-		req.Header.Set(k, v)
-	}
-
-	creds := aws.Credentials{AccessKeyID: s.AccessKey, SecretAccessKey: s.SecretKey}
-	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, req,
-		"UNSIGNED-PAYLOAD", "s3", s.Region, signedAt,
-		func(so *v4.SignerOptions) {
-			// The API keeps metadata as signed headers; hoisting would move
-			// them into the query.
-			so.DisableHeaderHoisting = true
-			// S3 canonicalises the path as sent, not escaped twice (the s3
-			// client sets this too); without it a key with a space fails.
-			so.DisableURIPathEscaping = true
-		})
-	if err != nil {
-		t.Fatalf("presigning: %v", err)
 	}
 	return signed
+}
+
+// Signer signs API-shaped URLs for this gateway with its root keys.
+func (s *Server) Signer() apiurl.Signer {
+	return apiurl.Signer{Endpoint: s.Endpoint, Region: s.Region, AccessKey: s.AccessKey, SecretKey: s.SecretKey}
 }
 
 // Object reads an object back with the gateway's root client: its bytes and
