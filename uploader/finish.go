@@ -13,6 +13,7 @@ import (
 
 func (p *Pool) finishDone(t *fileTask, r *Result) {
 	r.ID, r.File, r.Path = t.id, t.file.Name, t.file.Path
+	t.release()
 	t.mu.Lock()
 	t.result, t.reason, t.finished = r, "", time.Now()
 	t.mu.Unlock()
@@ -21,6 +22,7 @@ func (p *Pool) finishDone(t *fileTask, r *Result) {
 }
 
 func (p *Pool) finishFailed(t *fileTask, err error, code string) {
+	t.release()
 	t.mu.Lock()
 	t.reason, t.finished = p.redact(err.Error()), time.Now()
 	t.mu.Unlock()
@@ -33,6 +35,7 @@ func (p *Pool) finishCanceled(t *fileTask, cause error) {
 	if cause != nil && !errors.Is(cause, ErrCanceled) {
 		reason = "interrupted"
 	}
+	t.release()
 	t.mu.Lock()
 	t.reason, t.finished = reason, time.Now()
 	t.mu.Unlock()

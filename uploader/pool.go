@@ -167,6 +167,32 @@ func (p *Pool) Add(files ...File) []int {
 	return ids
 }
 
+// finishedCtx and noCancel stand in for the context of a file that has
+// finished, so a finished file holds neither a context nor its Done channel.
+var (
+	finishedCtx = func() context.Context {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		return ctx
+	}()
+	noCancel context.CancelCauseFunc = func(error) {}
+)
+
+// release ends a finishing file's context. Left alone, it stayed registered
+// among the pool's context's children, with its Done channel, until the pool
+// closed: about 570 bytes a file, measured with TestHeapPerFile (issue 15).
+// It is called before the file's state says finished, so a Retry that sees
+// that state makes a context release cannot take away.
+func (t *fileTask) release() {
+	t.mu.Lock()
+	cancel := t.cancel
+	t.ctx, t.cancel = finishedCtx, noCancel
+	t.mu.Unlock()
+	if cancel != nil {
+		cancel(nil)
+	}
+}
+
 func (p *Pool) enqueueFileLocked(t *fileTask) {
 	t.mu.Lock()
 	t.ctx, t.cancel = context.WithCancelCause(p.ctx)
