@@ -50,6 +50,10 @@ func (p *Pool) runFile(ctx context.Context, t *fileTask) {
 	t.file.Size, t.file.ModTime = file.Size, file.ModTime
 	t.mu.Unlock()
 
+	if err := TooLarge(file.Size); err != nil {
+		p.finishFailed(t, err, "EntityTooLarge")
+		return
+	}
 	caps := p.src.Capabilities()
 	if ms, ok := p.src.(MultipartSource); ok && caps.Multipart && file.Size >= p.opts.MultipartThreshold {
 		p.runMultipart(ctx, t, ms, file)
