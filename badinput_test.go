@@ -246,7 +246,7 @@ func TestBadInput(t *testing.T) {
 		{name: "file grows during upload", args: meta3("--no-tui", "--url", urlFor("growing.log"), growing), code: 1, want: []string{"growing.log", "changed while it was being uploaded", "0 uploaded, 1 failed"}},
 		{name: "file shrinks during upload", args: meta3("--no-tui", "--url", urlFor("shrinking.bin"), shrinking), code: 1, want: []string{"shrinking.bin", "changed while it was being uploaded", "0 uploaded, 1 failed"}},
 		{name: "over 5 TiB for --s3", args: meta3("--no-tui", "--s3", "s3://uploads", "--endpoint-url", srv.URL, giant),
-			env: []string{"AWS_ACCESS_KEY_ID=AKIATESTCREDENTIAL01", "AWS_SECRET_ACCESS_KEY=secretkeysecretkeysecretkey", "AWS_REGION=auto"},
+			env:  []string{"AWS_ACCESS_KEY_ID=AKIATESTCREDENTIAL01", "AWS_SECRET_ACCESS_KEY=secretkeysecretkeysecretkey", "AWS_REGION=auto"},
 			code: 2, want: []string{"giant.img", "5.0 TiB", "S3 stores in one object", "split", "nothing was uploaded"}},
 		{name: "over 5 GiB for one URL", args: meta3("--no-tui", "--url", urlFor("huge.iso"), huge), code: 2, want: []string{"huge.iso", "5.0 GiB", "--s3"}},
 
