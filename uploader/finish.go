@@ -43,6 +43,16 @@ func (p *Pool) finishCanceled(t *fileTask, cause error) {
 	p.emit(t, Event{Kind: EventCanceled, Err: errors.New(reason)})
 }
 
+// finishSkipped ends a file whose object was already stored.
+func (p *Pool) finishSkipped(t *fileTask, why string) {
+	t.release()
+	t.mu.Lock()
+	t.reason, t.finished = why, time.Now()
+	t.mu.Unlock()
+	t.state.Store(int32(StateSkipped))
+	p.emit(t, Event{Kind: EventSkipped, Err: errors.New(why)})
+}
+
 // finishErr ends a file with err: canceled when its context ended, failed
 // otherwise.
 func (p *Pool) finishErr(ctx context.Context, t *fileTask, err error) {

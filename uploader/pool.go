@@ -30,6 +30,12 @@ type Options struct {
 	MultipartThreshold int64    // files at or above go multipart when the source can; default 64 MiB
 	PartSize           int64    // 0 = chosen per file (see PartSize)
 	Journal            *Journal // where multipart uploads are remembered for a resume; nil = no resume
+
+	// SkipExisting leaves alone a file whose object is already stored: a
+	// source that can look (an Exister) is asked first, and a single PUT
+	// carries If-None-Match: * so a store that supports it refuses to
+	// overwrite (412), which is reported as skipped.
+	SkipExisting bool
 }
 
 const (
@@ -387,6 +393,8 @@ func (p *Pool) Summary() Summary {
 			s.Failed++
 		case StateCanceled:
 			s.Canceled++
+		case StateSkipped:
+			s.Skipped++
 		default:
 			s.Pending++
 		}
@@ -414,7 +422,7 @@ func (p *Pool) Results() []Result {
 }
 
 func (p *Pool) emit(t *fileTask, e Event) {
-	e.ID, e.File = t.id, t.file.Name
+	e.ID, e.File, e.Path = t.id, t.file.Name, t.file.Path
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
