@@ -114,7 +114,7 @@ type FileStatus struct {
 // Summary counts a whole run.
 type Summary struct {
 	Uploaded, Failed, Canceled, Pending int
-	Skipped                             int // already on the server (Options.SkipExisting)
+	Skipped                             int   // already on the server (Options.SkipExisting)
 	Bytes                               int64 // bytes of the uploaded files
 	Elapsed                             time.Duration
 }
