@@ -181,6 +181,7 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 		return exitUsage
 	}
 
+	opts.ForgetFinished = true // the printer needs events and the summary only
 	pool := uploader.New(dest.src, opts)
 	pool.Start(ctx)
 	done := make(chan struct{})
@@ -191,6 +192,7 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 		}
 	}()
 	pool.Add(files...)
+	files, dest.files = nil, nil // the pool has its own copy of each
 	_ = pool.Wait(ctx)
 	pool.Close()
 	<-done

@@ -19,6 +19,7 @@ func (p *Pool) finishDone(t *fileTask, r *Result) {
 	t.mu.Unlock()
 	t.state.Store(int32(StateDone))
 	p.emit(t, Event{Kind: EventDone, Result: r})
+	p.forget(t)
 }
 
 func (p *Pool) finishFailed(t *fileTask, err error, code string) {
@@ -28,6 +29,7 @@ func (p *Pool) finishFailed(t *fileTask, err error, code string) {
 	t.mu.Unlock()
 	t.state.Store(int32(StateFailed))
 	p.emit(t, Event{Kind: EventFailed, Err: err, Code: code})
+	p.forget(t)
 }
 
 func (p *Pool) finishCanceled(t *fileTask, cause error) {
@@ -41,6 +43,7 @@ func (p *Pool) finishCanceled(t *fileTask, cause error) {
 	t.mu.Unlock()
 	t.state.Store(int32(StateCanceled))
 	p.emit(t, Event{Kind: EventCanceled, Err: errors.New(reason)})
+	p.forget(t)
 }
 
 // finishSkipped ends a file whose object was already stored.
@@ -51,6 +54,7 @@ func (p *Pool) finishSkipped(t *fileTask, why string) {
 	t.mu.Unlock()
 	t.state.Store(int32(StateSkipped))
 	p.emit(t, Event{Kind: EventSkipped, Err: errors.New(why)})
+	p.forget(t)
 }
 
 // finishErr ends a file with err: canceled when its context ended, failed

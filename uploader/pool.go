@@ -36,6 +36,13 @@ type Options struct {
 	// carries If-None-Match: * so a store that supports it refuses to
 	// overwrite (412), which is reported as skipped.
 	SkipExisting bool
+
+	// ForgetFinished is for a caller that reads events and Summary only
+	// (headless): a finished file's record is dropped once its last event
+	// is queued, and only its count and bytes are kept, so memory does not
+	// grow with the number of files sent. Snapshot and Results then leave
+	// finished files out, and Retry and Cancel cannot reach them.
+	ForgetFinished bool
 }
 
 const (
@@ -89,9 +96,12 @@ type Pool struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu      sync.Mutex
-	idle    *sync.Cond // signalled when running or queue change
-	files   []*fileTask
+	mu   sync.Mutex
+	idle *sync.Cond // signalled when running or queue change
+	// files by id. A finished file's slot is cleared with ForgetFinished;
+	// readers load slots without the lock, so they are atomic.
+	files   []atomic.Pointer[fileTask]
+	gone    Summary // counts and bytes of the files forgotten
 	queue   []job
 	running int
 	limit   int
@@ -164,7 +174,8 @@ func (p *Pool) Add(files ...File) []int {
 	p.mu.Lock()
 	for _, f := range files {
 		t := &fileTask{id: len(p.files), file: f, maxAttempts: p.opts.Retries + 1}
-		p.files = append(p.files, t)
+		p.files = append(p.files, atomic.Pointer[fileTask]{})
+		p.files[t.id].Store(t)
 		ids = append(ids, t.id)
 		p.enqueueFileLocked(t)
 	}
@@ -299,7 +310,7 @@ func (p *Pool) task(id int) *fileTask {
 	if id < 0 || id >= len(p.files) {
 		return nil
 	}
-	return p.files[id]
+	return p.files[id].Load()
 }
 
 // Wait blocks until nothing is queued or running, or ctx ends.
@@ -354,7 +365,11 @@ func (p *Pool) Snapshot(buf []FileStatus) []FileStatus {
 	files := p.files
 	p.mu.Unlock()
 	buf = buf[:0]
-	for _, t := range files {
+	for i := range files {
+		t := files[i].Load()
+		if t == nil {
+			continue
+		}
 		t.mu.Lock()
 		state := State(t.state.Load())
 		reason := t.reason
@@ -375,12 +390,16 @@ func (p *Pool) Snapshot(buf []FileStatus) []FileStatus {
 
 // Summary counts the files so far.
 func (p *Pool) Summary() Summary {
-	var s Summary
 	p.mu.Lock()
 	files := p.files
 	started := p.started
+	s := p.gone
 	p.mu.Unlock()
-	for _, t := range files {
+	for i := range files {
+		t := files[i].Load()
+		if t == nil {
+			continue
+		}
 		switch State(t.state.Load()) {
 		case StateDone:
 			s.Uploaded++
@@ -411,7 +430,11 @@ func (p *Pool) Results() []Result {
 	files := p.files
 	p.mu.Unlock()
 	var out []Result
-	for _, t := range files {
+	for i := range files {
+		t := files[i].Load()
+		if t == nil {
+			continue
+		}
 		t.mu.Lock()
 		if t.result != nil {
 			out = append(out, *t.result)
@@ -419,6 +442,36 @@ func (p *Pool) Results() []Result {
 		t.mu.Unlock()
 	}
 	return out
+}
+
+// forget drops a finished file's record (ForgetFinished), keeping its count.
+func (p *Pool) forget(t *fileTask) {
+	if !p.opts.ForgetFinished {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.files[t.id].Load() != t {
+		return
+	}
+	switch State(t.state.Load()) {
+	case StateDone:
+		p.gone.Uploaded++
+		t.mu.Lock()
+		if t.result != nil {
+			p.gone.Bytes += t.result.Bytes
+		}
+		t.mu.Unlock()
+	case StateFailed:
+		p.gone.Failed++
+	case StateCanceled:
+		p.gone.Canceled++
+	case StateSkipped:
+		p.gone.Skipped++
+	default:
+		return
+	}
+	p.files[t.id].Store(nil)
 }
 
 func (p *Pool) emit(t *fileTask, e Event) {
