@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hoist/config"
+	"hoist/fileset"
 	"hoist/inspect"
 	"hoist/localstore"
 	"hoist/source"
@@ -178,7 +179,7 @@ type problem struct {
 func (d *destination) preflight(files []uploader.File, md uploader.Metadata) []problem {
 	var out []problem
 	for _, f := range files {
-		if err := uploader.TooLarge(f.Size); err != nil {
+		if err := fileset.TooLarge(f.Size); err != nil {
 			out = append(out, problem{File: f.Name, Error: true, Message: err.Error()})
 		}
 	}

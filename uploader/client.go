@@ -4,8 +4,8 @@ import (
 	"context"
 	"io"
 	"net"
-	"sync"
 	"net/http"
+	"sync"
 	"time"
 )
 

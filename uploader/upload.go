@@ -50,7 +50,7 @@ func (p *Pool) runFile(ctx context.Context, t *fileTask) {
 	t.file.Size, t.file.ModTime = file.Size, file.ModTime
 	t.mu.Unlock()
 
-	if err := TooLarge(file.Size); err != nil {
+	if err := fileset.TooLarge(file.Size); err != nil {
 		p.finishFailed(t, err, "EntityTooLarge")
 		return
 	}

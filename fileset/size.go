@@ -1,4 +1,4 @@
-package uploader
+package fileset
 
 import (
 	"fmt"
@@ -10,9 +10,9 @@ import (
 // parts. R2, MinIO and the others follow it.
 const MaxObjectSize int64 = 5 << 40
 
-// TooLarge says why a file of size bytes cannot be uploaded as one object,
-// or returns nil. Preflight and the engine both ask it, so a file over the
-// limit is refused before anything is sent, in every mode.
+// TooLarge says why a file of size bytes cannot be sent as one object, or
+// returns nil. Preflight and the engine's check at send time both ask it, so
+// a file over the limit is refused before anything is sent, in every mode.
 func TooLarge(size int64) error {
 	if size <= MaxObjectSize {
 		return nil
