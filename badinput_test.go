@@ -117,6 +117,15 @@ func TestBadInput(t *testing.T) {
 		_ = f.Truncate(5<<30 + 1) // sparse: 5 GiB and a byte, no disk used
 		f.Close()
 	}
+	giant := filepath.Join(dir, "giant.img")
+	if f, err := os.Create(giant); err != nil {
+		t.Fatal(err)
+	} else {
+		if err := f.Truncate(5<<40 + 1); err != nil { // sparse: 5 TiB and a byte
+			t.Fatal(err)
+		}
+		f.Close()
+	}
 	growing, _ := writeTemp(t, dir, "growing.log", 10)
 	shrinking, _ := writeTemp(t, dir, "shrinking.bin", 32<<20)
 
@@ -235,6 +244,9 @@ func TestBadInput(t *testing.T) {
 			}},
 		{name: "file grows during upload", args: meta3("--no-tui", "--url", urlFor("growing.log"), growing), code: 1, want: []string{"growing.log", "changed while it was being uploaded", "0 uploaded, 1 failed"}},
 		{name: "file shrinks during upload", args: meta3("--no-tui", "--url", urlFor("shrinking.bin"), shrinking), code: 1, want: []string{"shrinking.bin", "changed while it was being uploaded", "0 uploaded, 1 failed"}},
+		{name: "over 5 TiB for --s3", args: meta3("--no-tui", "--s3", "s3://uploads", "--endpoint-url", srv.URL, giant),
+			env:  []string{"AWS_ACCESS_KEY_ID=AKIATESTCREDENTIAL01", "AWS_SECRET_ACCESS_KEY=secretkeysecretkeysecretkey", "AWS_REGION=auto"},
+			code: 2, want: []string{"giant.img", "5.0 TiB", "S3 stores in one object", "split", "nothing was uploaded"}},
 		{name: "over 5 GiB for one URL", args: meta3("--no-tui", "--url", urlFor("huge.iso"), huge), code: 2, want: []string{"huge.iso", "5.0 GiB", "--s3"}},
 
 		// URLs.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"hoist/config"
+	"hoist/fileset"
 	"hoist/inspect"
 	"hoist/localstore"
 	"hoist/source"
@@ -176,10 +177,15 @@ type problem struct {
 // preflight checks given URLs against the files and metadata before a byte
 // is sent: expiry, headers the URL signs, pinned checksums, size.
 func (d *destination) preflight(files []uploader.File, md uploader.Metadata) []problem {
-	if d.given == nil {
-		return nil
-	}
 	var out []problem
+	for _, f := range files {
+		if err := fileset.TooLarge(f.Size); err != nil {
+			out = append(out, problem{File: f.Name, Error: true, Message: err.Error()})
+		}
+	}
+	if d.given == nil {
+		return out
+	}
 	now := time.Now()
 	for _, f := range files {
 		r, ok := d.given.Report(f.Path)

@@ -34,6 +34,7 @@ import (
 type event struct {
 	Event    string  `json:"event"`
 	File     string  `json:"file"`
+	Path     string  `json:"path"`
 	Attempt  int     `json:"attempt"`
 	Max      int     `json:"max_attempts"`
 	Error    string  `json:"error"`
@@ -45,6 +46,7 @@ type event struct {
 	Uploaded int     `json:"uploaded"`
 	Failed   int     `json:"failed"`
 	Canceled int     `json:"canceled"`
+	Skipped  int     `json:"skipped"`
 	Seconds  float64 `json:"seconds"`
 }
 

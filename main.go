@@ -105,6 +105,10 @@ func runConfig(args []string, stdout, stderr io.Writer, getenv env) int {
 // upload is `hoist [flags] [PATH...]`.
 func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, getenv env) int {
 	tui := !cfg.NoTUI && !cfg.JSON && isTerminal(os.Stdin) && isTerminal(os.Stdout)
+	if tui && (cfg.Shard != "" || cfg.RetryFailed != "" || cfg.SkipExisting) {
+		fmt.Fprintln(stderr, "hoist: --shard, --skip-existing and --retry-failed are for headless runs; add --no-tui")
+		return exitUsage
+	}
 
 	// Headless PATHs are checked before any store starts or any signer
 	// loads credentials: a typo costs nothing. Given URLs bring their own
@@ -139,6 +143,7 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 		Concurrency: cfg.Concurrency, Retries: cfg.Retries, Token: cfg.Token, Metadata: md,
 		StallTimeout: cfg.StallTimeout, LimitRate: cfg.LimitRate,
 		MultipartThreshold: cfg.MultipartThreshold, PartSize: cfg.PartSize,
+		SkipExisting: cfg.SkipExisting,
 	}
 	if dir, err := config.StateDir(getenv); err == nil {
 		opts.Journal = uploader.OpenJournal(filepath.Join(dir, "journal"))
@@ -149,6 +154,10 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 
 	if dest.files != nil {
 		files = dest.files
+	}
+	if files, err = jobFiles(files, cfg, dest); err != nil {
+		fmt.Fprintln(stderr, "hoist:", err)
+		return exitUsage
 	}
 	if err := checkKeys(files, dest); err != nil {
 		fmt.Fprintln(stderr, "hoist:", err)
@@ -172,6 +181,7 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 		return exitUsage
 	}
 
+	opts.ForgetFinished = true // the printer needs events and the summary only
 	pool := uploader.New(dest.src, opts)
 	pool.Start(ctx)
 	done := make(chan struct{})
@@ -182,6 +192,7 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 		}
 	}()
 	pool.Add(files...)
+	files, dest.files = nil, nil // the pool has its own copy of each
 	_ = pool.Wait(ctx)
 	pool.Close()
 	<-done

@@ -41,6 +41,7 @@ type settings struct {
 	tools     []string
 	dir       string
 	big       int64
+	scale     float64 // fraction of the many-file scenarios' files, for a quick run
 	keep      bool
 	warmup    bool
 	tui       bool
@@ -51,6 +52,8 @@ type settings struct {
 	builtHoist bool     // hoist was built from this checkout, not given with -hoist
 
 	hoist, versitygw, curl, rclone, aws, timeBin string
+	mc                                           string // MinIO's client
+	peers                                        string // bench/peers, built when a library tool runs
 	// variants are other hoist builds run beside this one, as tools named
 	// hoist:NAME: the before and after of an engine change, in one run.
 	variants map[string]string
@@ -64,6 +67,7 @@ func parseSettings(args []string) (settings, error) {
 	tools := fs.String("tools", "", "tools to run, comma-separated (default: every tool a scenario names)")
 	fs.StringVar(&s.dir, "dir", defaultDir(), "work folder for test files and the server's data (tmpfs keeps the disk out of the numbers)")
 	big := fs.String("big", "1GiB", "size of the big file in the single and multipart scenarios")
+	fs.Float64Var(&s.scale, "scale", 1, "run the many-file scenarios with this fraction of their files (0.02: a quick look)")
 	fs.BoolVar(&s.keep, "keep", false, "keep the work folder")
 	fs.BoolVar(&s.warmup, "warmup", true, "run every tool once, untimed, before the first round")
 	fs.BoolVar(&s.tui, "tui", false, "also run hoist's terminal UI in tmux (peak RSS and CPU; its wall time includes driving the keys)")
@@ -77,6 +81,7 @@ func parseSettings(args []string) (settings, error) {
 	// package's v2 is the one measured.
 	fs.StringVar(&s.aws, "aws", "/usr/bin/aws", "aws binary (the Debian package)")
 	fs.StringVar(&s.timeBin, "time", "/usr/bin/time", "GNU time, for peak RSS and CPU")
+	fs.StringVar(&s.mc, "mc", "mc", "MinIO client binary (go install github.com/minio/mc@latest)")
 	variants := fs.String("variants", "", "other hoist binaries to run beside this one, NAME=PATH,… (tools hoist:NAME)")
 	if err := fs.Parse(args); err != nil {
 		return s, err
@@ -156,7 +161,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer srv.stop()
 
-	b := &bench{s: s, work: work, srv: srv, out: stdout}
+	discard, err := startDiscardServer()
+	if err != nil {
+		return err
+	}
+	defer discard.close()
+	b := &bench{s: s, work: work, srv: srv, discard: discard, out: stdout}
 	defer func() {
 		if b.emu != nil {
 			_ = b.emu.Close()
@@ -167,6 +177,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		sc, _ := scenarioByName(name)
 		if sc.bigFile {
 			sc.size = s.big
+		} else if s.scale > 0 && s.scale < 1 {
+			sc.files = max(1, int(float64(sc.files)*s.scale))
 		}
 		r, err := b.runScenario(ctx, sc)
 		if err != nil {
@@ -205,14 +217,46 @@ func findBinaries(s *settings, work string) error {
 			return errors.New("versitygw not found: install it with `make deps`, or pass -versitygw PATH")
 		}
 	}
-	for _, bin := range []*string{&s.curl, &s.rclone, &s.aws, &s.timeBin} {
+	for tool, bin := range map[string]*string{"curl": &s.curl, "rclone": &s.rclone, "aws": &s.aws, "time": &s.timeBin} {
+		if tool != "time" && !s.runs(tool) {
+			continue
+		}
 		p, err := exec.LookPath(*bin)
 		if err != nil {
 			return fmt.Errorf("%s not found: install the Debian packages curl, rclone, awscli and time (apt-get install -y curl rclone awscli time)", *bin)
 		}
 		*bin = p
 	}
+	if s.runs("mc") {
+		p, err := exec.LookPath(s.mc)
+		if err != nil {
+			return fmt.Errorf("%s not found: install MinIO's client (go install github.com/minio/mc@latest), pass -mc PATH, or leave it out with -tools", s.mc)
+		}
+		s.mc = p
+	}
+	if s.runs("minio-go") || s.runs("s3manager") || s.runs("transfermanager") {
+		s.peers = filepath.Join(work, "peers")
+		cmd := exec.Command("go", "build", "-o", s.peers, ".")
+		cmd.Dir = filepath.Join(repoRoot(), "bench", "peers")
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("building the library peers in %s: %w", cmd.Dir, err)
+		}
+	}
 	return nil
+}
+
+// runs reports whether tool is in any scenario of the run.
+func (s *settings) runs(tool string) bool {
+	if len(s.tools) > 0 && !slices.Contains(s.tools, tool) {
+		return false
+	}
+	for _, name := range s.scenarios {
+		if sc, _ := scenarioByName(name); slices.Contains(sc.tools, tool) {
+			return true
+		}
+	}
+	return false
 }
 
 // repoRoot is the module's folder: the working directory when run from the

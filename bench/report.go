@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
@@ -120,11 +121,15 @@ func renderTargets(results []*scenarioResult) string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", scen, what, measured, mark)
 	}
 	for _, r := range results {
-		hoist := r.wall("hoist")
-		if hoist == 0 {
+		if r.wall("hoist") == 0 && r.wall("hoist-s3") == 0 {
 			continue
 		}
 		for _, t := range r.sc.targets {
+			name := cmp.Or(t.hoist, "hoist")
+			hoist := r.wall(name)
+			if hoist == 0 {
+				continue
+			}
 			best, bestName := time.Duration(0), ""
 			for _, p := range t.peers {
 				if w := r.wall(p); w > 0 && (best == 0 || w < best) {
@@ -135,15 +140,15 @@ func renderTargets(results []*scenarioResult) string {
 				continue
 			}
 			ratio := hoist.Seconds() / best.Seconds()
-			row(r.sc.name, fmt.Sprintf("wall ≤ %.2f× best of %s", t.max, strings.Join(t.peers, "/")),
+			row(r.sc.name, fmt.Sprintf("%s wall ≤ %.2f× best of %s", name, t.max, strings.Join(t.peers, "/")),
 				fmt.Sprintf("%.2f× (%s)", ratio, bestName), ratio <= t.max)
 		}
 		for _, t := range r.tools {
 			if !strings.HasPrefix(t, "hoist") {
 				continue
 			}
-			rss := float64(r.peakRSS(t)) / 1024
-			row(r.sc.name, fmt.Sprintf("%s peak RSS ≤ %d MiB", t, maxRSSMiB), fmt.Sprintf("%.1f MiB", rss), rss <= maxRSSMiB)
+			rss, limit := float64(r.peakRSS(t))/1024, cmp.Or(r.sc.maxRSS, maxRSSMiB)
+			row(r.sc.name, fmt.Sprintf("%s peak RSS ≤ %.0f MiB", t, limit), fmt.Sprintf("%.1f MiB", rss), rss <= limit)
 		}
 		if c := r.cpuPerGiB("curl"); c > 0 && r.sc.size >= 1<<20 {
 			ratio := r.cpuPerGiB("hoist") / c

@@ -24,13 +24,18 @@ type scenario struct {
 	concurrency int   // files (or parts) in flight
 	multipart   bool  // the big file goes in parts of partSize
 	konfidant   bool  // hoist shares through the Konfidant emulator (konfidant.go)
-	tools       []string
-	targets     []target
+	// discard sends to a server in the bench process that reads every
+	// body and keeps nothing: the client's own cost, with no store behind.
+	discard bool
+	maxRSS  float64 // hoist's peak RSS target in MiB; 0 means maxRSSMiB
+	tools   []string
+	targets []target
 }
 
 // target is one goal from the issue: hoist's wall time over the best of
 // peers' must be at most max.
 type target struct {
+	hoist string // the hoist tool held to it; "" means hoist
 	peers []string
 	max   float64
 }
@@ -68,8 +73,26 @@ var scenarios = []scenario{
 	},
 	{
 		name: "many4k", title: "2,000 files × 4 KiB, concurrency 4", files: 2000, size: 4 << 10, concurrency: 4,
-		tools:   []string{"hoist", "curl", "rclone", "aws", "hoist-s3"},
-		targets: []target{{peers: []string{"curl", "rclone", "aws"}, max: 1.0}},
+		tools: []string{"hoist", "curl", "rclone", "aws", "hoist-s3", "minio-go", "s3manager", "transfermanager", "mc"},
+		targets: []target{
+			{peers: []string{"curl", "rclone", "aws"}, max: 1.0},
+			{hoist: "hoist-s3", peers: []string{"minio-go"}, max: 1.0},
+		},
+	},
+	{
+		name: "many1k", title: "100,000 files × 1 KiB, concurrency 16", files: 100000, size: 1 << 10, concurrency: 16,
+		maxRSS: 64,
+		tools:  []string{"hoist", "hoist-s3", "minio-go", "s3manager", "transfermanager", "mc", "rclone"},
+		targets: []target{
+			{peers: []string{"minio-go"}, max: 1.0},
+			{hoist: "hoist-s3", peers: []string{"minio-go"}, max: 1.0},
+		},
+	},
+	{
+		name: "discard", title: "one big file, single PUT, to a server that discards it (the client's cost)", files: 1, bigFile: true,
+		concurrency: 1, discard: true,
+		tools:   []string{"hoist", "curl"},
+		targets: []target{{peers: []string{"curl"}, max: 1.05}},
 	},
 }
 
@@ -92,11 +115,12 @@ func scenarioByName(name string) (scenario, bool) {
 
 // bench holds what every run shares.
 type bench struct {
-	s    settings
-	work string
-	srv  *server
-	emu  *konfidantemu.Server // started by the konfidant scenario
-	out  interface{ Write([]byte) (int, error) }
+	s       settings
+	work    string
+	srv     *server
+	emu     *konfidantemu.Server // started by the konfidant scenario
+	discard *discardServer
+	out     interface{ Write([]byte) (int, error) }
 }
 
 // runScenario makes the scenario's files and runs its tools round by round,
@@ -218,6 +242,13 @@ func (b *bench) runOne(ctx context.Context, sc scenario, tool string, round int,
 	m.noisyStart = !quiet
 	if err != nil {
 		return m, err
+	}
+	if sc.discard {
+		n, bytes := b.discard.received(prefix)
+		if want := int64(sc.files) * sc.size; n != sc.files || bytes != want {
+			return m, fmt.Errorf("the discarding server read %d bodies, %d bytes under %s; want %d, %d bytes", n, bytes, prefix, sc.files, want)
+		}
+		return m, nil
 	}
 	n, bytes, err := b.srv.objects(prefix)
 	if err != nil {

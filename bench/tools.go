@@ -12,7 +12,7 @@ import (
 
 // toolNames are the tools a scenario may name.
 func toolNames() []string {
-	return []string{"hoist", "hoist-s3", "hoist-tui", "hoist-plain", "curl", "rclone", "aws"}
+	return []string{"hoist", "hoist-s3", "hoist-tui", "hoist-plain", "curl", "rclone", "aws", "minio-go", "s3manager", "transfermanager", "mc"}
 }
 
 // runSpec is one tool's run of one scenario.
@@ -98,6 +98,10 @@ func (r *runSpec) command(tool string) (invocation, error) {
 		return r.rclone(), nil
 	case "aws":
 		return r.aws()
+	case "minio-go", "s3manager", "transfermanager":
+		return r.peer(tool), nil
+	case "mc":
+		return r.mc(), nil
 	}
 	return invocation{}, fmt.Errorf("no tool %q", tool)
 }
@@ -113,6 +117,10 @@ func (r *runSpec) signAll() ([]string, error) {
 		u, err := r.b.srv.presign(r.prefix+"/"+filepath.Base(f), at)
 		if err != nil {
 			return nil, err
+		}
+		if r.sc.discard {
+			// The discarding server checks no signature: same URL, its address.
+			u = r.b.discard.url + strings.TrimPrefix(u, r.b.srv.endpoint)
 		}
 		urls[i] = u
 	}
@@ -245,4 +253,27 @@ func slicesWithout(s []string, drop string) []string {
 		}
 	}
 	return out
+}
+
+// peer is a Go library's upload call (bench/peers): minio-go's FPutObject,
+// aws-sdk-go-v2's upload manager or transfer manager, with the server's
+// credentials, one call per file and the scenario's concurrency.
+func (r *runSpec) peer(lib string) invocation {
+	args := []string{r.b.s.peers, "-lib", lib, "-endpoint", r.b.srv.endpoint, "-bucket", bucket, "-prefix", r.prefix,
+		"-concurrency", strconv.Itoa(r.sc.concurrency), "-part-size", strconv.Itoa(partSize)}
+	return invocation{args: append(args, r.files...), env: append(r.baseEnv(), r.b.srv.env()...)}
+}
+
+// mc is MinIO's client copying the folder, its alias from MC_HOST_bench.
+func (r *runSpec) mc() invocation {
+	u := strings.Replace(r.b.srv.endpoint, "://", "://"+r.b.srv.accessKey+":"+r.b.srv.secret+"@", 1)
+	env := append(r.baseEnv(), "MC_HOST_bench="+u, "MC_CONFIG_DIR="+filepath.Join(r.scratch, "mc"))
+	args := []string{r.b.s.mc, "--quiet", "--no-color", "cp", "--recursive"}
+	for _, m := range metadata {
+		args = append(args, "--attr", m[0]+"="+m[1])
+	}
+	if len(r.files) == 1 {
+		return invocation{args: append(args, r.files[0], "bench/"+bucket+"/"+r.prefix+"/"+filepath.Base(r.files[0])), env: env}
+	}
+	return invocation{args: append(args, r.dir+"/", "bench/"+bucket+"/"+r.prefix+"/"), env: env}
 }

@@ -49,6 +49,11 @@ type Config struct {
 	MultipartThreshold int64
 	PartSize           int64 // 0 = automatic
 
+	// Many machines on one job.
+	Shard        string // "i/n", "" = every file
+	SkipExisting bool
+	RetryFailed  string // comma-separated run reports
+
 	// Output.
 	JSON, NoTUI bool
 

@@ -22,6 +22,7 @@ const (
 	kindBytes
 	kindDuration
 	kindBool
+	kindShard
 )
 
 // setting is one value that can come from a flag, a HOIST_* variable or the config file.
@@ -49,6 +50,7 @@ const (
 	groupMetadata = "metadata (sent as x-amz-meta-*)"
 	groupEngine   = "engine"
 	groupOutput   = "output"
+	groupJob      = "many machines on one job"
 )
 
 const (
@@ -99,6 +101,13 @@ var settings = []setting{
 	{name: "part-size", group: groupEngine, kind: kindBytes, arg: "SIZE", usage: "multipart part size, 5MiB..5GiB (0 = automatic)", def: "0",
 		want: "a size from 5MiB to 5GiB, such as 16MiB, or 0 for automatic", min: 5 * mib, max: 5 * gib, zeroOK: true, zero: "0 (automatic)",
 		field: func(c *Config) any { return &c.PartSize }},
+
+	{name: "shard", group: groupJob, kind: kindShard, arg: "I/N", usage: "send only the files whose key hashes (FNV-1a) to shard I of N",
+		want: "I/N with 0 ≤ I < N, such as 0/4", field: func(c *Config) any { return &c.Shard }},
+	{name: "skip-existing", group: groupJob, kind: kindBool, arg: "bool", usage: "leave files already stored (If-None-Match: *, or a HEAD with --s3)",
+		want: "true or false", field: func(c *Config) any { return &c.SkipExisting }},
+	{name: "retry-failed", group: groupJob, kind: kindText, arg: "REPORT[,REPORT…]", usage: "send only the files that failed in these --json reports",
+		want: "comma-separated paths of --json run reports", field: func(c *Config) any { return &c.RetryFailed }},
 
 	{name: "json", group: groupOutput, kind: kindBool, arg: "bool", usage: "print JSON-lines events instead of text",
 		want: "true or false", field: func(c *Config) any { return &c.JSON }},
@@ -175,6 +184,9 @@ func (s setting) validText(text string) bool {
 	case kindURL:
 		u, err := url.Parse(text)
 		return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+	case kindShard:
+		_, _, ok := ParseShard(text)
+		return ok
 	case kindS3:
 		rest, ok := strings.CutPrefix(text, "s3://")
 		bucket, _, _ := strings.Cut(rest, "/")
@@ -265,4 +277,12 @@ func safeURL(raw string) string {
 		return u.String() + "?…"
 	}
 	return u.String()
+}
+
+// ParseShard reads --shard's "i/n" (0 ≤ i < n).
+func ParseShard(text string) (i, n int, ok bool) {
+	a, b, found := strings.Cut(strings.TrimSpace(text), "/")
+	i, erri := strconv.Atoi(a)
+	n, errn := strconv.Atoi(b)
+	return i, n, found && erri == nil && errn == nil && n >= 1 && i >= 0 && i < n
 }

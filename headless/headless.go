@@ -35,6 +35,7 @@ func (p *Printer) redact(s string) string {
 type jsonEvent struct {
 	Event   string `json:"event"`
 	File    string `json:"file,omitempty"`
+	Path    string `json:"path,omitempty"` // finished files: what --retry-failed matches
 	Time    string `json:"time"`
 	Attempt int    `json:"attempt,omitempty"`
 	Max     int    `json:"max_attempts,omitempty"`
@@ -59,6 +60,7 @@ type jsonSummary struct {
 	Uploaded int     `json:"uploaded"`
 	Failed   int     `json:"failed"`
 	Canceled int     `json:"canceled"`
+	Skipped  int     `json:"skipped"`
 	Bytes    int64   `json:"bytes"`
 	Seconds  float64 `json:"seconds"`
 }
@@ -90,6 +92,8 @@ func (p *Printer) Event(e uploader.Event) {
 		fmt.Fprintf(p.Out, "✗ %s: %s\n", e.File, p.redact(errText(e.Err)))
 	case uploader.EventCanceled:
 		fmt.Fprintf(p.Out, "– %s: %s\n", e.File, errText(e.Err))
+	case uploader.EventSkipped:
+		fmt.Fprintf(p.Out, "↷ %s: skipped, %s\n", e.File, errText(e.Err))
 	case uploader.EventRetrying:
 		fmt.Fprintf(p.Err, "… %s: retrying %d/%d in %s: %s\n", e.File, e.Attempt+1, e.MaxAttempts,
 			e.Delay.Round(10*time.Millisecond), p.redact(errText(e.Err)))
@@ -120,6 +124,12 @@ func (p *Printer) jsonEvent(e uploader.Event) {
 		j.Error, j.Code = p.redact(errText(e.Err)), e.Code
 	case uploader.EventCanceled:
 		j.Error = errText(e.Err)
+	case uploader.EventSkipped:
+		j.Error = errText(e.Err)
+	}
+	switch e.Kind {
+	case uploader.EventDone, uploader.EventFailed, uploader.EventCanceled, uploader.EventSkipped:
+		j.Path = e.Path
 	}
 	p.writeJSON(j)
 }
@@ -129,13 +139,16 @@ func (p *Printer) Summary(s uploader.Summary, interrupted bool) {
 	if p.JSON {
 		p.writeJSON(jsonSummary{
 			Event: "summary", Time: time.Now().UTC().Format(time.RFC3339Nano),
-			Uploaded: s.Uploaded, Failed: s.Failed, Canceled: s.Canceled + s.Pending,
+			Uploaded: s.Uploaded, Failed: s.Failed, Canceled: s.Canceled + s.Pending, Skipped: s.Skipped,
 			Bytes: s.Bytes, Seconds: s.Elapsed.Seconds(),
 		})
 		return
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d uploaded", s.Uploaded)
+	if s.Skipped > 0 {
+		fmt.Fprintf(&b, ", %d skipped (already on the server)", s.Skipped)
+	}
 	if s.Failed > 0 {
 		fmt.Fprintf(&b, ", %d failed", s.Failed)
 	}

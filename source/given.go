@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,15 +18,16 @@ import (
 
 // Given sends each file to the presigned URL it was given (--url or
 // --manifest). It cannot sign a new URL or split a file into parts.
+//
+// It keeps each URL as text and parses it when asked: a parsed Report is
+// about 700 bytes more per file than its URL, and an index by both the
+// cleaned and the absolute path doubled the map. At 100,000 manifest lines
+// those were most of hoist's memory (issue 15).
 type Given struct {
-	entries  []givenEntry
-	byPath   map[string]int // cleaned and absolute path → index in entries
+	entries  []Entry
+	byPath   map[string]int32 // absolute path → index in entries
+	wd       string           // for making relative paths absolute without a syscall per lookup
 	describe string
-}
-
-type givenEntry struct {
-	Entry
-	report inspect.Report
 }
 
 var _ uploader.Source = (*Given)(nil)
@@ -36,8 +38,12 @@ func NewGiven(entries []Entry) (*Given, error) {
 	if len(entries) == 0 {
 		return nil, errors.New("no upload URLs given; pass --url with one file, or a --manifest with one line per file")
 	}
-	g := &Given{byPath: make(map[string]int, 2*len(entries))}
-	for i, e := range entries {
+	wd, _ := os.Getwd()
+	g := &Given{entries: entries, byPath: make(map[string]int32, len(entries)), wd: wd}
+	var first inspect.Report
+	prefix := ""
+	for i := range entries {
+		e := &entries[i]
 		at := shownPath(e.Path)
 		if e.Line > 0 {
 			at = fmt.Sprintf("%s (manifest line %d)", at, e.Line)
@@ -50,26 +56,28 @@ func NewGiven(entries []Entry) (*Given, error) {
 		if err != nil {
 			return nil, fmt.Errorf("upload URL for %s: %w", at, err)
 		}
-		for _, p := range pathKeys(e.Path) {
-			if j, dup := g.byPath[p]; dup && j != i {
-				return nil, fmt.Errorf("%s is given two upload URLs; give each file once", at)
-			}
-			g.byPath[p] = i
+		k := g.absPath(e.Path)
+		if j, dup := g.byPath[k]; dup && int(j) != i {
+			return nil, fmt.Errorf("%s is given two upload URLs; give each file once", at)
 		}
-		g.entries = append(g.entries, givenEntry{Entry: e, report: r})
+		g.byPath[k] = int32(i)
+		if i == 0 {
+			first, prefix = r, r.Redacted()
+		} else {
+			prefix = commonPrefix(prefix, r.Redacted())
+		}
 	}
-	g.describe = describeGiven(g.entries)
+	g.describe = describeGiven(first, prefix, len(entries))
 	return g, nil
 }
 
-// pathKeys are the forms a path is looked up by: as cleaned, and absolute,
-// so a caller that made paths absolute still finds its file.
-func pathKeys(p string) []string {
-	keys := []string{filepath.Clean(p)}
-	if abs, err := filepath.Abs(p); err == nil && abs != keys[0] {
-		keys = append(keys, abs)
+// absPath is the one form a path is looked up by, so a caller that made
+// paths absolute and one that did not find the same file.
+func (g *Given) absPath(p string) string {
+	if filepath.IsAbs(p) || g.wd == "" {
+		return filepath.Clean(p)
 	}
-	return keys
+	return filepath.Join(g.wd, p)
 }
 
 // shownPath is p for an error message, quoted if it holds a control
@@ -81,31 +89,30 @@ func shownPath(p string) string {
 	return p
 }
 
-func (g *Given) lookup(path string) (givenEntry, bool) {
-	for _, k := range pathKeys(path) {
-		if i, ok := g.byPath[k]; ok {
-			return g.entries[i], true
-		}
+// lookup finds path's entry and parses its URL, which NewGiven already
+// found parseable.
+func (g *Given) lookup(path string) (Entry, inspect.Report, bool) {
+	i, ok := g.byPath[g.absPath(path)]
+	if !ok {
+		return Entry{}, inspect.Report{}, false
 	}
-	return givenEntry{}, false
+	e := g.entries[i]
+	r, err := inspect.Parse(e.URL)
+	return e, r, err == nil
 }
 
 // describeGiven is the redacted URL for one entry, else the longest folder
-// all the redacted URLs share.
-func describeGiven(entries []givenEntry) string {
-	prefix := entries[0].report.Redacted()
-	if len(entries) == 1 {
+// all the redacted URLs share (prefix).
+func describeGiven(first inspect.Report, prefix string, n int) string {
+	if n == 1 {
 		return prefix
 	}
-	for _, e := range entries[1:] {
-		prefix = commonPrefix(prefix, e.report.Redacted())
-	}
-	origin := entries[0].report.Scheme + "://"
+	origin := first.Scheme + "://"
 	cut := strings.LastIndex(prefix, "/")
 	if cut < len(origin) {
-		return fmt.Sprintf("%d given URLs on several hosts", len(entries))
+		return fmt.Sprintf("%d given URLs on several hosts", n)
 	}
-	return fmt.Sprintf("%s… (%d given URLs)", prefix[:cut+1], len(entries))
+	return fmt.Sprintf("%s… (%d given URLs)", prefix[:cut+1], n)
 }
 
 func commonPrefix(a, b string) string {
@@ -130,18 +137,17 @@ func (g *Given) Capabilities() uploader.Capabilities {
 // or pins a checksum to compare with. The empty-body checksum needs no hashing:
 // a file of any other size cannot match it.
 func (g *Given) WantsChecksum(f uploader.File) bool {
-	e, ok := g.lookup(f.Path)
+	_, r, ok := g.lookup(f.Path)
 	if !ok {
 		return false
 	}
-	r := e.report
 	return r.Signs("x-amz-checksum-crc32") || (r.PinnedCRC32 != "" && r.PinnedCRC32 != inspect.EmptyCRC32)
 }
 
 // Report is what f's URL says about itself, for preflight.
 func (g *Given) Report(path string) (inspect.Report, bool) {
-	e, ok := g.lookup(path)
-	return e.report, ok
+	_, r, ok := g.lookup(path)
+	return r, ok
 }
 
 // Target returns the URL given for f with the headers its signature needs.
@@ -153,7 +159,7 @@ func (g *Given) Target(ctx context.Context, f uploader.File, md uploader.Metadat
 	if err := ctx.Err(); err != nil {
 		return uploader.Target{}, err
 	}
-	e, ok := g.lookup(f.Path)
+	e, r, ok := g.lookup(f.Path)
 	if !ok {
 		return uploader.Target{}, uploader.Permanent(fmt.Errorf("no upload URL was given for %s; add it to the manifest", shownPath(f.Path)))
 	}
@@ -167,16 +173,16 @@ func (g *Given) Target(ctx context.Context, f uploader.File, md uploader.Metadat
 	if plan.FileName == "" {
 		plan.FileName = f.Path
 	}
-	for _, p := range e.report.Check(plan) {
+	for _, p := range r.Check(plan) {
 		if p.Severity == inspect.Error {
 			return uploader.Target{}, uploader.Permanent(errors.New(p.Message))
 		}
 	}
-	header, err := inspect.SendHeaders(e.report, plan)
+	header, err := inspect.SendHeaders(r, plan)
 	if err != nil {
 		return uploader.Target{}, uploader.Permanent(err)
 	}
-	key := e.report.Key
+	key := r.Key
 	if key == "" {
 		key = f.Key
 	}
@@ -186,7 +192,7 @@ func (g *Given) Target(ctx context.Context, f uploader.File, md uploader.Metadat
 		Header:      header,
 		Key:         key,
 		SendToken:   true,
-		Expires:     e.report.ExpiresAt,
-		PinnedCRC32: e.report.PinnedCRC32,
+		Expires:     r.ExpiresAt,
+		PinnedCRC32: r.PinnedCRC32,
 	}, nil
 }

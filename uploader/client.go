@@ -1,8 +1,11 @@
 package uploader
 
 import (
+	"context"
+	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -19,10 +22,10 @@ import (
 func NewClient() *http.Client {
 	tr := &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{
+		DialContext: dialBigWrites(&net.Dialer{
 			Timeout:   15 * time.Second,
 			KeepAlive: 30 * time.Second,
-		}).DialContext,
+		}),
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          2 * maxConcurrency,
 		MaxIdleConnsPerHost:   maxConcurrency,
@@ -38,3 +41,36 @@ func NewClient() *http.Client {
 		},
 	}
 }
+
+// bodyChunk is how much of a file one socket write carries over plain http.
+// net/http copies a request body to the connection through io.LimitReader
+// and io.Copy's 32 KiB buffer (a WriterTo on the body is never consulted:
+// strace counted 32,776 writes per GiB either way); curl writes 64 KiB.
+const bodyChunk = 64 << 10
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, bodyChunk); return &b }}
+
+// dialBigWrites wraps d's connections so the transport's body copy, which
+// asks the connection to ReadFrom the body, moves bodyChunk at a time.
+// TLS connections wrap this one and write 16 KiB records regardless.
+func dialBigWrites(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return bigWriteConn{c}, nil
+	}
+}
+
+type bigWriteConn struct{ net.Conn }
+
+// ReadFrom implements io.ReaderFrom for the transport's body copy.
+func (c bigWriteConn) ReadFrom(r io.Reader) (int64, error) {
+	bp := chunkPool.Get().(*[]byte)
+	defer chunkPool.Put(bp)
+	return io.CopyBuffer(writerOnly{c.Conn}, r, *bp)
+}
+
+// writerOnly hides the connection's own ReadFrom from io.CopyBuffer.
+type writerOnly struct{ io.Writer }

@@ -16,9 +16,12 @@ const (
 	StateDone
 	StateFailed
 	StateCanceled
+	// StateSkipped: with Options.SkipExisting, the object was already on the
+	// server, so nothing was sent. It is never counted as uploaded.
+	StateSkipped
 )
 
-var stateNames = [...]string{"queued", "hashing", "uploading", "awaiting response", "retrying", "done", "failed", "canceled"}
+var stateNames = [...]string{"queued", "hashing", "uploading", "awaiting response", "retrying", "done", "failed", "canceled", "skipped"}
 
 func (s State) String() string {
 	if s < 0 || int(s) >= len(stateNames) {
@@ -28,7 +31,9 @@ func (s State) String() string {
 }
 
 // Finished reports whether the file will not move again unless retried by hand.
-func (s State) Finished() bool { return s == StateDone || s == StateFailed || s == StateCanceled }
+func (s State) Finished() bool {
+	return s == StateDone || s == StateFailed || s == StateCanceled || s == StateSkipped
+}
 
 // EventKind names a lifecycle event; the strings are those of the JSON-lines output.
 type EventKind string
@@ -43,6 +48,7 @@ const (
 	EventDone     EventKind = "done"
 	EventFailed   EventKind = "failed"
 	EventCanceled EventKind = "canceled"
+	EventSkipped  EventKind = "skipped"
 )
 
 // Event is one change in a file's life. Events are never dropped.
@@ -50,6 +56,7 @@ type Event struct {
 	Kind EventKind
 	ID   int    // the file's id in the pool
 	File string // File.Name
+	Path string // File.Path: what a rerun (--retry-failed) matches files by
 	Time time.Time
 
 	Attempt     int // 1-based attempt of this send (started, retrying)
@@ -107,6 +114,7 @@ type FileStatus struct {
 // Summary counts a whole run.
 type Summary struct {
 	Uploaded, Failed, Canceled, Pending int
+	Skipped                             int   // already on the server (Options.SkipExisting)
 	Bytes                               int64 // bytes of the uploaded files
 	Elapsed                             time.Duration
 }

@@ -13,6 +13,9 @@ type eventQueue struct {
 	out    chan Event
 }
 
+// maxKeptEvents is the largest batch buffer the forwarder keeps for reuse.
+const maxKeptEvents = 1024
+
 func newEventQueue() *eventQueue {
 	q := &eventQueue{wake: make(chan struct{}, 1), out: make(chan Event, 64)}
 	go q.forward()
@@ -55,6 +58,11 @@ func (q *eventQueue) forward() {
 			q.out <- e
 		}
 		clear(batch)
+		if cap(batch) > maxKeptEvents {
+			// A burst (a queued event per file of a 100,000-line
+			// manifest) is not kept for the rest of the run.
+			batch = nil
+		}
 		if closed && len(batch) == 0 {
 			// The queue was empty when seen closed, and push refuses
 			// anything after close: all has been delivered.

@@ -13,19 +13,23 @@ import (
 
 func (p *Pool) finishDone(t *fileTask, r *Result) {
 	r.ID, r.File, r.Path = t.id, t.file.Name, t.file.Path
+	t.release()
 	t.mu.Lock()
 	t.result, t.reason, t.finished = r, "", time.Now()
 	t.mu.Unlock()
 	t.state.Store(int32(StateDone))
 	p.emit(t, Event{Kind: EventDone, Result: r})
+	p.forget(t)
 }
 
 func (p *Pool) finishFailed(t *fileTask, err error, code string) {
+	t.release()
 	t.mu.Lock()
 	t.reason, t.finished = p.redact(err.Error()), time.Now()
 	t.mu.Unlock()
 	t.state.Store(int32(StateFailed))
 	p.emit(t, Event{Kind: EventFailed, Err: err, Code: code})
+	p.forget(t)
 }
 
 func (p *Pool) finishCanceled(t *fileTask, cause error) {
@@ -33,11 +37,24 @@ func (p *Pool) finishCanceled(t *fileTask, cause error) {
 	if cause != nil && !errors.Is(cause, ErrCanceled) {
 		reason = "interrupted"
 	}
+	t.release()
 	t.mu.Lock()
 	t.reason, t.finished = reason, time.Now()
 	t.mu.Unlock()
 	t.state.Store(int32(StateCanceled))
 	p.emit(t, Event{Kind: EventCanceled, Err: errors.New(reason)})
+	p.forget(t)
+}
+
+// finishSkipped ends a file whose object was already stored.
+func (p *Pool) finishSkipped(t *fileTask, why string) {
+	t.release()
+	t.mu.Lock()
+	t.reason, t.finished = why, time.Now()
+	t.mu.Unlock()
+	t.state.Store(int32(StateSkipped))
+	p.emit(t, Event{Kind: EventSkipped, Err: errors.New(why)})
+	p.forget(t)
 }
 
 // finishErr ends a file with err: canceled when its context ended, failed

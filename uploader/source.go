@@ -189,3 +189,9 @@ type MultipartSource interface {
 	CompleteMultipart(ctx context.Context, u Upload, parts []Part) (etag string, err error)
 	AbortMultipart(ctx context.Context, u Upload) error
 }
+
+// Exister is a source that can tell whether f's object is already stored
+// (S3: a HEAD), so Options.SkipExisting costs no upload.
+type Exister interface {
+	Exists(ctx context.Context, f File) (bool, error)
+}

@@ -50,6 +50,13 @@ func (p *Pool) runFile(ctx context.Context, t *fileTask) {
 	t.file.Size, t.file.ModTime = file.Size, file.ModTime
 	t.mu.Unlock()
 
+	if err := fileset.TooLarge(file.Size); err != nil {
+		p.finishFailed(t, err, "EntityTooLarge")
+		return
+	}
+	if p.skipIfStored(ctx, t, file) {
+		return
+	}
 	caps := p.src.Capabilities()
 	if ms, ok := p.src.(MultipartSource); ok && caps.Multipart && file.Size >= p.opts.MultipartThreshold {
 		p.runMultipart(ctx, t, ms, file)
@@ -73,6 +80,10 @@ func (p *Pool) runFile(ctx context.Context, t *fileTask) {
 
 	target := func(ctx context.Context) (Target, error) { return p.src.Target(ctx, file, p.opts.Metadata) }
 	out, err := p.sendWithRetries(ctx, t, unit{f: f, size: file.Size, target: target, resign: caps.Resign})
+	if err != nil && p.opts.SkipExisting && refusedOverwrite(err) {
+		p.finishSkipped(t, alreadyStored)
+		return
+	}
 	if err != nil {
 		p.finishErr(ctx, t, err)
 		return
@@ -244,6 +255,9 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 			}
 		}
 		req.Header[k] = vs
+	}
+	if p.opts.SkipExisting && u.part == 0 && tg.Form == nil {
+		req.Header.Set("If-None-Match", "*") // not signed: SigV4 lets a request carry headers it did not sign, but x-amz-*
 	}
 	if tg.Form != nil || req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", contentType)

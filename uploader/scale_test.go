@@ -1,0 +1,125 @@
+package uploader
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestHeapPerFile uploads many 1 KiB files and reports what the pool keeps
+// per file: the heap still live once every file is done, and the peak while
+// they go. It is not timed; it fails when a finished file keeps more than
+// its record and result. HOIST_SCALE_FILES sets the count (default 5,000);
+// HOIST_HEAP_PROFILE=FILE writes a heap profile taken after the run.
+//
+//	HOIST_SCALE_FILES=20000 HOIST_HEAP_PROFILE=/tmp/heap.out go test -run TestHeapPerFile -v ./uploader/
+func TestHeapPerFile(t *testing.T) {
+	// A file's record, its result and their strings are about 600 bytes;
+	// the retained contexts of issue 15 made it about 1 KiB. Forgotten, a
+	// finished file keeps its slot in the pool's tables only.
+	t.Run("kept", func(t *testing.T) { heapPerFile(t, false, 900) })
+	t.Run("forgotten", func(t *testing.T) { heapPerFile(t, true, 300) })
+}
+
+func heapPerFile(t *testing.T, forget bool, maxPerFile int64) {
+	n := 5000
+	if v, err := strconv.Atoi(os.Getenv("HOIST_SCALE_FILES")); err == nil && v > 0 {
+		n = v
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("ETag", `"0123456789abcdef0123456789abcdef"`)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	files := make([]File, n)
+	buf := make([]byte, 1<<10)
+	for i := range files {
+		p := filepath.Join(dir, fmt.Sprintf("file-%06d.bin", i))
+		if err := os.WriteFile(p, buf, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		files[i] = fileOf(t, p, filepath.Base(p))
+	}
+	client := NewClient()
+	defer client.CloseIdleConnections()
+	src := &testSource{base: srv.URL, wantCRC: true}
+
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		var ms runtime.MemStats
+		tk := time.NewTicker(20 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tk.C:
+				runtime.ReadMemStats(&ms)
+				if ms.HeapAlloc > peak.Load() {
+					peak.Store(ms.HeapAlloc)
+				}
+			}
+		}
+	}()
+
+	p := New(src, Options{Client: client, Concurrency: 16, ForgetFinished: forget})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	p.Start(ctx)
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		for range p.Events() {
+		}
+	}()
+	p.Add(files...)
+	if err := p.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	<-sampled
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if path := os.Getenv("HOIST_HEAP_PROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	if s := p.Summary(); s.Uploaded != n {
+		t.Fatalf("uploaded %d of %d (%d failed)", s.Uploaded, n, s.Failed)
+	}
+	live := int64(after.HeapAlloc) - int64(base.HeapAlloc)
+	perFile := live / int64(n)
+	t.Logf("%d files × 1 KiB: heap live after the run %d KiB (%d B/file), peak %d KiB (%d B/file), before %d KiB",
+		n, live>>10, perFile, int64(peak.Load()-base.HeapAlloc)>>10, int64(peak.Load()-base.HeapAlloc)/int64(n), base.HeapAlloc>>10)
+	runtime.KeepAlive(files)
+	p.Close()
+	<-drained
+	if perFile > maxPerFile {
+		t.Errorf("the pool keeps %d bytes per finished file; want at most %d", perFile, maxPerFile)
+	}
+}
