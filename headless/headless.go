@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dustin/go-humanize"
-
 	"hoist/inspect"
+	"hoist/internal/human"
 	"hoist/uploader"
 )
 
@@ -87,7 +86,7 @@ func (p *Printer) Event(e uploader.Event) {
 			speed = ", " + rate(r.Bytes, r.Duration)
 		}
 		fmt.Fprintf(p.Out, "✓ %s → %s (%s%s, crc32 %s%s)\n", e.File, where,
-			humanize.IBytes(uint64(r.Bytes)), parts, inspect.EncodeCRC32(r.CRC32), speed)
+			human.Bytes(r.Bytes), parts, inspect.EncodeCRC32(r.CRC32), speed)
 	case uploader.EventFailed:
 		fmt.Fprintf(p.Out, "✗ %s: %s\n", e.File, p.redact(errText(e.Err)))
 	case uploader.EventCanceled:
@@ -95,10 +94,10 @@ func (p *Printer) Event(e uploader.Event) {
 	case uploader.EventSkipped:
 		fmt.Fprintf(p.Out, "↷ %s: skipped, %s\n", e.File, errText(e.Err))
 	case uploader.EventRetrying:
-		fmt.Fprintf(p.Err, "… %s: retrying %d/%d in %s: %s\n", e.File, e.Attempt+1, e.MaxAttempts,
+		fmt.Fprintf(p.Err, "… %s: %s in %s: %s\n", e.File, human.Retry(e.Attempt, e.MaxAttempts),
 			e.Delay.Round(10*time.Millisecond), p.redact(errText(e.Err)))
 	case uploader.EventResumed:
-		fmt.Fprintf(p.Err, "… %s: resuming, %s already on the server\n", e.File, humanize.IBytes(uint64(e.Resumed)))
+		fmt.Fprintf(p.Err, "… %s: resuming, %s already on the server\n", e.File, human.Bytes(e.Resumed))
 	}
 }
 
@@ -155,7 +154,7 @@ func (p *Printer) Summary(s uploader.Summary, interrupted bool) {
 	if n := s.Canceled + s.Pending; n > 0 {
 		fmt.Fprintf(&b, ", %d canceled", n)
 	}
-	fmt.Fprintf(&b, " · %s in %s (%s)", humanize.IBytes(uint64(s.Bytes)), s.Elapsed.Round(10*time.Millisecond), rate(s.Bytes, s.Elapsed))
+	fmt.Fprintf(&b, " · %s in %s (%s)", human.Bytes(s.Bytes), s.Elapsed.Round(10*time.Millisecond), rate(s.Bytes, s.Elapsed))
 	if interrupted {
 		b.WriteString(" · interrupted")
 	}
@@ -193,7 +192,7 @@ const minRated = 250 * time.Millisecond
 
 func rate(n int64, d time.Duration) string {
 	if d <= 0 {
-		return "–/s"
+		return human.Rate(0)
 	}
-	return humanize.IBytes(uint64(float64(n)/d.Seconds())) + "/s"
+	return human.Rate(float64(n) / d.Seconds())
 }

@@ -28,7 +28,7 @@ func TestHumanLines(t *testing.T) {
 	if out.String() != want {
 		t.Errorf("stdout:\n%s\nwant:\n%s", out.String(), want)
 	}
-	if got := errb.String(); got != "… a.bin: retrying 2/6 in 1.5s: 503 SlowDown\n" {
+	if got := errb.String(); got != "… a.bin: retry 1 of 5 in 1.5s: 503 SlowDown\n" {
 		t.Errorf("stderr %q", got)
 	}
 }

@@ -249,7 +249,7 @@ func (m model) Init() tea.Cmd {
 	case screenPicker:
 		cmds = append(cmds, m.picker.Init(m.opts.Paths))
 	case screenReview:
-		cmds = append(cmds, checkFiles(m.opts.Preflight, m.files, m.md), tickClockNow())
+		cmds = append(cmds, checkFiles(m.opts.Preflight, m.files, m.md), tickClockNow(), armReview())
 	}
 	return tea.Batch(cmds...)
 }
@@ -455,7 +455,7 @@ func (m model) toReview() (tea.Model, tea.Cmd) {
 	m.review = newReview(m.st, m.files, m.md, m.opts.Target, m.opts.Expires, time.Time{}, true)
 	m.screen = screenReview
 	m.layout()
-	return m, tea.Batch(checkFiles(m.opts.Preflight, m.files, m.md), tickClockNow())
+	return m, tea.Batch(checkFiles(m.opts.Preflight, m.files, m.md), tickClockNow(), armReview())
 }
 
 // leave quits, first stopping the uploads and writing the report when there

@@ -166,6 +166,7 @@ func TestAppQuitDuringUploadCancelsAndReports(t *testing.T) {
 	o.FixedFiles, o.Required = files, []string{}
 	m := sized(newModel(context.Background(), o), 120, 40)
 	m, _ = step(t, m, preflightCheckedMsg{}, nil)
+	m, _ = step(t, m, reviewArmedMsg{}, nil)
 	m, _ = step(t, m, press("enter"), nil)
 	if m.screen != screenProgress || m.pool == nil || len(m.progress.rows) != 3 {
 		t.Fatalf("screen %d, pool %v", m.screen, m.pool)

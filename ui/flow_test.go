@@ -82,10 +82,10 @@ func TestFlowPickFillUploadSummary(t *testing.T) {
 	tm.Send(press("down"))
 	tm.Send(press("space"))
 	tm.Send(press("space"))
-	waitForFrame(t, frame, "2 files selected · 3.2 MB")
+	waitForFrame(t, frame, "2 files selected · 3.1 MiB")
 	tm.Send(press("enter"))
 
-	waitForFrame(t, frame, "Upload details", "2 files · 3.2 MB → "+s.URL+"/bucket/")
+	waitForFrame(t, frame, "Upload details", "2 files · 3.1 MiB → "+s.URL+"/bucket/")
 	tm.Type("acme")
 	tm.Send(press("enter"))
 	// The user id was remembered from last time; enter keeps it.
@@ -93,8 +93,8 @@ func TestFlowPickFillUploadSummary(t *testing.T) {
 	tm.Type("48")
 	tm.Send(press("enter"))
 
-	review := waitForFrame(t, frame, "Review before sending", "a warning the person accepts")
-	for _, want := range []string{"2 files · 3.2 MB", "organization-id acme · user-id u-remembered · ttl-hours 48", s.URL + "/bucket/"} {
+	review := waitForFrame(t, frame, "Review before sending", "a warning the person accepts", "enter send")
+	for _, want := range []string{"2 files · 3.1 MiB", "organization-id acme · user-id u-remembered · ttl-hours 48", s.URL + "/bucket/"} {
 		if !strings.Contains(review, want) {
 			t.Errorf("review lacks %q:\n%s", want, review)
 		}
@@ -173,7 +173,7 @@ func TestFlowFailureAndRetry(t *testing.T) {
 	frame := &atomic.Value{}
 	tm := teatest.NewTestModel(t, watched{model: newModel(context.Background(), o), frame: frame},
 		teatest.WithInitialTermSize(120, 40))
-	waitForFrame(t, frame, "no problems found")
+	waitForFrame(t, frame, "no problems found", "enter send")
 	tm.Send(press("enter"))
 	summary := waitForFrame(t, frame, "Finished: 1 uploaded · 1 failed")
 	if !strings.Contains(summary, "✗ no.txt") || !strings.Contains(summary, "AccessDenied") {

@@ -141,7 +141,7 @@ func TestFormAsksOnlySignedHeaders(t *testing.T) {
 func TestFormView(t *testing.T) {
 	m := newForm(newStyles(true), uploader.Metadata{OrgID: "acme", TTLHours: 9000}, nil)
 	m.SetSize(goldenWidth-2, goldenHeight-4)
-	m.setAbout("2 files · 6.2 kB → http://127.0.0.1:9000/bucket/")
+	m.setAbout("2 files · 6.1 KiB → http://127.0.0.1:9000/bucket/")
 	m, _ = formPress(m, "tab", "tab") // leave user id empty, land on TTL
 	golden.RequireEqual(t, plain(m.View()))
 }

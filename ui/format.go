@@ -7,6 +7,8 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dustin/go-humanize"
+
+	"hoist/internal/human"
 )
 
 // fit cuts s to w cells (ending in "…" when cut) and pads it with spaces to
@@ -58,18 +60,14 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-func formatBytes(n int64) string {
-	if n < 0 {
-		n = 0
-	}
-	return humanize.Bytes(uint64(n))
-}
+// formatBytes and formatSpeed are human's, the units headless prints too.
+func formatBytes(n int64) string { return human.Bytes(n) }
 
 func formatSpeed(bps float64) string {
 	if bps < 1 {
 		return "–"
 	}
-	return humanize.Bytes(uint64(bps)) + "/s"
+	return human.Rate(bps)
 }
 
 // formatDuration is short and stable in width: 45s, 3m04s, 2h05m.

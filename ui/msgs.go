@@ -46,6 +46,10 @@ type preflightCheckedMsg struct{ problems []Preflight }
 
 type uploadConfirmedMsg struct{}
 
+// reviewArmedMsg: the review has been on show long enough for enter to
+// mean "send".
+type reviewArmedMsg struct{}
+
 type reviewCancelledMsg struct{}
 
 type clockTickedMsg struct{ at time.Time }

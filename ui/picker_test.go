@@ -167,7 +167,7 @@ func TestPickerSelectsFilesAndFolders(t *testing.T) {
 	if m.files != 1 || m.bytes != 1200 {
 		t.Fatalf("after picking a.txt: %d files, %d bytes", m.files, m.bytes)
 	}
-	if !strings.Contains(plain(m.View()), "1 file selected · 1.2 kB") {
+	if !strings.Contains(plain(m.View()), "1 file selected · 1.2 KiB") {
 		t.Errorf("footer:\n%s", plain(m.View()))
 	}
 	if cur, _ := m.current(); cur.name != "b.bin" {

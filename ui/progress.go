@@ -14,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"hoist/internal/human"
 	"hoist/uploader"
 )
 
@@ -33,6 +34,7 @@ type fileRow struct {
 	lastSent int64
 	code     string    // S3 error code of the failure, when there was one
 	retryAt  time.Time // retrying: when the next attempt starts
+	resumed  int64     // bytes already on the server when a multipart upload resumed
 }
 
 type progressModel struct {
@@ -153,6 +155,10 @@ func (m progressModel) Update(msg tea.Msg) (progressModel, tea.Cmd) {
 			r.status.Attempt, r.status.MaxAttempts, r.retryAt = msg.attempt, msg.max, msg.at
 		}
 		m.setState(msg.id, uploader.StateRetrying, msg.reason)
+	case uploadResumedMsg:
+		if r := m.row(msg.id); r != nil {
+			r.resumed = msg.bytes
+		}
 	case uploadDoneMsg:
 		if r := m.row(msg.id); r != nil {
 			res := msg.result
@@ -268,7 +274,7 @@ func (m *progressModel) setState(id int, s uploader.State, reason string) {
 		r.status.Reason = reason
 	}
 	if s == uploader.StateQueued {
-		r.status.Sent, r.lastSent, r.speed, r.code = 0, 0, 0, ""
+		r.status.Sent, r.lastSent, r.speed, r.code, r.resumed = 0, 0, 0, "", 0
 		m.finished = false
 	}
 	if s != uploader.StateUploading && s != uploader.StateAwaiting {
@@ -561,15 +567,22 @@ func stateText(r *fileRow, now time.Time) string {
 	s := &r.status
 	switch s.State {
 	case uploader.StateUploading:
-		if s.Attempt > 1 {
-			return fmt.Sprintf("uploading (attempt %d/%d)", s.Attempt, s.MaxAttempts)
+		var notes []string
+		if r.resumed > 0 {
+			notes = append(notes, "resuming: "+formatBytes(r.resumed)+" already on the server")
 		}
-		if s.Parts > 0 {
-			return fmt.Sprintf("uploading (%d parts)", s.Parts)
+		if s.Attempt > 1 {
+			notes = append(notes, human.Retry(s.Attempt-1, s.MaxAttempts))
+		}
+		if s.Parts > 0 && r.resumed == 0 {
+			notes = append(notes, fmt.Sprintf("%d parts", s.Parts))
+		}
+		if len(notes) > 0 {
+			return "uploading (" + strings.Join(notes, ", ") + ")"
 		}
 		return "uploading"
 	case uploader.StateRetrying:
-		t := fmt.Sprintf("retrying %d/%d", s.Attempt, max(s.MaxAttempts-1, 1))
+		t := human.Retry(s.Attempt, s.MaxAttempts)
 		if wait := r.retryAt.Sub(now); wait > 0 && !now.IsZero() {
 			t += " in " + formatDuration(wait)
 		}

@@ -94,8 +94,18 @@ func TestProgressEventsChangeRows(t *testing.T) {
 	} {
 		m, _ = m.Update(msg)
 	}
-	if got := stateText(&m.rows[1], fixedNow); got != "retrying 2/5 in 3s: HTTP 503: SlowDown" {
+	if got := stateText(&m.rows[1], fixedNow); got != "retry 2 of 5 in 3s: HTTP 503: SlowDown" {
 		t.Errorf("retrying row reads %q", got)
+	}
+	// A multipart upload that resumes says so, and how much it need not send.
+	m, _ = m.Update(uploadResumedMsg{id: 0, bytes: 48 << 20})
+	m, _ = m.Update(uploadStartedMsg{id: 0, attempt: 1, max: 6})
+	if got := stateText(&m.rows[0], fixedNow); got != "uploading (resuming: 48 MiB already on the server)" {
+		t.Errorf("resumed row reads %q", got)
+	}
+	m, _ = m.Update(uploadStartedMsg{id: 0, attempt: 3, max: 6})
+	if got := stateText(&m.rows[0], fixedNow); got != "uploading (resuming: 48 MiB already on the server, retry 2 of 5)" {
+		t.Errorf("resumed row on its third attempt reads %q", got)
 	}
 	if m.rows[2].code != "AccessDenied" || stateText(&m.rows[2], fixedNow) != "failed: 403 AccessDenied: check the URL" {
 		t.Errorf("failed row: %q code %q", stateText(&m.rows[2], fixedNow), m.rows[2].code)

@@ -28,9 +28,12 @@ type reviewModel struct {
 	expires       time.Time
 	now           time.Time
 	checking      bool
-	problems      []Preflight
-	lines         []problemLine
-	win           window
+	// armed turns true a moment after the screen opens: Enters typed ahead
+	// on the form (three quick ones) must not send.
+	armed    bool
+	problems []Preflight
+	lines    []problemLine
+	win      window
 }
 
 func newReview(st *Styles, files []uploader.File, md uploader.Metadata, target string, expires, now time.Time, checking bool) reviewModel {
@@ -38,7 +41,6 @@ func newReview(st *Styles, files []uploader.File, md uploader.Metadata, target s
 		st: st, keys: newReviewKeys(),
 		files: files, total: sumSize(files), md: md, target: target,
 		expires: expires, now: now, checking: checking,
-		problems: duplicateKeys(files),
 	}
 	m.win.setLen(len(files))
 	m.layoutProblems()
@@ -107,8 +109,11 @@ func (m reviewModel) Update(msg tea.Msg) (reviewModel, tea.Cmd) {
 	switch msg := msg.(type) {
 	case preflightCheckedMsg:
 		m.checking = false
-		m.problems = append(duplicateKeys(m.files), msg.problems...)
+		m.problems = msg.problems
 		m.layoutProblems()
+		return m, nil
+	case reviewArmedMsg:
+		m.armed = true
 		return m, nil
 	case clockTickedMsg:
 		m.now = msg.at
@@ -122,7 +127,7 @@ func (m reviewModel) Update(msg tea.Msg) (reviewModel, tea.Cmd) {
 		}
 		switch {
 		case key.Matches(msg, m.keys.Send):
-			if m.checking {
+			if !m.canSend() {
 				return m, nil
 			}
 			return m, func() tea.Msg { return uploadConfirmedMsg{} }
@@ -135,11 +140,16 @@ func (m reviewModel) Update(msg tea.Msg) (reviewModel, tea.Cmd) {
 	return m, nil
 }
 
+// canSend: the checks are done and found nothing that would fail (a key
+// collision, an expired URL): there is no "send anyway", the person goes
+// back and fixes it.
+func (m reviewModel) canSend() bool { return m.armed && !m.checking && !m.hasErrors() }
+
 func (m reviewModel) helpKeys() help.KeyMap {
 	k := m.keys
-	k.Send.SetEnabled(!m.checking)
+	k.Send.SetEnabled(m.canSend())
 	if m.hasErrors() {
-		k.Send.SetHelp("enter", "send anyway")
+		k.Back.SetHelp("esc", "back, to fix the problems")
 	}
 	return k
 }
@@ -220,22 +230,6 @@ func describeMetadata(md uploader.Metadata) string {
 	return strings.Join(parts, " · ")
 }
 
-// duplicateKeys finds files that would land on the same key: the later one
-// would overwrite the earlier.
-func duplicateKeys(files []uploader.File) []Preflight {
-	first := make(map[string]string, len(files))
-	var out []Preflight
-	for _, f := range files {
-		if other, dup := first[f.Key]; dup {
-			out = append(out, Preflight{File: f.Name, Error: true,
-				Message: fmt.Sprintf("same key %q as %s: one would overwrite the other; rename one or pick only one", f.Key, other)})
-			continue
-		}
-		first[f.Key] = f.Name
-	}
-	return out
-}
-
 // checkFiles runs the preflight checks off the update loop; they may hash
 // files.
 func checkFiles(preflight func([]uploader.File, uploader.Metadata) []Preflight, files []uploader.File, md uploader.Metadata) tea.Cmd {
@@ -244,6 +238,13 @@ func checkFiles(preflight func([]uploader.File, uploader.Metadata) []Preflight, 
 	}
 	files = slices.Clone(files)
 	return func() tea.Msg { return preflightCheckedMsg{problems: preflight(files, md)} }
+}
+
+// armDelay is longer than a key repeat and shorter than reading the screen.
+const armDelay = 400 * time.Millisecond
+
+func armReview() tea.Cmd {
+	return tea.Tick(armDelay, func(time.Time) tea.Msg { return reviewArmedMsg{} })
 }
 
 func tickClock() tea.Cmd {

@@ -43,6 +43,7 @@ func TestReviewWaitsForChecksThenSends(t *testing.T) {
 		t.Fatalf("sent before the checks finished: %v", msgs)
 	}
 	m, _ = m.Update(preflightCheckedMsg{})
+	m, _ = m.Update(reviewArmedMsg{})
 	if !strings.Contains(plain(m.View()), "✓ no problems found") {
 		t.Errorf("view:\n%s", plain(m.View()))
 	}
@@ -52,18 +53,69 @@ func TestReviewWaitsForChecksThenSends(t *testing.T) {
 	only[reviewCancelledMsg](t, msgs)
 }
 
-func TestReviewFindsDuplicateKeys(t *testing.T) {
+// The review has no key rule of its own: two files whose names end alike go
+// to different URLs (a manifest's a/x.txt and b/x.txt) and are not
+// duplicates; only the preflight, which knows the keys the source will use,
+// says when two collide.
+func TestReviewLeavesKeysToThePreflight(t *testing.T) {
 	files := []uploader.File{
-		{Path: "/a/report.pdf", Name: "a/report.pdf", Key: "report.pdf"},
-		{Path: "/b/report.pdf", Name: "b/report.pdf", Key: "report.pdf"},
+		{Path: "/a/x.txt", Name: "a/x.txt", Key: "x.txt"},
+		{Path: "/b/x.txt", Name: "b/x.txt", Key: "x.txt"},
 	}
-	m := newReview(newStyles(true), files, uploader.Metadata{}, "t", time.Time{}, fixedNow, false)
-	if !m.hasErrors() || m.problems[0].File != "b/report.pdf" {
-		t.Fatalf("problems %+v", m.problems)
+	m := newReview(newStyles(true), files, uploader.Metadata{}, "t", time.Time{}, fixedNow, true)
+	m, _ = m.Update(preflightCheckedMsg{})
+	m, _ = m.Update(reviewArmedMsg{})
+	if len(m.problems) != 0 {
+		t.Fatalf("the review found problems of its own: %+v", m.problems)
 	}
-	if k := m.helpKeys().ShortHelp()[0]; k.Help().Desc != "send anyway" {
-		t.Errorf("with errors, enter should read \"send anyway\", reads %q", k.Help().Desc)
+	_, msgs := reviewPress(m, "enter")
+	only[uploadConfirmedMsg](t, msgs)
+}
+
+// A problem that would make the upload fail, a key collision above all,
+// blocks sending: it is listed once, enter does nothing, and the person goes
+// back to deselect a file. There is no "send anyway".
+func TestReviewBlocksSendingOnAnError(t *testing.T) {
+	files := []uploader.File{
+		{Path: "/dup1/x.txt", Name: "dup1/x.txt", Key: "x.txt"},
+		{Path: "/dup2/x.txt", Name: "dup2/x.txt", Key: "x.txt"},
 	}
+	m := newReview(newStyles(true), files, uploader.Metadata{}, "t", time.Time{}, fixedNow, true)
+	m.SetSize(goldenWidth-2, goldenHeight-4)
+	m, _ = m.Update(preflightCheckedMsg{problems: []Preflight{{Error: true, Message: `dup1/x.txt and dup2/x.txt would both be uploaded as "x.txt"; rename one or upload them separately`}}})
+	m, _ = m.Update(reviewArmedMsg{})
+	if n := strings.Count(plain(m.View()), "x.txt\""); n != 1 {
+		t.Errorf("the collision is listed %d times:\n%s", n, plain(m.View()))
+	}
+	m, msgs := reviewPress(m, "enter", "y")
+	if len(msgs) != 0 {
+		t.Fatalf("sent despite the collision: %v", msgs)
+	}
+	for _, k := range m.helpKeys().ShortHelp() {
+		if k.Enabled() && strings.Contains(k.Help().Desc, "send") {
+			t.Errorf("help still offers %q", k.Help().Desc)
+		}
+	}
+	if d := m.keys.Back.Help().Desc; d == "" {
+		t.Error("no way back")
+	}
+	_, msgs = reviewPress(m, "esc")
+	only[reviewCancelledMsg](t, msgs)
+}
+
+// Enters typed ahead on the form must not send: the review takes enter
+// only once it has been on show for a moment.
+func TestReviewIgnoresEnterTypedAhead(t *testing.T) {
+	m := newReview(newStyles(true), reviewFiles(1), uploader.Metadata{}, "t", time.Time{}, fixedNow, true)
+	m, _ = m.Update(preflightCheckedMsg{})
+	m, msgs := reviewPress(m, "enter", "enter")
+	if len(msgs) != 0 {
+		t.Fatalf("sent on an enter typed ahead: %v", msgs)
+	}
+	msgs = perform(armReview())
+	m, _ = m.Update(only[reviewArmedMsg](t, msgs))
+	_, msgs = reviewPress(m, "enter")
+	only[uploadConfirmedMsg](t, msgs)
 }
 
 func TestCheckFilesRunsPreflightOffTheLoop(t *testing.T) {
@@ -92,7 +144,7 @@ func TestReviewView(t *testing.T) {
 	m := newReview(newStyles(true), reviewFiles(40), md, "https://bucket.s3.example.com/uploads/", fixedNow.Add(52*time.Minute), fixedNow, true)
 	m.SetSize(goldenWidth-2, goldenHeight-4)
 	m, _ = m.Update(preflightCheckedMsg{problems: []Preflight{
-		{File: "photos/img-0003.jpg", Error: true, Message: "the URL pins the CRC32 of an empty body (AAAAAA==) but the file is 4.0 kB; R2 will answer 400: get a URL without x-amz-checksum-crc32"},
+		{File: "photos/img-0003.jpg", Error: true, Message: "the URL pins the CRC32 of an empty body (AAAAAA==) but the file is 4.0 KiB; R2 will answer 400: get a URL without x-amz-checksum-crc32"},
 		{File: "photos/img-0007.jpg", Message: "bigger than 5 GiB minus 5 MiB: Cloudflare R2 refuses single PUTs that large"},
 	}})
 	m, _ = reviewPress(m, "down", "down")
