@@ -338,3 +338,56 @@ func rowNames(m pickerModel) []string {
 }
 
 var _ = uploader.File{}
+
+// A ticked folder ticks what is inside it, unticking one file removes
+// exactly it, and the folder then reads [-]: the count is always what is
+// sent.
+func TestPickerFolderTicksAreTriState(t *testing.T) {
+	dir := pickDir(t)
+	m := newPicker(newStyles(true), dir)
+	m.SetSize(goldenWidth, goldenHeight)
+	m, _ = m.Update(only[dirReadMsg](t, perform(m.Init(nil))))
+	m.win.moveTo(indexOf(t, m, "docs"))
+	m, _ = pickerPress(t, m, "space")
+	if m.files != 2 {
+		t.Fatalf("docs holds 2 files, %d counted", m.files)
+	}
+	m.win.moveTo(indexOf(t, m, "docs"))
+	m, _ = pickerPress(t, m, "enter")
+	view := plain(m.View())
+	for _, want := range []string{"[x] sub/", "[x] x.md"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("inside a ticked folder, %q is not shown:\n%s", want, view)
+		}
+	}
+	m.win.moveTo(indexOf(t, m, "x.md"))
+	m, _ = pickerPress(t, m, "space")
+	if m.files != 1 || m.bytes != 200 {
+		t.Errorf("after unticking x.md: %d files, %d bytes; want 1, 200", m.files, m.bytes)
+	}
+	if got := m.picked(); len(got) != 1 || got[0].Key != "docs/sub/y.md" {
+		t.Errorf("sent %+v, want only docs/sub/y.md", got)
+	}
+	if view := plain(m.View()); !strings.Contains(view, "[ ] x.md") {
+		t.Errorf("x.md still ticked:\n%s", view)
+	}
+	m, _ = pickerPress(t, m, "left")
+	if view := plain(m.View()); !strings.Contains(view, "[-] docs/") {
+		t.Errorf("a folder ticked in part should read [-]:\n%s", view)
+	}
+	// Space on [-] takes the whole folder again.
+	m.win.moveTo(indexOf(t, m, "docs"))
+	m, _ = pickerPress(t, m, "space")
+	if m.files != 2 || !strings.Contains(plain(m.View()), "[x] docs/") {
+		t.Errorf("after ticking docs again: %d files\n%s", m.files, plain(m.View()))
+	}
+	// A file picked on its own inside a folder marks the folder [-].
+	m, _ = pickerPress(t, m, "n")
+	m.win.moveTo(indexOf(t, m, "docs"))
+	m, _ = pickerPress(t, m, "enter")
+	m.win.moveTo(indexOf(t, m, "x.md"))
+	m, _ = pickerPress(t, m, "space", "left")
+	if m.files != 1 || !strings.Contains(plain(m.View()), "[-] docs/") {
+		t.Errorf("one file inside docs: %d files\n%s", m.files, plain(m.View()))
+	}
+}
