@@ -149,7 +149,7 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 		opts.Journal = uploader.OpenJournal(filepath.Join(dir, "journal"))
 	}
 	if tui {
-		return runTUI(ctx, cfg, dest, opts, stderr, getenv)
+		return runTUI(ctx, cfg, dest, opts, stdout, stderr, getenv)
 	}
 
 	if dest.files != nil {
@@ -212,11 +212,14 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 	return exitOK
 }
 
-func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts uploader.Options, stderr io.Writer, getenv env) int {
+func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts uploader.Options, stdout, stderr io.Writer, getenv env) int {
 	md := opts.Metadata
+	var remembered uploader.Metadata
 	if last, err := config.LoadLastUsed(getenv); err == nil {
 		// Flags, environment and the config file win; last time fills gaps.
-		md = mergeMetadata(md, uploader.Metadata{OrgID: last.OrgID, UserID: last.UserID, TTLHours: last.TTLHours})
+		filled := mergeMetadata(md, uploader.Metadata{OrgID: last.OrgID, UserID: last.UserID, TTLHours: last.TTLHours})
+		remembered = filledIn(md, filled)
+		md = filled
 	}
 	reportDir := ""
 	if dir, err := config.StateDir(getenv); err == nil {
@@ -226,6 +229,7 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		Paths:      cfg.Paths,
 		FixedFiles: dest.files,
 		Metadata:   md,
+		Remembered: remembered,
 		Required:   dest.required(),
 		Target:     dest.src.Describe(),
 		Expires:    dest.expires(),
@@ -249,6 +253,8 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		},
 		ReportDir: reportDir,
 	})
+	// The alternate screen is gone: what happened stays on the terminal.
+	out.Print(stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "hoist:", cfg.Redact(err.Error()))
 		return exitFailed
@@ -263,6 +269,22 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		return exitFailed
 	}
 	return exitOK
+}
+
+// filledIn is what merging added to have: the values the form marks as
+// "from last time".
+func filledIn(have, merged uploader.Metadata) uploader.Metadata {
+	var out uploader.Metadata
+	if have.OrgID == "" {
+		out.OrgID = merged.OrgID
+	}
+	if have.UserID == "" {
+		out.UserID = merged.UserID
+	}
+	if have.TTLHours == 0 {
+		out.TTLHours = merged.TTLHours
+	}
+	return out
 }
 
 func mergeMetadata(have, fill uploader.Metadata) uploader.Metadata {

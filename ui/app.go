@@ -36,6 +36,9 @@ type Options struct {
 	StartDir   string          // picker's first directory ("" = cwd)
 	FixedFiles []uploader.File // when the source fixes the files (--url/--manifest), the picker is skipped
 	Metadata   uploader.Metadata
+	// Remembered is the part of Metadata that was filled in from last time
+	// (not given by flags, environment or config file): the form marks it.
+	Remembered uploader.Metadata
 	Required   []string // header names the form must ask for (uploader.HeaderOrgID…); nil = all three
 	Target     string   // Source.Describe(), safe to print
 	// Expires is when the given URLs stop working, shown on the review
@@ -45,15 +48,6 @@ type Options struct {
 	NewPool      func(md uploader.Metadata) *uploader.Pool                     // built by main; the UI starts, feeds and closes it
 	SaveMetadata func(uploader.Metadata)                                       // remember for next time; may be nil; runs in a Cmd
 	ReportDir    string                                                        // where the JSON report goes; "" writes none
-}
-
-// Outcome is how a run ended.
-type Outcome struct {
-	Summary uploader.Summary
-	// Interrupted is true when the context ended the run, or the person quit
-	// while uploads were still running.
-	Interrupted bool
-	ReportPath  string // "" when no report was written
 }
 
 // Run shows the UI in the alternate screen until the person leaves the
@@ -110,12 +104,13 @@ func run(ctx context.Context, o Options, progOpts ...tea.ProgramOption) (Outcome
 
 	m, _ := final.(model)
 	out := m.outcome
+	out.Target = o.Target
 	out.Interrupted = m.interrupted || ctx.Err() != nil
 	if !m.reported {
 		// The run did not reach its end (killed, or quit before uploads
 		// finished starting): count from the pools themselves.
 		pools.close()
-		out.Summary = pools.summary()
+		out.Summary, out.Files = pools.summary()
 	}
 	if err != nil {
 		return out, fmt.Errorf("terminal UI: %w", err)
@@ -149,11 +144,13 @@ func (s *poolSet) close() {
 	}
 }
 
-func (s *poolSet) summary() uploader.Summary {
+func (s *poolSet) summary() (uploader.Summary, []uploader.FileStatus) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var sum uploader.Summary
+	var files []uploader.FileStatus
 	for _, p := range s.pools {
+		files = append(files, p.Snapshot(nil)...)
 		ps := p.Summary()
 		sum.Uploaded += ps.Uploaded
 		sum.Failed += ps.Failed
@@ -162,7 +159,7 @@ func (s *poolSet) summary() uploader.Summary {
 		sum.Bytes += ps.Bytes
 		sum.Elapsed = max(sum.Elapsed, ps.Elapsed)
 	}
-	return sum
+	return sum, files
 }
 
 type screen int
@@ -228,6 +225,7 @@ func newModel(ctx context.Context, o Options) model {
 		form:     newForm(st, o.Metadata, o.Required),
 		progress: newProgress(st, o.Target),
 	}
+	m.form.markRemembered(o.Remembered)
 	// With nothing to ask, nothing is sent: a header the URLs did not sign
 	// would be refused.
 	m.md = m.form.metadata()
@@ -278,6 +276,11 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				var cmd tea.Cmd
 				m.progress, cmd = m.progress.askQuit()
 				return m, cmd
+			}
+			if m.pool == nil && !m.starting {
+				// Nothing was sent: ctrl+c is an interruption (exit 130, as
+				// gum does), where q is a choice to leave.
+				m.interrupted = true
 			}
 			return m.leave()
 		}
@@ -405,8 +408,8 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case runFinishedMsg:
 		m.finishing = false
 		m.reported = true
-		m.outcome.Summary = msg.summary
-		m.outcome.ReportPath = ""
+		m.outcome.Summary, m.outcome.Files = msg.summary, msg.files
+		m.outcome.ReportPath, m.outcome.ReportErr = "", msg.reportErr
 		if msg.reportErr == nil {
 			m.outcome.ReportPath = msg.reportPath
 		}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
 	"go.uber.org/goleak"
 
 	"hoist/uploader"
@@ -32,6 +34,21 @@ const (
 	goldenWidth  = 100
 	goldenHeight = 30
 )
+
+// goldenWidths are the terminal widths people use: every screen's golden
+// view is kept at each, in testdata/TestName/wNN.golden.
+var goldenWidths = []int{80, 120}
+
+// atGoldenWidths checks the view drawn for each golden width (the screen
+// gets the terminal's width less the root's margin).
+func atGoldenWidths(t *testing.T, view func(t *testing.T, w int) string) {
+	t.Helper()
+	for _, w := range goldenWidths {
+		t.Run(fmt.Sprintf("w%d", w), func(t *testing.T) {
+			golden.RequireEqual(t, plain(view(t, w-2)))
+		})
+	}
+}
 
 // fixedNow is the clock of every golden view.
 var fixedNow = time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)

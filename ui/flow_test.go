@@ -94,7 +94,7 @@ func TestFlowPickFillUploadSummary(t *testing.T) {
 	tm.Send(press("enter"))
 
 	review := waitForFrame(t, frame, "Review before sending", "a warning the person accepts", "enter send")
-	for _, want := range []string{"2 files · 3.1 MiB", "organization-id acme · user-id u-remembered · ttl-hours 48", s.URL + "/bucket/"} {
+	for _, want := range []string{"2 files · 3.1 MiB", `organization-id "acme" · user-id "u-remembered" · ttl-hours 48`, s.URL + "/bucket/"} {
 		if !strings.Contains(review, want) {
 			t.Errorf("review lacks %q:\n%s", want, review)
 		}

@@ -21,6 +21,9 @@ type formField struct {
 	input   textinput.Model
 	err     string
 	touched bool // show errors only once the person has left the field or submitted
+	// remembered holds the value filled in from last time, while the field
+	// still shows it: a person should know it was not typed this time.
+	remembered string
 }
 
 type formModel struct {
@@ -76,6 +79,27 @@ func newForm(st *Styles, md uploader.Metadata, required []string) formModel {
 		m.fields[m.focus].input.Focus()
 	}
 	return m
+}
+
+// markRemembered marks the fields whose value was filled in from last time.
+func (m *formModel) markRemembered(last uploader.Metadata) {
+	for i := range m.fields {
+		f := &m.fields[i]
+		v := ""
+		switch f.header {
+		case uploader.HeaderOrgID:
+			v = last.OrgID
+		case uploader.HeaderUserID:
+			v = last.UserID
+		case uploader.HeaderTTLHours:
+			if last.TTLHours > 0 {
+				v = strconv.Itoa(last.TTLHours)
+			}
+		}
+		if v != "" && f.input.Value() == v {
+			f.remembered = v
+		}
+	}
 }
 
 // empty reports whether there is nothing to ask.
@@ -198,7 +222,11 @@ func (m formModel) View() string {
 		if i == m.focus {
 			label = st.FieldLabelFocused
 		}
-		b.WriteString(label.Render(f.label) + st.Faint.Render("  "+f.header) + "\n")
+		from := ""
+		if f.remembered != "" && f.input.Value() == f.remembered {
+			from = " · from last time"
+		}
+		b.WriteString(label.Render(f.label) + st.Faint.Render("  "+f.header) + st.Accent.Render(from) + "\n")
 		b.WriteString(f.input.View() + "\n")
 		if f.err != "" {
 			b.WriteString(st.FieldError.Render(cut("  ✗ "+f.err, m.width)) + "\n")

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/exp/golden"
 
 	"hoist/uploader"
 )
@@ -139,9 +138,39 @@ func TestFormAsksOnlySignedHeaders(t *testing.T) {
 }
 
 func TestFormView(t *testing.T) {
-	m := newForm(newStyles(true), uploader.Metadata{OrgID: "acme", TTLHours: 9000}, nil)
+	atGoldenWidths(t, func(t *testing.T, w int) string {
+		m := newForm(newStyles(true), uploader.Metadata{OrgID: "acme", TTLHours: 9000}, nil)
+		m.markRemembered(uploader.Metadata{OrgID: "acme"})
+		m.SetSize(w, goldenHeight-4)
+		m.setAbout("2 files · 6.1 KiB → http://127.0.0.1:9000/bucket/")
+		m, _ = formPress(m, "tab", "tab") // leave user id empty, land on TTL
+		return m.View()
+	})
+}
+
+// The form opens on the first empty field, marks what last time filled
+// in, and three quick Enters do not carry an empty field through.
+func TestFormOpensOnFirstEmptyAndMarksRemembered(t *testing.T) {
+	last := uploader.Metadata{OrgID: "acme", UserID: "u-1"}
+	m := newForm(newStyles(true), last, nil)
+	m.markRemembered(last)
 	m.SetSize(goldenWidth-2, goldenHeight-4)
-	m.setAbout("2 files · 6.1 KiB → http://127.0.0.1:9000/bucket/")
-	m, _ = formPress(m, "tab", "tab") // leave user id empty, land on TTL
-	golden.RequireEqual(t, plain(m.View()))
+	if m.focus != 2 {
+		t.Fatalf("focus on field %d, want the empty TTL (2)", m.focus)
+	}
+	if n := strings.Count(plain(m.View()), "from last time"); n != 2 {
+		t.Errorf("%d fields marked as from last time, want 2:\n%s", n, plain(m.View()))
+	}
+	m, msgs := formPress(m, "enter", "enter", "enter")
+	for _, msg := range msgs {
+		if _, ok := msg.(metadataSubmittedMsg); ok {
+			t.Fatal("three Enters submitted an empty TTL")
+		}
+	}
+	// Editing a remembered value drops its mark.
+	m, _ = formPress(m, "shift+tab", "shift+tab")
+	m = formType(m, "x")
+	if n := strings.Count(plain(m.View()), "from last time"); n != 1 {
+		t.Errorf("after editing the org id, %d marks remain, want 1", n)
+	}
 }

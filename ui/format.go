@@ -98,6 +98,9 @@ func formatElapsed(d time.Duration) string {
 	return formatDuration(d)
 }
 
+// etaCap is the longest ETA shown as a figure.
+const etaCap = 24 * time.Hour
+
 // formatETA is how long remaining bytes take at speed, or "–" when unknown.
 func formatETA(remaining int64, speed float64) string {
 	if remaining <= 0 {
@@ -106,10 +109,13 @@ func formatETA(remaining int64, speed float64) string {
 	if speed < 1 {
 		return "–"
 	}
-	eta := time.Duration(float64(remaining) / speed * float64(time.Second))
+	secs := float64(remaining) / speed
+	eta := time.Duration(secs * float64(time.Second))
 	switch {
-	case eta > 100*24*time.Hour:
-		return "–"
+	case secs > etaCap.Seconds():
+		// Past a day the figure says "slow", not when: it moves by hours
+		// with every change of speed.
+		return fmt.Sprintf(">%dh", int(etaCap.Hours()))
 	case eta < time.Second:
 		return "<1s"
 	}

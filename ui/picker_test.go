@@ -9,7 +9,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/exp/golden"
 
 	"hoist/uploader"
 )
@@ -304,9 +303,12 @@ func TestPickerPreselectsCommandLinePaths(t *testing.T) {
 
 func TestPickerView(t *testing.T) {
 	dir := pickDir(t)
-	m := loadedPicker(t, dir)
-	m, _ = pickerPress(t, m, "down", "space", "space", "down", "down")
-	golden.RequireEqual(t, plain(m.View()))
+	atGoldenWidths(t, func(t *testing.T, w int) string {
+		m := loadedPicker(t, dir)
+		m.SetSize(w, goldenHeight-4)
+		m, _ = pickerPress(t, m, "down", "space", "space", "down", "down")
+		return m.View()
+	})
 }
 
 func indexOf(t *testing.T, m pickerModel, name string) int {

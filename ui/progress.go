@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -30,7 +29,8 @@ const (
 // plus what the screen works out from successive samples.
 type fileRow struct {
 	status   uploader.FileStatus
-	speed    float64 // bytes per second, smoothed
+	speed    float64    // bytes per second, smoothed: meter.rate()
+	meter    *rateMeter // while uploading only: 100,000 rows carry none
 	lastSent int64
 	code     string    // S3 error code of the failure, when there was one
 	retryAt  time.Time // retrying: when the next attempt starts
@@ -48,7 +48,9 @@ type progressModel struct {
 
 	started, now, lastSample time.Time
 	total, sent              int64
-	speed                    float64
+	speed                    float64 // meter.rate()
+	meter                    rateMeter
+	moved                    int64     // bytes moved since the start, for the meter
 	spark                    []float64 // bytes per second, one point a second
 	sparkBytes               int64
 	sparkFrom                time.Time
@@ -56,7 +58,11 @@ type progressModel struct {
 	concurrency              int
 	finished                 bool // every file reached done, failed or canceled
 	confirming               bool // "quit?" is being asked
-	follow                   bool // keep the files being sent in view, until the person moves
+	// follow keeps the files being sent in view. While it does, nothing is
+	// selected: following scrolls, it never picks a row for x or r to act
+	// on. The person's first move selects the row in view it starts from;
+	// from then on the selection stays on that file whatever happens.
+	follow bool
 
 	bar progress.Model
 	// Row bars drawn once per whole percent when the size or the colours
@@ -65,7 +71,7 @@ type progressModel struct {
 }
 
 func newProgress(st *Styles, target string) progressModel {
-	m := progressModel{st: st, keys: newProgressKeys(), target: target, follow: true}
+	m := progressModel{st: st, keys: newProgressKeys(), target: target, follow: true, meter: newRateMeter(poolSpeedTau)}
 	m.makeBars()
 	return m
 }
@@ -81,6 +87,7 @@ func (m *progressModel) begin(files []uploader.File, ids []int, at time.Time, co
 		m.rows[id].status = uploader.FileStatus{ID: id, Name: files[i].Name, Size: files[i].Size, State: uploader.StateQueued}
 	}
 	m.started, m.now, m.lastSample, m.sparkFrom = at, at, at, at
+	m.meter.start(at, m.moved)
 	m.concurrency = concurrency
 	m.win.setLen(len(m.rows))
 	m.recount()
@@ -194,6 +201,12 @@ func (m progressModel) updateKey(msg tea.KeyPressMsg) (progressModel, tea.Cmd) {
 		}
 		return m, nil
 	}
+	if m.follow && key.Matches(msg, m.keys.Up, m.keys.Down) {
+		// The first step selects the row following showed at the top of
+		// the action (the first file still being sent), and goes no further.
+		m.follow = false
+		return m, nil
+	}
 	if m.win.handleKey(msg, m.keys.listKeys) {
 		m.follow = false
 		return m, nil
@@ -202,6 +215,8 @@ func (m progressModel) updateKey(msg tea.KeyPressMsg) (progressModel, tea.Cmd) {
 	case key.Matches(msg, m.keys.Follow):
 		m.follow = true
 		m.followActive()
+	case m.follow && key.Matches(msg, m.keys.Cancel, m.keys.Retry):
+		// Nothing is selected while following.
 	case key.Matches(msg, m.keys.Cancel):
 		if r := m.row(m.win.cursor); r != nil && !r.status.State.Finished() {
 			id := r.status.ID
@@ -274,26 +289,23 @@ func (m *progressModel) setState(id int, s uploader.State, reason string) {
 		r.status.Reason = reason
 	}
 	if s == uploader.StateQueued {
-		r.status.Sent, r.lastSent, r.speed, r.code, r.resumed = 0, 0, 0, "", 0
+		r.status.Sent, r.lastSent, r.speed, r.code, r.resumed, r.meter = 0, 0, 0, "", 0, nil
 		m.finished = false
 	}
 	if s != uploader.StateUploading && s != uploader.StateAwaiting {
-		r.speed = 0
+		r.speed, r.meter = 0, nil
 	}
 	m.recount()
 }
 
-// sample takes in a snapshot: per-file and total speeds are smoothed with an
-// exponential moving average whose weight follows the time between samples,
-// so a late tick does not read as a spike.
+// sample takes in a snapshot: per-file and total speeds go through a
+// rateMeter (smoothed, never more than what moved), and the ETA follows them.
 func (m *progressModel) sample(msg progressSampledMsg) {
-	dt := msg.at.Sub(m.lastSample).Seconds()
+	prev := m.lastSample
 	m.now, m.lastSample = msg.at, msg.at
 	if msg.concurrency > 0 {
 		m.concurrency = msg.concurrency
 	}
-	fileAlpha := 1 - math.Exp(-dt/fileSpeedTau.Seconds())
-	poolAlpha := 1 - math.Exp(-dt/poolSpeedTau.Seconds())
 	var moved int64
 	for _, s := range msg.files {
 		if s.ID >= len(m.rows) {
@@ -305,20 +317,27 @@ func (m *progressModel) sample(msg progressSampledMsg) {
 		if delta > 0 {
 			moved += delta
 		}
-		switch {
-		case s.State == uploader.StateUploading && dt > 0:
-			r.speed = smooth(r.speed, float64(max(delta, 0))/dt, fileAlpha)
-		case s.State != uploader.StateAwaiting:
-			r.speed = 0
+		switch s.State {
+		case uploader.StateUploading:
+			if r.meter == nil {
+				r.meter = &rateMeter{tau: fileSpeedTau}
+				r.meter.start(prev, r.lastSent)
+			}
+			r.meter.add(msg.at, s.Sent)
+			r.speed = r.meter.rate()
+		case uploader.StateAwaiting:
+			// The body is out: the last speed stands until the answer.
+		default:
+			r.speed, r.meter = 0, nil
 		}
 		r.lastSent = s.Sent
 		code := r.code
 		r.status = s
 		r.code = code
 	}
-	if dt > 0 {
-		m.speed = smooth(m.speed, float64(moved)/dt, poolAlpha)
-	}
+	m.moved += moved
+	m.meter.add(msg.at, m.moved)
+	m.speed = m.meter.rate()
 	m.sparkBytes += moved
 	if span := m.now.Sub(m.sparkFrom); span >= time.Second {
 		m.spark = append(m.spark, float64(m.sparkBytes)/span.Seconds())
@@ -328,15 +347,6 @@ func (m *progressModel) sample(msg progressSampledMsg) {
 		m.sparkBytes, m.sparkFrom = 0, m.now
 	}
 	m.recount()
-}
-
-// smooth moves avg toward v by alpha; the first reading is taken as it is,
-// so speed and ETA show from the first tick instead of creeping up from zero.
-func smooth(avg, v, alpha float64) float64 {
-	if avg == 0 {
-		return v
-	}
-	return avg + alpha*(v-avg)
 }
 
 // recount keeps the totals View shows, so View only draws.
@@ -366,6 +376,11 @@ func (m progressModel) helpKeys() help.KeyMap {
 	var cur *fileRow
 	if m.win.cursor < len(m.rows) {
 		cur = &m.rows[m.win.cursor]
+	}
+	if m.follow {
+		cur = nil // nothing is selected while following
+		k.Up.SetHelp("↑/↓", "select")
+		k.Down.SetEnabled(false)
 	}
 	k.Cancel.SetEnabled(cur != nil && !cur.status.State.Finished())
 	k.Retry.SetEnabled(cur != nil && retryable(cur.status.State))
@@ -404,7 +419,7 @@ func (m progressModel) View() string {
 	from, to := m.win.visible()
 	for i := from; i < to; i++ {
 		b.WriteByte('\n')
-		m.rowView(&b, &m.rows[i], i == m.win.cursor, c)
+		m.rowView(&b, &m.rows[i], i == m.win.cursor && !m.follow, c)
 	}
 	return b.String()
 }

@@ -139,7 +139,14 @@ func TestProgressKeys(t *testing.T) {
 		return []uploader.State{uploader.StateUploading, uploader.StateFailed, uploader.StateCanceled, uploader.StateDone}[i]
 	}, func(int) int64 { return 0 }))
 
+	// While following nothing is selected: x cancels nothing.
 	_, msgs := progressPress(m, "x")
+	if len(msgs) != 0 {
+		t.Errorf("x while following did something: %v", msgs)
+	}
+	// The first step selects the followed row (file 0) in place.
+	m, _ = progressPress(m, "up")
+	_, msgs = progressPress(m, "x")
 	if got := only[cancelRequestedMsg](t, msgs); got.id != 0 {
 		t.Errorf("cancel id %d", got.id)
 	}
@@ -203,34 +210,39 @@ func TestProgressScrollsThroughThousandFiles(t *testing.T) {
 }
 
 func TestProgressView(t *testing.T) {
-	m, files := newTestProgress(12)
-	states := []uploader.State{
-		uploader.StateDone, uploader.StateDone, uploader.StateUploading, uploader.StateUploading,
-		uploader.StateAwaiting, uploader.StateRetrying, uploader.StateHashing, uploader.StateFailed,
-		uploader.StateCanceled, uploader.StateQueued, uploader.StateQueued, uploader.StateQueued,
-	}
-	for s := 1; s <= 30; s++ {
-		msg := sampleAt(files, fixedNow.Add(time.Duration(s)*sampleEvery), func(i int) uploader.State { return states[i] }, func(i int) int64 {
-			switch states[i] {
-			case uploader.StateDone, uploader.StateAwaiting:
-				return min(int64(s)*(400<<10), 10<<20) // sent over the first 2.5 s
-			case uploader.StateUploading:
-				return int64(s) * int64(i) * (100 << 10)
-			}
-			return 0
-		})
-		msg.files[0].Result = &uploader.Result{CRC32: 0x1c291ca3}
-		msg.files[1].Result = &uploader.Result{CRC32: 0xcbf43926}
-		msg.files[5].Attempt, msg.files[5].Reason = 2, "HTTP 503 SlowDown: the server is busy"
-		msg.files[7].Reason = "scan-0007.tiff: 403 AccessDenied: the URL's signature does not match; get a fresh URL"
-		msg.files[8].Reason = "canceled"
-		m, _ = m.Update(msg)
-	}
-	if m.win.cursor != 2 {
-		t.Errorf("the view should follow the first file still being sent, cursor at %d", m.win.cursor)
-	}
-	m, _ = progressPress(m, "down", "down", "down", "down", "down")
-	golden.RequireEqual(t, plain(m.View()))
+	atGoldenWidths(t, func(t *testing.T, w int) string {
+		m, files := newTestProgress(12)
+		m.SetSize(w, goldenHeight-4)
+		states := []uploader.State{
+			uploader.StateDone, uploader.StateDone, uploader.StateUploading, uploader.StateUploading,
+			uploader.StateAwaiting, uploader.StateRetrying, uploader.StateHashing, uploader.StateFailed,
+			uploader.StateCanceled, uploader.StateQueued, uploader.StateQueued, uploader.StateQueued,
+		}
+		for s := 1; s <= 30; s++ {
+			msg := sampleAt(files, fixedNow.Add(time.Duration(s)*sampleEvery), func(i int) uploader.State { return states[i] }, func(i int) int64 {
+				switch states[i] {
+				case uploader.StateDone, uploader.StateAwaiting:
+					return min(int64(s)*(400<<10), 10<<20) // sent over the first 2.5 s
+				case uploader.StateUploading:
+					return int64(s) * int64(i) * (100 << 10)
+				}
+				return 0
+			})
+			msg.files[0].Result = &uploader.Result{CRC32: 0x1c291ca3}
+			msg.files[1].Result = &uploader.Result{CRC32: 0xcbf43926}
+			msg.files[5].Attempt, msg.files[5].Reason = 2, "HTTP 503 SlowDown: the server is busy"
+			msg.files[7].Reason = "scan-0007.tiff: 403 AccessDenied: the URL's signature does not match; get a fresh URL"
+			msg.files[8].Reason = "canceled"
+			m, _ = m.Update(msg)
+		}
+		if from, to := m.win.visible(); from > 2 || to <= 2 {
+			t.Errorf("the view should follow the first file still being sent: rows %d–%d", from, to)
+		}
+		// The first step selects file 2, the first still being sent; four
+		// more go to file 6.
+		m, _ = progressPress(m, "down", "down", "down", "down", "down")
+		return m.View()
+	})
 }
 
 func TestProgressFollowsUntilThePersonMoves(t *testing.T) {
@@ -244,17 +256,36 @@ func TestProgressFollowsUntilThePersonMoves(t *testing.T) {
 		}, func(int) int64 { return 0 }))
 	}
 	sample(500, time.Second)
-	if from, to := m.win.visible(); m.win.cursor != 500 || from > 500 || to <= 500 {
-		t.Fatalf("cursor %d, rows %d–%d: file 500 should be in view", m.win.cursor, from, to)
+	if from, to := m.win.visible(); from > 500 || to <= 500 {
+		t.Fatalf("rows %d–%d: file 500 should be in view", from, to)
 	}
+	if strings.Contains(plain(m.View()), "›") {
+		t.Error("following shows a selection")
+	}
+	// The first step selects the file following showed, by identity: later
+	// samples scroll nothing and select nothing else.
 	m, _ = progressPress(m, "up")
 	sample(700, 2*time.Second)
-	if m.win.cursor != 499 {
-		t.Errorf("after the person moved, the view moved on its own to %d", m.win.cursor)
+	sample(900, 3*time.Second)
+	if m.win.cursor != 500 || !strings.Contains(plain(m.View()), "› scan-0500.tiff") {
+		t.Errorf("after the person chose file 500, the selection moved to %d", m.win.cursor)
+	}
+	_, msgs := progressPress(m, "x")
+	if len(msgs) != 0 {
+		t.Errorf("x on a finished file did something: %v", msgs)
+	}
+	m, _ = progressPress(m, "down")
+	sample(950, 4*time.Second)
+	_, msgs = progressPress(m, "x")
+	if len(msgs) != 0 {
+		t.Errorf("x on file 501, now finished, did something: %v", msgs)
+	}
+	if m.win.cursor != 501 {
+		t.Errorf("selection at %d, want 501", m.win.cursor)
 	}
 	m, _ = progressPress(m, "f")
-	if m.win.cursor != 700 {
-		t.Errorf("f should follow again, cursor %d", m.win.cursor)
+	if from, to := m.win.visible(); !m.follow || from > 950 || to <= 950 {
+		t.Errorf("f should follow again: rows %d–%d", from, to)
 	}
 }
 
@@ -299,5 +330,43 @@ func benchmarkTick(b *testing.B, n int) {
 		msg.at = fixedNow.Add(time.Duration(i+1) * sampleEvery)
 		tm, _ = tm.Update(msg)
 		_ = tm.View()
+	}
+}
+
+// The first bytes land in socket buffers at memory speed: the shown speed
+// must never be more than what moved (here, 8 MiB in the first 100 ms, then
+// 1 MiB a second), it settles on the real rate, and the ETA follows it.
+func TestProgressSpeedNeverShowsMoreThanMoved(t *testing.T) {
+	m, files := newTestProgress(1)
+	files[0].Size = 100 << 20
+	sent := func(at time.Duration) int64 {
+		if at <= sampleEvery {
+			return 8 << 20
+		}
+		return 8<<20 + int64((at-sampleEvery).Seconds()*(1<<20))
+	}
+	for s := 1; s <= 100; s++ {
+		at := time.Duration(s) * sampleEvery
+		n := sent(at)
+		m, _ = m.Update(sampleAt(files, fixedNow.Add(at), func(int) uploader.State { return uploader.StateUploading }, func(int) int64 { return n }))
+		// Over the last 5 s (at least 1 s), what moved per second.
+		from := max(at-5*time.Second, 0)
+		moved := float64(n-sent(from)) / max(at-from, time.Second).Seconds()
+		if from == 0 {
+			moved = float64(n) / max(at, time.Second).Seconds()
+		}
+		if m.speed > moved*1.0001 || m.rows[0].speed > moved*1.0001 {
+			t.Fatalf("at %v: shown %.0f B/s (file %.0f), but %.0f B/s moved", at, m.speed, m.rows[0].speed, moved)
+		}
+	}
+	if m.speed < 0.9*(1<<20) || m.speed > 1.1*(1<<20) {
+		t.Errorf("after 10 s at 1 MiB/s the speed reads %.0f B/s", m.speed)
+	}
+	// 100 MiB - 8 MiB - 9.9 MiB left at 1 MiB/s: about 82 s.
+	if eta := m.eta(); eta != "1m22s" && eta != "1m21s" && eta != "1m23s" && eta != "1m24s" && eta != "1m20s" {
+		t.Errorf("ETA %s, want about 1m22s", eta)
+	}
+	if got := formatETA(1<<40, 1); got != ">24h" {
+		t.Errorf("a far ETA reads %q, want it capped at >24h", got)
 	}
 }

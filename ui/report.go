@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -96,7 +97,7 @@ func buildReport(ri runInfo, sum uploader.Summary, files []uploader.FileStatus, 
 		Interrupted: ri.interrupted,
 		Summary: reportSummary{
 			Uploaded: sum.Uploaded, Failed: sum.Failed, Canceled: sum.Canceled, Pending: sum.Pending,
-			Bytes: sum.Bytes, Seconds: sum.Elapsed.Seconds(), BytesPerSecond: averageSpeed(sum),
+			Bytes: sum.Bytes, Seconds: sum.Elapsed.Seconds(), BytesPerSecond: averageSpeed(sum, files),
 		},
 		Files: make([]reportFile, 0, len(files)),
 	}
@@ -123,11 +124,51 @@ func buildReport(ri runInfo, sum uploader.Summary, files []uploader.FileStatus, 
 	return r
 }
 
-func averageSpeed(sum uploader.Summary) float64 {
-	if sum.Elapsed <= 0 {
+// averageSpeed is the bytes uploaded over the time something was being
+// sent: the union of the files' active spans, so the time a summary sat on
+// screen before a retry, or a wait before the first file, does not count.
+// Without per-file times it falls back to the run's elapsed time.
+func averageSpeed(sum uploader.Summary, files []uploader.FileStatus) float64 {
+	d := activeTime(files)
+	if d <= 0 {
+		d = sum.Elapsed
+	}
+	if d <= 0 {
 		return 0
 	}
-	return float64(sum.Bytes) / sum.Elapsed.Seconds()
+	return float64(sum.Bytes) / d.Seconds()
+}
+
+// activeTime is the length of the union of the files' [Started, Finished]
+// spans.
+func activeTime(files []uploader.FileStatus) time.Duration {
+	type span struct{ from, to time.Time }
+	spans := make([]span, 0, len(files))
+	for _, f := range files {
+		if !f.Started.IsZero() && f.Finished.After(f.Started) {
+			spans = append(spans, span{f.Started, f.Finished})
+		}
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.from.Compare(b.from) })
+	var total time.Duration
+	var cur span
+	for i, s := range spans {
+		switch {
+		case i == 0:
+			cur = s
+		case !s.from.After(cur.to):
+			if s.to.After(cur.to) {
+				cur.to = s.to
+			}
+		default:
+			total += cur.to.Sub(cur.from)
+			cur = s
+		}
+	}
+	if len(spans) > 0 {
+		total += cur.to.Sub(cur.from)
+	}
+	return total
 }
 
 func crc32Base64(c uint32) string {

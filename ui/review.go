@@ -30,10 +30,11 @@ type reviewModel struct {
 	checking      bool
 	// armed turns true a moment after the screen opens: Enters typed ahead
 	// on the form (three quick ones) must not send.
-	armed    bool
-	problems []Preflight
-	lines    []problemLine
-	win      window
+	armed     bool
+	problems  []Preflight
+	lines     []problemLine
+	metaLines []string // the metadata, wrapped: never cut
+	win       window
 }
 
 func newReview(st *Styles, files []uploader.File, md uploader.Metadata, target string, expires, now time.Time, checking bool) reviewModel {
@@ -68,6 +69,7 @@ type problemLine struct {
 // layoutProblems wraps each problem to the width, three lines at most,
 // and keeps no more lines than the window can spare for them.
 func (m *reviewModel) layoutProblems() {
+	m.metaLines = strings.Split(lipgloss.Wrap(describeMetadata(m.md), max(m.width-10, 10), " "), "\n")
 	m.lines = m.lines[:0:0]
 	budget := max(4, (m.height-14)/2)
 	w := max(m.width-4, 10)
@@ -100,8 +102,9 @@ func (m *reviewModel) layoutProblems() {
 }
 
 func (m reviewModel) listHeight() int {
-	// Title and blank, four facts and blank, "Checks", its lines, blank, "Files".
-	lines := 2 + 5 + 1 + max(len(m.lines), 1) + 1 + 1
+	// Title and blank, four facts (the metadata on as many lines as it
+	// takes) and blank, "Checks", its lines, blank, "Files".
+	lines := 2 + 4 + max(len(m.metaLines), 1) + 1 + max(len(m.lines), 1) + 1 + 1
 	return max(m.height-lines, 1)
 }
 
@@ -165,7 +168,13 @@ func (m reviewModel) View() string {
 	}
 	fact("Files", plural(len(m.files), "file", "files")+" · "+formatBytes(m.total), st.Value)
 	fact("Target", m.target, st.Value)
-	fact("Metadata", describeMetadata(m.md), st.Value)
+	for i, l := range m.metaLines {
+		label := ""
+		if i == 0 {
+			label = "Metadata"
+		}
+		b.WriteString(st.Label.Render(fit(label, 10)) + st.Value.Render(l) + "\n")
+	}
 	switch {
 	case m.expires.IsZero():
 		fact("URL", "signed fresh as each file is sent", st.Subtle)
@@ -212,14 +221,15 @@ func (m reviewModel) View() string {
 	return b.String()
 }
 
-// describeMetadata lists what is set, by header name without its prefix.
+// describeMetadata lists what is set, by header name without its prefix,
+// each text value quoted so spaces and look-alike characters show.
 func describeMetadata(md uploader.Metadata) string {
 	var parts []string
 	if md.OrgID != "" {
-		parts = append(parts, "organization-id "+md.OrgID)
+		parts = append(parts, fmt.Sprintf("organization-id %q", md.OrgID))
 	}
 	if md.UserID != "" {
-		parts = append(parts, "user-id "+md.UserID)
+		parts = append(parts, fmt.Sprintf("user-id %q", md.UserID))
 	}
 	if md.TTLHours > 0 {
 		parts = append(parts, fmt.Sprintf("ttl-hours %d", md.TTLHours))

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/exp/golden"
 
 	"hoist/uploader"
 )
@@ -141,14 +140,16 @@ func TestCheckFilesRunsPreflightOffTheLoop(t *testing.T) {
 
 func TestReviewView(t *testing.T) {
 	md := uploader.Metadata{OrgID: "acme", UserID: "u-1", TTLHours: 48}
-	m := newReview(newStyles(true), reviewFiles(40), md, "https://bucket.s3.example.com/uploads/", fixedNow.Add(52*time.Minute), fixedNow, true)
-	m.SetSize(goldenWidth-2, goldenHeight-4)
-	m, _ = m.Update(preflightCheckedMsg{problems: []Preflight{
-		{File: "photos/img-0003.jpg", Error: true, Message: "the URL pins the CRC32 of an empty body (AAAAAA==) but the file is 4.0 KiB; R2 will answer 400: get a URL without x-amz-checksum-crc32"},
-		{File: "photos/img-0007.jpg", Message: "bigger than 5 GiB minus 5 MiB: Cloudflare R2 refuses single PUTs that large"},
-	}})
-	m, _ = reviewPress(m, "down", "down")
-	golden.RequireEqual(t, plain(m.View()))
+	atGoldenWidths(t, func(t *testing.T, w int) string {
+		m := newReview(newStyles(true), reviewFiles(40), md, "https://bucket.s3.example.com/uploads/", fixedNow.Add(52*time.Minute), fixedNow, true)
+		m.SetSize(w, goldenHeight-4)
+		m, _ = m.Update(preflightCheckedMsg{problems: []Preflight{
+			{File: "photos/img-0003.jpg", Error: true, Message: "the URL pins the CRC32 of an empty body (AAAAAA==) but the file is 4.0 KiB; R2 will answer 400: get a URL without x-amz-checksum-crc32"},
+			{File: "photos/img-0007.jpg", Message: "bigger than 5 GiB minus 5 MiB: Cloudflare R2 refuses single PUTs that large"},
+		}})
+		m, _ = reviewPress(m, "down", "down")
+		return m.View()
+	})
 }
 
 func TestReviewViewExpired(t *testing.T) {
@@ -160,5 +161,22 @@ func TestReviewViewExpired(t *testing.T) {
 	m, _ = m.Update(clockTickedMsg{at: fixedNow.Add(-4 * time.Minute)})
 	if v := plain(m.View()); !strings.Contains(v, "expires in 1m00s: big files may not make it") {
 		t.Errorf("after the clock moved, view:\n%s", v)
+	}
+}
+
+// Values are quoted, so a trailing space shows, and a long metadata line
+// wraps instead of being cut.
+func TestReviewQuotesAndWrapsMetadata(t *testing.T) {
+	md := uploader.Metadata{OrgID: "acme ", UserID: strings.Repeat("u", 90), TTLHours: 48}
+	m := newReview(newStyles(true), reviewFiles(2), md, "t", time.Time{}, fixedNow, false)
+	m.SetSize(78, 24)
+	v := plain(m.View())
+	for _, want := range []string{`organization-id "acme "`, `"` + strings.Repeat("u", 60), "ttl-hours 48"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("review lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "…") {
+		t.Errorf("the metadata was cut:\n%s", v)
 	}
 }

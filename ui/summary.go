@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,7 +8,9 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
+	"hoist/internal/human"
 	"hoist/uploader"
 )
 
@@ -31,21 +32,7 @@ type summaryModel struct {
 }
 
 func newSummary(st *Styles, target string, msg runFinishedMsg, canRetry bool) summaryModel {
-	files := slices.Clone(msg.files)
-	rank := func(s uploader.State) int {
-		switch s {
-		case uploader.StateFailed:
-			return 0
-		case uploader.StateCanceled:
-			return 1
-		case uploader.StateDone:
-			return 3
-		}
-		return 2
-	}
-	slices.SortStableFunc(files, func(a, b uploader.FileStatus) int {
-		return cmp.Or(cmp.Compare(rank(a.State), rank(b.State)), cmp.Compare(a.ID, b.ID))
-	})
+	files := sortedForSummary(msg.files)
 	m := summaryModel{
 		st: st, keys: newSummaryKeys(), target: target, summary: msg.summary, files: files,
 		reportPath: msg.reportPath, reportErr: msg.reportErr, canRetry: canRetry,
@@ -117,7 +104,12 @@ func (m summaryModel) View() string {
 	case total > 0 && s.Uploaded == total:
 		b.WriteString(st.OK.Render("✓ ") + st.Title.Render("All "+plural(total, "file", "files")+" uploaded"))
 	default:
-		parts := []string{st.Done.Render(fmt.Sprintf("%d uploaded", s.Uploaded))}
+		// Green says "went well"; none uploaded did not.
+		uploaded := st.Done
+		if s.Uploaded == 0 {
+			uploaded = st.Subtle
+		}
+		parts := []string{uploaded.Render(fmt.Sprintf("%d uploaded", s.Uploaded))}
 		if s.Failed > 0 {
 			parts = append(parts, st.Failed.Render(fmt.Sprintf("%d failed", s.Failed)))
 		}
@@ -138,13 +130,14 @@ func (m summaryModel) View() string {
 		}
 		b.WriteString(st.Label.Render(fit(label, 10)) + style.Render(cut(value, max(w-10, 1))) + "\n")
 	}
-	fact("Sent", fmt.Sprintf("%s in %s · %s average", formatBytes(s.Bytes), formatElapsed(s.Elapsed), formatSpeed(averageSpeed(s))), true)
+	fact("Sent", fmt.Sprintf("%s in %s · %s average", formatBytes(s.Bytes), formatElapsed(s.Elapsed), formatSpeed(averageSpeed(s, m.files))), true)
 	fact("Target", m.target, true)
 	switch {
 	case m.reportErr != nil:
 		fact("Report", "not written: "+oneLine(m.reportErr.Error()), false)
 	case m.reportPath != "":
-		fact("Report", m.reportPath, true)
+		// The end of a path names the file: keep it when the path is cut.
+		b.WriteString(st.Label.Render(fit("Report", 10)) + st.Value.Render(hyperlink(cutLeft(m.reportPath, max(w-10, 1)), linkTarget(m.reportPath))) + "\n")
 	default:
 		fact("Report", "none (no report folder)", true)
 	}
@@ -166,18 +159,36 @@ func (m summaryModel) View() string {
 			marker = st.Cursor.Render("› ")
 		}
 		mark, style, detail := "• ", st.Queued, "not sent"
+		detailW := max(w-nameW-6, 1)
+		retries := human.Retries(f.Attempt)
 		switch f.State {
 		case uploader.StateDone:
-			mark, style, detail = "✓ ", st.Done, "→ "+landedAt(f)
+			// A place is read from its end: cut the start of it, and link
+			// the whole of it.
+			where := landedAt(f)
+			lead := "→ "
+			if retries != "" {
+				lead = "(" + retries + ") → "
+			}
+			text := lead + cutLeft(where, max(detailW-ansi.StringWidth(lead), 1))
+			mark, style = "✓ ", st.Done
+			b.WriteString(marker + style.Render(mark) + st.Text.Render(fit(f.Name, nameW)) + "  " + style.Render(hyperlink(text, linkTarget(where))))
+			if i < to-1 {
+				b.WriteByte('\n')
+			}
+			continue
 		case uploader.StateFailed:
 			mark, style, detail = "✗ ", st.Failed, "failed: "+reasonOf(f)
+			if retries != "" {
+				detail = "failed after " + retries + ": " + reasonOf(f)
+			}
 		case uploader.StateCanceled:
 			mark, style, detail = "⊘ ", st.Canceled, "canceled"
 			if f.Reason != "" && f.Reason != "canceled" {
 				detail += " (" + oneLine(f.Reason) + ")"
 			}
 		}
-		b.WriteString(marker + style.Render(mark) + st.Text.Render(fit(f.Name, nameW)) + "  " + style.Render(cut(detail, max(w-nameW-6, 1))))
+		b.WriteString(marker + style.Render(mark) + st.Text.Render(fit(f.Name, nameW)) + "  " + style.Render(cut(detail, detailW)))
 		if i < to-1 {
 			b.WriteByte('\n')
 		}

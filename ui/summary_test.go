@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/x/exp/golden"
-
 	"hoist/uploader"
 )
 
@@ -33,9 +31,11 @@ func finishedRun() runFinishedMsg {
 }
 
 func TestSummaryView(t *testing.T) {
-	m := newSummary(newStyles(true), "http://127.0.0.1:9000/hoist/", finishedRun(), true)
-	m.SetSize(goldenWidth-2, goldenHeight-4)
-	golden.RequireEqual(t, plain(m.View()))
+	atGoldenWidths(t, func(t *testing.T, w int) string {
+		m := newSummary(newStyles(true), "http://127.0.0.1:9000/hoist/", finishedRun(), true)
+		m.SetSize(w, goldenHeight-4)
+		return m.View()
+	})
 }
 
 func TestSummaryKeys(t *testing.T) {
@@ -115,5 +115,44 @@ func TestReportIsWrittenWithoutSecrets(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("report folder holds %d entries", len(entries))
+	}
+}
+
+// At 64 columns a place keeps its end: the file name and its folder.
+func TestSummaryKeepsTheEndOfPaths(t *testing.T) {
+	m := newSummary(newStyles(true), "t", finishedRun(), true)
+	m.SetSize(62, 20)
+	v := plain(m.View())
+	for _, want := range []string{"→ …", "buckets/hoist/photos/c.jpg", "buckets/hoist/a.txt", "hoist-20250314-150926.000.json"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the summary at 64 columns lacks %q:\n%s", want, v)
+		}
+	}
+}
+
+// Retries show per file; the average speed counts only the time files were
+// moving; "0 uploaded" is not drawn as a success.
+func TestSummaryRetriesSpeedAndColours(t *testing.T) {
+	msg := finishedRun()
+	msg.files[0].Attempt = 2
+	// 42 MB moved while files were active for 10 s of the 62 s run.
+	msg.files[0].Started, msg.files[0].Finished = fixedNow, fixedNow.Add(6*time.Second)
+	msg.files[2].Started, msg.files[2].Finished = fixedNow.Add(4*time.Second), fixedNow.Add(10*time.Second)
+	m := newSummary(newStyles(true), "t", msg, true)
+	m.SetSize(118, 30)
+	v := plain(m.View())
+	if !strings.Contains(v, "(1 retry) → ") {
+		t.Errorf("no retry count:\n%s", v)
+	}
+	if !strings.Contains(v, "40 MiB in 1m02s · 4.0 MiB/s average") {
+		t.Errorf("the average should exclude idle time (42 MB over 10 s):\n%s", v)
+	}
+
+	none := runFinishedMsg{summary: uploader.Summary{Failed: 1}, files: msg.files[1:2]}
+	st := newStyles(true)
+	m = newSummary(st, "t", none, true)
+	m.SetSize(118, 30)
+	if strings.Contains(m.View(), st.Done.Render("0 uploaded")) {
+		t.Error("0 uploaded is drawn in the success colour")
 	}
 }

@@ -1,0 +1,169 @@
+package ui
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"hoist/internal/human"
+	"hoist/uploader"
+)
+
+// Outcome is how a run ended, with what main prints once the alternate
+// screen has closed (Print), so the result stays on the terminal.
+type Outcome struct {
+	Summary uploader.Summary
+	// Interrupted is true when the context ended the run, the person pressed
+	// ctrl+c before anything was sent, or quit while uploads were running.
+	Interrupted bool
+	ReportPath  string // "" when no report was written
+	ReportErr   error  // why the report could not be written, if it could not
+	Target      string // where the files went, safe to print
+	// Files is the last word on every file sent, in the pool's order; nil
+	// when nothing was sent.
+	Files []uploader.FileStatus
+}
+
+// Printed summaries list each uploaded file only when there are few, and
+// at most this many problems; the report has the rest.
+const (
+	printDoneMax     = 10
+	printProblemsMax = 20
+)
+
+// Print writes the short summary a person reads after the TUI has ended:
+// uploaded N of M and where, each failure with its reason, share links,
+// and the report's path. Paths and locations are terminal hyperlinks.
+func (o Outcome) Print(w io.Writer) {
+	if len(o.Files) == 0 {
+		if o.Interrupted {
+			fmt.Fprintln(w, "hoist: interrupted; nothing was sent")
+		}
+		return
+	}
+	s := o.Summary
+	total := len(o.Files)
+	head := fmt.Sprintf("hoist: uploaded %d of %s (%s) to %s", s.Uploaded, plural(total, "file", "files"), human.Bytes(s.Bytes), o.Target)
+	if o.Interrupted {
+		head += " · interrupted"
+	}
+	fmt.Fprintln(w, head)
+
+	files := sortedForSummary(o.Files)
+	problems := 0
+	for i := range files {
+		f := &files[i]
+		retries := ""
+		if r := human.Retries(f.Attempt); r != "" {
+			retries = " (" + r + ")"
+		}
+		switch f.State {
+		case uploader.StateDone:
+			share := f.Result != nil && f.Result.ShareURL != ""
+			if total > printDoneMax && !share {
+				continue
+			}
+			line := "  ✓ " + f.Name
+			if where := landedAt(f); where != "" {
+				line += " → " + hyperlink(where, linkTarget(where))
+			}
+			fmt.Fprintln(w, line+retries)
+			if share {
+				link := "    share link: " + f.Result.ShareURL
+				if !f.Result.ShareExpires.IsZero() {
+					link += " (expires " + formatExpiry(f.Result.ShareExpires) + ")"
+				}
+				fmt.Fprintln(w, link)
+			}
+		default:
+			problems++
+			if problems > printProblemsMax {
+				continue
+			}
+			fmt.Fprintln(w, "  "+notSentLine(f)+retries)
+		}
+	}
+	if problems > printProblemsMax {
+		fmt.Fprintf(w, "  … and %d more not uploaded; the report lists them\n", problems-printProblemsMax)
+	}
+	switch {
+	case o.ReportPath != "":
+		fmt.Fprintln(w, "Report: "+hyperlink(o.ReportPath, linkTarget(o.ReportPath)))
+	case o.ReportErr != nil:
+		fmt.Fprintln(w, "Report not written: "+oneLine(o.ReportErr.Error()))
+	}
+}
+
+// problemLine is a file that was not uploaded, and why.
+func notSentLine(f *uploader.FileStatus) string {
+	switch f.State {
+	case uploader.StateFailed:
+		return "✗ " + f.Name + ": " + reasonOf(f)
+	case uploader.StateCanceled:
+		if f.Reason != "" && f.Reason != "canceled" {
+			return "⊘ " + f.Name + ": canceled (" + oneLine(f.Reason) + ")"
+		}
+		return "⊘ " + f.Name + ": canceled"
+	}
+	return "• " + f.Name + ": not sent"
+}
+
+// sortedForSummary puts failed files first, then canceled, then the rest,
+// each in id order.
+func sortedForSummary(in []uploader.FileStatus) []uploader.FileStatus {
+	files := slices.Clone(in)
+	rank := func(s uploader.State) int {
+		switch s {
+		case uploader.StateFailed:
+			return 0
+		case uploader.StateCanceled:
+			return 1
+		case uploader.StateDone:
+			return 3
+		}
+		return 2
+	}
+	slices.SortStableFunc(files, func(a, b uploader.FileStatus) int {
+		if d := rank(a.State) - rank(b.State); d != 0 {
+			return d
+		}
+		return a.ID - b.ID
+	})
+	return files
+}
+
+// linkTarget is what a place opens when clicked: a local path as a file://
+// URL, a web address without its query (a presigned URL's query is a
+// credential), or "" when it is neither.
+func linkTarget(where string) string {
+	switch {
+	case filepath.IsAbs(where):
+		return (&url.URL{Scheme: "file", Path: where}).String()
+	case strings.HasPrefix(where, "http://"), strings.HasPrefix(where, "https://"):
+		u, err := url.Parse(where)
+		if err != nil {
+			return ""
+		}
+		u.RawQuery, u.Fragment, u.User = "", "", nil
+		return u.String()
+	}
+	return ""
+}
+
+// hyperlink makes text a terminal hyperlink (OSC 8) to target; terminals
+// without them show the text alone.
+func hyperlink(text, target string) string {
+	if target == "" {
+		return text
+	}
+	return ansi.SetHyperlink(target) + text + ansi.ResetHyperlink()
+}
+
+// formatExpiry is a moment with its date and time zone.
+func formatExpiry(t time.Time) string { return t.Local().Format("2006-01-02 15:04 MST") }
