@@ -5,17 +5,18 @@
 # review, wait for the summary, leave, and compare the stored files with the
 # originals byte for byte.
 #
-# Everything lives in one temporary folder (binary, files, store, XDG dirs)
-# and a private tmux server; both are removed on exit. Exits non-zero on any
+# Everything lives in one temporary folder (binary, files, store, XDG dirs,
+# and the private tmux server's socket); all of it is removed on exit. Exits non-zero on any
 # failure and prints the last screen. E2E_KEEP=1 keeps the folder and prints
 # its path; the captured screens are in it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hoist-e2e-tui.XXXXXX")
-SOCKET="hoist-e2e-$$"
+# The socket lives in $WORK, so nothing is left in /tmp/tmux-UID.
+SOCKET="$WORK/tmux.sock"
 
-tm() { tmux -L "$SOCKET" "$@"; }
+tm() { tmux -S "$SOCKET" "$@"; }
 
 cleanup() {
 	tm kill-server >/dev/null 2>&1 || true
@@ -95,13 +96,13 @@ expect "$screen" "1 Files" "beta.bin" "gamma.txt" "sub/" "0 files selected"
 tm send-keys -t e2e Down Down Space Space
 wait_for "2 files selected"
 screen=$(capture picked)
-expect "$screen" "[x] alpha.bin" "[x] beta.bin" "[ ] gamma.txt" "2.8 MB"
+expect "$screen" "[x] alpha.bin" "[x] beta.bin" "[ ] gamma.txt" "2.7 MiB"
 tm send-keys -t e2e Enter
 
 echo "e2e-tui: filling in the form"
 wait_for "Upload details"
 screen=$(capture form)
-expect "$screen" "Organization ID" "User ID" "TTL (hours)" "2 files · 2.8 MB"
+expect "$screen" "Organization ID" "User ID" "TTL (hours)" "2 files · 2.7 MiB"
 # A TTL out of range is refused inline before the right one is accepted.
 tm send-keys -t e2e -l "acme-e2e"
 tm send-keys -t e2e Enter
@@ -119,10 +120,11 @@ echo "e2e-tui: reviewing"
 wait_for "Review before sending"
 wait_for "Checks"
 screen=$(capture review)
-expect "$screen" "2 files · 2.8 MB" "organization-id acme-e2e · user-id u-e2e · ttl-hours 48" "alpha.bin" "beta.bin"
+expect "$screen" "2 files · 2.7 MiB" 'organization-id "acme-e2e" · user-id "u-e2e" · ttl-hours 48' "alpha.bin" "beta.bin"
 if grep -qi "x-amz-signature\|x-amz-credential" "$screen"; then
 	fail "the review shows a URL query"
 fi
+wait_for "enter send"
 tm send-keys -t e2e Enter
 
 echo "e2e-tui: uploading"
@@ -136,7 +138,8 @@ grep -q '"uploaded": 2' "$report" || fail "the report does not count 2 uploads: 
 tm send-keys -t e2e q
 wait_for "HOIST-EXIT=" 20
 screen=$(capture exit)
-expect "$screen" "HOIST-EXIT=0"
+# The summary stays on the terminal after the alternate screen closes.
+expect "$screen" "HOIST-EXIT=0" "hoist: uploaded 2 of 2 files (2.7 MiB) to" "✓ alpha.bin → " "✓ beta.bin → " "Report: $report"
 
 echo "e2e-tui: comparing the stored files with the originals"
 for name in alpha.bin beta.bin; do
@@ -166,14 +169,15 @@ tm new-session -d -s e2e -x 120 -y 40 -c "$WORK/src" \
 	sh -c "'$WORK/hoist' --local-dir '$WORK/store' --limit-rate 500K big.bin; echo \"HOIST-EXIT=\$?\"; sleep 600"
 wait_for "1 file selected"
 screen=$(capture preselected)
-expect "$screen" "[x] big.bin" "8.0 MB"
+expect "$screen" "[x] big.bin" "7.6 MiB"
 tm send-keys -t e2e Tab
 wait_for "Upload details"
 screen=$(capture prefilled)
-expect "$screen" "> acme-e2e" "> u-e2e" "> 48"
+expect "$screen" "> acme-e2e" "> u-e2e" "> 48" "from last time"
 tm send-keys -t e2e Enter Enter Enter
 wait_for "Review before sending"
 wait_for "no problems found"
+wait_for "enter send"
 tm send-keys -t e2e Enter
 wait_for "uploading"
 screen=$(capture progress)
@@ -184,9 +188,24 @@ capture quit-asked >/dev/null
 tm send-keys -t e2e y
 wait_for "HOIST-EXIT=" 20
 screen=$(capture quit)
-expect "$screen" "HOIST-EXIT=130"
+expect "$screen" "HOIST-EXIT=130" "hoist: uploaded 0 of 1 file (0 B) to" "· interrupted" "⊘ big.bin: canceled"
 if [[ -n $(find "$WORK/store" -type f -name big.bin) ]]; then
 	fail "a canceled upload left big.bin in the store"
 fi
+
+# Third run: ctrl+c on the picker, before anything is sent, is an
+# interruption: exit 130, and it says so.
+echo "e2e-tui: ctrl+c before sending"
+tm kill-session -t e2e
+tm new-session -d -s e2e -x 80 -y 24 -c "$WORK/src" \
+	env -i HOME="$WORK/home" PATH="/usr/bin:/bin" TERM=xterm-256color LANG=C.UTF-8 \
+	XDG_CONFIG_HOME="$WORK/xdg/config" XDG_DATA_HOME="$WORK/xdg/data" \
+	XDG_STATE_HOME="$WORK/xdg/state" XDG_CACHE_HOME="$WORK/xdg/cache" \
+	sh -c "'$WORK/hoist' --local-dir '$WORK/store'; echo \"HOIST-EXIT=\$?\"; sleep 600"
+wait_for "alpha.bin"
+tm send-keys -t e2e C-c
+wait_for "HOIST-EXIT=" 20
+screen=$(capture ctrl-c)
+expect "$screen" "HOIST-EXIT=130" "hoist: interrupted; nothing was sent"
 
 echo "e2e-tui: PASS"
