@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -98,6 +99,21 @@ func run(ctx context.Context, o Options, progOpts ...tea.ProgramOption) (Outcome
 			p.Kill()
 		}
 	})
+	// The picker's relative ages are worked out again now and then. A
+	// ticker here, not a tea.Tick, so nothing is left waiting once Run
+	// returns.
+	go func() {
+		t := time.NewTicker(agesEvery)
+		defer t.Stop()
+		for {
+			select {
+			case at := <-t.C:
+				p.Send(agesTickedMsg{at: at})
+			case <-finished:
+				return
+			}
+		}
+	}()
 	final, err := p.Run()
 	close(finished)
 	stop()
@@ -447,7 +463,7 @@ func (m model) updateScreen(msg tea.Msg) (tea.Model, tea.Cmd) {
 	// being counted), and must not be lost.
 	if m.screen != screenPicker {
 		switch msg.(type) {
-		case dirReadMsg, dirWalkedMsg, pathsResolvedMsg:
+		case dirReadMsg, dirWalkedMsg, pathsResolvedMsg, agesTickedMsg:
 			m.picker, cmd = m.picker.Update(msg)
 		}
 	}
@@ -565,13 +581,47 @@ func (m model) helpView() string {
 	h := m.help
 	w := max(m.width-2, 1)
 	h.SetWidth(w)
+	var view string
+	if h.ShowAll {
+		view = h.View(m.helpKeys())
+	} else {
+		view = fitShortHelp(h, m.helpKeys().ShortHelp(), w)
+	}
 	// help.Model keeps an item that leaves no room for its "…": cut what
 	// still overflows.
-	lines := strings.Split(h.View(m.helpKeys()), "\n")
+	lines := strings.Split(view, "\n")
 	for i, l := range lines {
 		lines[i] = ansi.Truncate(l, w, "")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// fitShortHelp draws the bindings on one line of width w, dropping the
+// least important first: from the end, but never quit or "more keys",
+// which a person must always be able to find.
+func fitShortHelp(h help.Model, bindings []key.Binding, w int) string {
+	h.SetWidth(0) // measured here, not cut by help
+	keep := func(b key.Binding) bool {
+		d := b.Help().Desc
+		return d == "quit" || d == "more keys"
+	}
+	for {
+		view := h.ShortHelpView(bindings)
+		if lipgloss.Width(view) <= w {
+			return view
+		}
+		drop := -1
+		for i := len(bindings) - 1; i >= 0; i-- {
+			if bindings[i].Enabled() && !keep(bindings[i]) {
+				drop = i
+				break
+			}
+		}
+		if drop < 0 {
+			return view
+		}
+		bindings = slices.Delete(slices.Clone(bindings), drop, drop+1)
+	}
 }
 
 func (m model) View() tea.View {

@@ -377,3 +377,31 @@ func TestRunRestoresTheTerminalAfterAPanic(t *testing.T) {
 		t.Errorf("the alternate screen was not left: %q", s)
 	}
 }
+
+// At 80 columns the help bar drops the least important keys first and keeps
+// quit and "? more keys" on every screen.
+func TestHelpKeepsQuitAndMoreKeysAt80(t *testing.T) {
+	files, ids := progressFiles(30)
+	m := sized(newModel(context.Background(), Options{StartDir: t.TempDir(), Target: "http://127.0.0.1:9000/bucket/"}), 80, 24)
+	check := func(name string) {
+		t.Helper()
+		lines := strings.Split(plain(m.View().Content), "\n")
+		last := lines[len(lines)-1]
+		if !strings.Contains(last, "quit") || !strings.Contains(last, "? more keys") {
+			t.Errorf("%s: the help bar at 80 columns lost quit or more keys: %q", name, last)
+		}
+		if strings.Count(last, "continue") > 1 {
+			t.Errorf("%s: continue offered twice: %q", name, last)
+		}
+	}
+	check("picker")
+	m.screen = screenProgress
+	m.progress.begin(files, ids, fixedNow, 4)
+	m.progress, _ = m.progress.Update(sampleAt(files, fixedNow.Add(time.Second), func(int) uploader.State { return uploader.StateFailed }, func(int) int64 { return 0 }))
+	m.progress, _ = progressPress(m.progress, "up")
+	check("progress")
+	m.summary = newSummary(m.st, "t", finishedRun(), true)
+	m.screen = screenSummary
+	m.layout()
+	check("summary")
+}

@@ -4,7 +4,9 @@ import "charm.land/bubbles/v2/key"
 
 // Every screen has its own KeyMap; help.Model renders ShortHelp as the help
 // bar and FullHelp when "?" is pressed. A binding that does nothing at the
-// moment is disabled, so the help bar only offers what works.
+// moment is disabled, so the help bar only offers what works. When the bar
+// is too narrow the root drops keys from the end of ShortHelp, keeping quit
+// and "? more keys" (see fitShortHelp).
 
 // listKeys move a cursor through a list; several screens share them.
 type listKeys struct {
@@ -49,7 +51,7 @@ type pickerKeys struct {
 func newPickerKeys() pickerKeys {
 	return pickerKeys{
 		listKeys:    newListKeys(),
-		Open:        key.NewBinding(key.WithKeys("enter", "right", "l"), key.WithHelp("enter/→", "open folder · continue")),
+		Open:        key.NewBinding(key.WithKeys("enter", "right", "l"), key.WithHelp("→/enter", "open folder")),
 		Parent:      key.NewBinding(key.WithKeys("left", "h", "backspace"), key.WithHelp("←/h", "parent folder")),
 		Toggle:      key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "select")),
 		All:         key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "select all")),
@@ -57,15 +59,15 @@ func newPickerKeys() pickerKeys {
 		Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Hidden:      key.NewBinding(key.WithKeys("."), key.WithHelp(".", "hidden files")),
 		Continue:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "continue")),
-		Quit:        key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		Quit:        key.NewBinding(key.WithKeys("q", "esc"), key.WithHelp("q", "quit")),
 		Help:        newGlobalKeys().Help,
-		FilterApply: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
+		FilterApply: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter, then space selects")),
 		FilterClear: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 	}
 }
 
 func (k pickerKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Toggle, k.Open, k.Continue, k.Filter, k.FilterApply, k.FilterClear, k.Quit, k.Help}
+	return []key.Binding{k.Toggle, k.Continue, k.Open, k.Filter, k.FilterApply, k.FilterClear, k.Quit, k.Help}
 }
 
 func (k pickerKeys) FullHelp() [][]key.Binding {

@@ -34,6 +34,9 @@ type pathsResolvedMsg struct {
 
 type filesPickedMsg struct{ files []uploader.File }
 
+// agesTickedMsg: time to work out the entries' ages again.
+type agesTickedMsg struct{ at time.Time }
+
 // Form.
 
 type metadataSubmittedMsg struct{ md uploader.Metadata }

@@ -16,6 +16,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"hoist/fileset"
@@ -172,6 +173,10 @@ func (m pickerModel) Update(msg tea.Msg) (pickerModel, tea.Cmd) {
 			m.notice = msg.err.Error() + "; untick the folder or fix it"
 		}
 		m.recount()
+		return m, nil
+
+	case agesTickedMsg:
+		m.now = msg.at
 		return m, nil
 
 	case pathsResolvedMsg:
@@ -599,13 +604,28 @@ func (m pickerModel) View() string {
 	}
 	b.WriteByte('\n')
 
+	var filterLine string
 	switch {
 	case m.filtering:
-		b.WriteString(m.filter.View())
+		filterLine = m.filter.View()
 	case m.filter.Value() != "":
-		b.WriteString(st.Filter.Render("/ "+m.filter.Value()) + st.Faint.Render("  (esc clears)"))
+		filterLine = st.Filter.Render("/ "+m.filter.Value()) + st.Faint.Render("  (esc clears)")
 	default:
-		b.WriteString(st.Faint.Render("/ to filter"))
+		filterLine = st.Faint.Render("/ to filter")
+	}
+	// Rows out of sight are counted, so a long folder does not look short.
+	from, to := m.win.visible()
+	var more []string
+	if from > 0 {
+		more = append(more, fmt.Sprintf("↑ %d more", from))
+	}
+	if below := len(m.shown) - to; below > 0 {
+		more = append(more, fmt.Sprintf("↓ %d more", below))
+	}
+	moreText := strings.Join(more, "  ")
+	b.WriteString(filterLine)
+	if pad := w - ansi.StringWidth(filterLine) - ansi.StringWidth(moreText); moreText != "" && pad > 0 {
+		b.WriteString(strings.Repeat(" ", pad) + st.Subtle.Render(moreText))
 	}
 	b.WriteByte('\n')
 
@@ -619,7 +639,6 @@ func (m pickerModel) View() string {
 		b.WriteByte('\n')
 		rows--
 	}
-	from, to := m.win.visible()
 	for i := from; i < to && rows > 0; i++ {
 		b.WriteString(m.entryView(m.entries[m.shown[i]], i == m.win.cursor))
 		b.WriteByte('\n')
@@ -676,6 +695,7 @@ func (m pickerModel) entryView(e dirEntry, isCursor bool) string {
 		name += " → " + e.link
 	}
 	name = fit(name, nameWidth)
+	styledName := style(m, e, box).Render(box) + m.highlightMatch(name, style(m, e, box))
 
 	var info string
 	switch {
@@ -693,20 +713,45 @@ func (m pickerModel) entryView(e dirEntry, isCursor bool) string {
 		info = fitRight(formatBytes(e.size), pickSizeWidth) + "  " + fit(formatAge(e.modTime, m.now), pickAgeWidth)
 	}
 
-	style := st.Text
-	switch {
-	case e.kind == entryBlocked:
-		style = st.Blocked
-	case box == "[x] ":
-		style = st.Selected
-	case e.kind == entryDir || e.kind == entryParent:
-		style = st.Dir
-	}
 	infoStyle := st.Subtle
 	if e.kind == entryBlocked {
 		infoStyle = st.Blocked
 	}
-	return marker + style.Render(box+name) + "  " + infoStyle.Render(info)
+	row := marker + styledName + "  " + infoStyle.Render(info)
+	if isCursor {
+		// The band carries the row; the styles inside keep their colours.
+		return st.CursorRow.Render(row)
+	}
+	return row
+}
+
+// style is how an entry's box and name are drawn.
+func style(m pickerModel, e dirEntry, box string) lipgloss.Style {
+	st := m.st
+	switch {
+	case e.kind == entryBlocked:
+		return st.Blocked
+	case box == "[x] ":
+		return st.Selected
+	case e.kind == entryDir || e.kind == entryParent:
+		return st.Dir
+	}
+	return st.Text
+}
+
+// highlightMatch draws name with the part the filter matched marked.
+func (m pickerModel) highlightMatch(name string, base lipgloss.Style) string {
+	q := m.filter.Value()
+	if q == "" {
+		return base.Render(name)
+	}
+	lower := strings.ToLower(name)
+	i := strings.Index(lower, strings.ToLower(q))
+	if i < 0 || len(lower) != len(name) {
+		return base.Render(name) // the match was cut off by fit
+	}
+	j := i + len(q)
+	return base.Render(name[:i]) + m.st.Match.Inherit(base).Render(name[i:j]) + base.Render(name[j:])
 }
 
 func (m pickerModel) footerView() string {
@@ -728,6 +773,10 @@ func sumSize(files []uploader.File) int64 {
 	}
 	return n
 }
+
+// agesEvery is how often "3 minutes ago" is worked out again (Run sends
+// agesTickedMsg).
+const agesEvery = 30 * time.Second
 
 // readDir lists a folder and says for each entry whether it can be picked.
 func readDir(dir string) tea.Cmd {

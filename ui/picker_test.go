@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"hoist/uploader"
 )
@@ -391,5 +393,44 @@ func TestPickerFolderTicksAreTriState(t *testing.T) {
 	m, _ = pickerPress(t, m, "space", "left")
 	if m.files != 1 || !strings.Contains(plain(m.View()), "[-] docs/") {
 		t.Errorf("one file inside docs: %d files\n%s", m.files, plain(m.View()))
+	}
+}
+
+// A long folder says how many rows are out of sight, and the filter's
+// match is marked in each name.
+func TestPickerShowsRowsOutOfSightAndMatches(t *testing.T) {
+	entries := make([]dirEntry, 100)
+	for i := range entries {
+		name := fmt.Sprintf("photo-%03d.jpg", i)
+		entries[i] = dirEntry{name: name, path: "/p/" + name, kind: entryFile, size: 10, modTime: fixedNow}
+	}
+	m := newPicker(newStyles(true), "/p")
+	m.SetSize(78, 20)
+	m, _ = m.Update(dirReadMsg{dir: "/p", entries: entries, at: fixedNow})
+	if v := plain(m.View()); !strings.Contains(v, "↓ 85 more") || strings.Contains(v, "↑") {
+		t.Errorf("at the top of 101 rows:\n%s", v)
+	}
+	m, _ = pickerPress(t, m, "end")
+	if v := plain(m.View()); !strings.Contains(v, "↑ 85 more") || strings.Contains(v, "↓") {
+		t.Errorf("at the bottom:\n%s", v)
+	}
+	m.filter.SetValue("-05")
+	m.refilter()
+	name := fit("photo-050.jpg", 20)
+	got := m.highlightMatch(name, m.st.Text)
+	if ansi.Strip(got) != name || got == m.st.Text.Render(name) {
+		t.Errorf("the match is not marked: %q", got)
+	}
+}
+
+// Relative ages are worked out again as time passes.
+func TestPickerAgesRefresh(t *testing.T) {
+	m := loadedPicker(t, pickDir(t))
+	if !strings.Contains(plain(m.View()), "5 minutes ago") {
+		t.Fatalf("b.bin should read 5 minutes ago:\n%s", plain(m.View()))
+	}
+	m, _ = m.Update(agesTickedMsg{at: fixedNow.Add(30 * time.Minute)})
+	if !strings.Contains(plain(m.View()), "35 minutes ago") {
+		t.Errorf("after 30 minutes b.bin should read 35 minutes ago:\n%s", plain(m.View()))
 	}
 }

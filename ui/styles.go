@@ -30,12 +30,14 @@ type Styles struct {
 	Value      lipgloss.Style
 	Accent     lipgloss.Style
 
-	Cursor   lipgloss.Style // the "›" marker of the current row
-	Current  lipgloss.Style // the text of the current row
-	Selected lipgloss.Style // a picked entry
-	Dir      lipgloss.Style
-	Blocked  lipgloss.Style // an entry that cannot be picked
-	Filter   lipgloss.Style
+	Cursor    lipgloss.Style // the "›" marker of the current row
+	Current   lipgloss.Style // the text of the current row
+	CursorRow lipgloss.Style // the whole current row of a list: a band to follow
+	Match     lipgloss.Style // the part of a name the filter matched
+	Selected  lipgloss.Style // a picked entry
+	Dir       lipgloss.Style
+	Blocked   lipgloss.Style // an entry that cannot be picked
+	Filter    lipgloss.Style
 
 	OK    lipgloss.Style
 	Warn  lipgloss.Style
@@ -93,6 +95,8 @@ func newStyles(isDark bool) *Styles {
 
 	s.Cursor = base.Foreground(accent).Bold(true)
 	s.Current = base.Foreground(text).Bold(true)
+	s.CursorRow = base.Background(ld(lipgloss.Color("#ECE8FC"), lipgloss.Color("#2B2645")))
+	s.Match = base.Foreground(accent).Underline(true)
 	s.Selected = base.Foreground(green)
 	s.Dir = base.Foreground(blue)
 	s.Blocked = base.Foreground(faint)
