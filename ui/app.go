@@ -310,6 +310,25 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m.updateScreen(msg)
 
+	case tea.MouseWheelMsg:
+		if m.tooSmall() {
+			return m, nil
+		}
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			return m.updateScreen(screenScrolledMsg{delta: -wheelStep})
+		case tea.MouseWheelDown:
+			return m.updateScreen(screenScrolledMsg{delta: wheelStep})
+		}
+		return m, nil
+
+	case tea.MouseClickMsg:
+		if m.tooSmall() || msg.Button != tea.MouseLeft {
+			return m, nil
+		}
+		// The body starts after the header and a blank line, one column in.
+		return m.updateScreen(screenClickedMsg{x: msg.X - 1, y: msg.Y - 2})
+
 	// The screens' news.
 	case filesPickedMsg:
 		m.files = msg.files
@@ -627,6 +646,8 @@ func fitShortHelp(h help.Model, bindings []key.Binding, w int) string {
 func (m model) View() tea.View {
 	var v tea.View
 	v.AltScreen = true
+	// Clicks and the wheel; shift+drag still selects text in most terminals.
+	v.MouseMode = tea.MouseModeCellMotion
 	v.WindowTitle = m.windowTitle()
 	if m.screen == screenProgress && len(m.progress.rows) > 0 {
 		state := tea.ProgressBarDefault

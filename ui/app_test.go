@@ -405,3 +405,44 @@ func TestHelpKeepsQuitAndMoreKeysAt80(t *testing.T) {
 	m.layout()
 	check("summary")
 }
+
+// The wheel scrolls lists, a click moves the cursor, a click on a box ticks
+// it; the program asks the terminal for mouse events.
+func TestMouseScrollsClicksAndTicks(t *testing.T) {
+	dir := pickDir(t)
+	m := sized(newModel(context.Background(), Options{StartDir: dir}), 120, 40)
+	entries, err := listDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ = step(t, m, dirReadMsg{dir: dir, entries: entries, at: fixedNow}, nil)
+	if m.View().MouseMode != tea.MouseModeCellMotion {
+		t.Error("mouse events are not asked for")
+	}
+	// Screen lines: header, blank, folder, filter, then rows from line 4
+	// ("..", docs, a.txt, …), one column of margin.
+	row := func(name string) int { return 4 + indexOf(t, m.picker, name) }
+	m, _ = step(t, m, tea.MouseClickMsg{X: 10, Y: row("b.bin"), Button: tea.MouseLeft}, nil)
+	if cur, _ := m.picker.current(); cur.name != "b.bin" || m.picker.files != 0 {
+		t.Errorf("a click on the name should move the cursor only: on %q, %d files", cur.name, m.picker.files)
+	}
+	m, _ = step(t, m, tea.MouseClickMsg{X: 4, Y: row("a.txt"), Button: tea.MouseLeft}, nil)
+	if m.picker.files != 1 || !strings.Contains(plain(m.View().Content), "[x] a.txt") {
+		t.Errorf("a click on the box should tick a.txt: %d files", m.picker.files)
+	}
+	before := m.picker.win.cursor
+	m, _ = step(t, m, tea.MouseWheelMsg{Button: tea.MouseWheelDown}, nil)
+	if m.picker.win.cursor != before+wheelStep {
+		t.Errorf("the wheel moved the cursor from %d to %d", before, m.picker.win.cursor)
+	}
+
+	// On the upload screen a click selects a file and stops following.
+	files, ids := progressFiles(30)
+	m.screen = screenProgress
+	m.progress.begin(files, ids, fixedNow, 4)
+	m.layout()
+	m, _ = step(t, m, tea.MouseClickMsg{X: 10, Y: 2 + progressHeaderLines + 7, Button: tea.MouseLeft}, nil)
+	if m.progress.follow || m.progress.win.cursor != 7 {
+		t.Errorf("click on the 8th row: follow %v cursor %d", m.progress.follow, m.progress.win.cursor)
+	}
+}

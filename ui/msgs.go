@@ -145,3 +145,11 @@ type runFinishedMsg struct {
 
 // interruptedMsg: the context given to Run ended (SIGINT, SIGTERM).
 type interruptedMsg struct{}
+
+// Mouse, in the screen's own coordinates (the root takes off its header
+// and margin): a click at column x of line y, or the wheel turned by delta
+// rows (negative: up).
+
+type screenClickedMsg struct{ x, y int }
+
+type screenScrolledMsg struct{ delta int }

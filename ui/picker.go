@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/google/shlex"
 
 	"hoist/fileset"
 	"hoist/uploader"
@@ -194,6 +196,36 @@ func (m pickerModel) Update(msg tea.Msg) (pickerModel, tea.Cmd) {
 			return m.updateFilter(msg)
 		}
 		return m.updateKey(msg)
+
+	case screenScrolledMsg:
+		m.win.move(msg.delta)
+		return m, nil
+
+	case screenClickedMsg:
+		// Rows start under the folder and filter lines.
+		i, ok := m.win.rowAt(msg.y, 2)
+		if !ok || m.loading {
+			return m, nil
+		}
+		m.win.moveTo(i)
+		e := m.entries[m.shown[i]]
+		if msg.x >= 2 && msg.x < 6 && e.pickable() {
+			return m, m.toggle(e) // a click on the box ticks it
+		}
+		return m, nil
+
+	case tea.PasteMsg:
+		if m.filtering {
+			break // text for the filter
+		}
+		// What terminals send when files are dropped on them: paths, shell
+		// quoted or as file:// URIs, one or more a line.
+		paths := pastedPaths(msg.Content)
+		if len(paths) == 0 {
+			m.notice = "nothing to pick in what was pasted: drop files, or paste their paths"
+			return m, nil
+		}
+		return m, resolvePaths(paths)
 	}
 	if m.filtering {
 		var cmd tea.Cmd
@@ -886,7 +918,38 @@ func collectDir(root, name string) ([]uploader.File, int, error) {
 	return set.Files, set.Skipped, err
 }
 
-// resolvePaths turns the paths given on the command line into picks.
+// pastedPaths reads the paths out of pasted text: each line is either a
+// file:// URI or one or more paths quoted as a shell would (what terminals
+// write for a drag and drop).
+func pastedPaths(text string) []string {
+	var out []string
+	for _, line := range strings.Split(strings.ReplaceAll(text, "\r", "\n"), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		words, err := shlex.Split(line)
+		if err != nil {
+			words = []string{line} // an unmatched quote: take the line as it is
+		}
+		for _, w := range words {
+			if strings.HasPrefix(w, "file://") {
+				u, err := url.Parse(w)
+				if err != nil || (u.Host != "" && u.Host != "localhost") {
+					continue // a file on another machine is not ours to read
+				}
+				w = u.Path
+			}
+			if w != "" {
+				out = append(out, w)
+			}
+		}
+	}
+	return out
+}
+
+// resolvePaths turns the paths given on the command line, or pasted, into
+// picks.
 func resolvePaths(paths []string) tea.Cmd {
 	paths = slices.Clone(paths)
 	return func() tea.Msg {

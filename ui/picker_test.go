@@ -434,3 +434,25 @@ func TestPickerAgesRefresh(t *testing.T) {
 		t.Errorf("after 30 minutes b.bin should read 35 minutes ago:\n%s", plain(m.View()))
 	}
 }
+
+// Dropping files on the terminal pastes their paths (shell quoted, or
+// file:// URIs, one or more a line): they join the selection.
+func TestPickerTakesPastedPaths(t *testing.T) {
+	dir := pickDir(t)
+	writeFile(t, filepath.Join(dir, "with space.txt"), 42)
+	if got := pastedPaths("'/a/b c.txt' /d\\ e.txt\r\nfile:///f/g%20h.txt\nfile://elsewhere/x\n\n"); fmt.Sprint(got) != "[/a/b c.txt /d e.txt /f/g h.txt]" {
+		t.Errorf("pastedPaths = %q", got)
+	}
+	m := loadedPicker(t, dir)
+	paste := "'" + filepath.Join(dir, "with space.txt") + "'\nfile://" + filepath.Join(dir, "b.bin") + "\n"
+	m, cmd := m.Update(tea.PasteMsg{Content: paste})
+	for _, msg := range perform(cmd) {
+		m, _ = m.Update(msg)
+	}
+	if m.files != 2 || m.bytes != 42+5000 {
+		t.Errorf("after the paste: %d files, %d bytes; want 2, 5042", m.files, m.bytes)
+	}
+	if !strings.Contains(plain(m.View()), "[x] b.bin") {
+		t.Errorf("b.bin not ticked:\n%s", plain(m.View()))
+	}
+}

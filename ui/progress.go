@@ -184,6 +184,14 @@ func (m progressModel) Update(msg tea.Msg) (progressModel, tea.Cmd) {
 		m.setState(msg.id, uploader.StateFailed, reason)
 	case uploadCanceledMsg:
 		m.setState(msg.id, uploader.StateCanceled, msg.reason)
+	case screenScrolledMsg:
+		m.follow = false
+		m.win.move(msg.delta)
+	case screenClickedMsg:
+		if i, ok := m.win.rowAt(msg.y, progressHeaderLines); ok && !m.confirming {
+			m.follow = false
+			m.win.moveTo(i)
+		}
 	case tea.KeyPressMsg:
 		return m.updateKey(msg)
 	}

@@ -118,6 +118,9 @@ func (m reviewModel) Update(msg tea.Msg) (reviewModel, tea.Cmd) {
 	case reviewArmedMsg:
 		m.armed = true
 		return m, nil
+	case screenScrolledMsg:
+		m.win.move(msg.delta)
+		return m, nil
 	case clockTickedMsg:
 		m.now = msg.at
 		if m.expires.IsZero() {

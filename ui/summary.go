@@ -69,6 +69,16 @@ func (m summaryModel) retryIDs() []int {
 }
 
 func (m summaryModel) Update(msg tea.Msg) (summaryModel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case screenScrolledMsg:
+		m.win.move(msg.delta)
+		return m, nil
+	case screenClickedMsg:
+		if i, ok := m.win.rowAt(msg.y, summaryHeaderLines); ok {
+			m.win.moveTo(i)
+		}
+		return m, nil
+	}
 	if msg, ok := msg.(tea.KeyPressMsg); ok {
 		if m.win.handleKey(msg, m.keys.listKeys) {
 			return m, nil

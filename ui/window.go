@@ -70,3 +70,14 @@ func (w *window) handleKey(msg tea.KeyPressMsg, k listKeys) bool {
 	}
 	return true
 }
+
+// rowAt is the row drawn at line y of a list whose first row is at line
+// top, if there is one.
+func (w window) rowAt(y, top int) (int, bool) {
+	from, to := w.visible()
+	i := from + y - top
+	return i, y >= top && i < to
+}
+
+// wheelStep is how many rows one notch of the wheel moves.
+const wheelStep = 3
