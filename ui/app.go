@@ -49,6 +49,8 @@ type Options struct {
 	NewPool      func(md uploader.Metadata) *uploader.Pool                     // built by main; the UI starts, feeds and closes it
 	SaveMetadata func(uploader.Metadata)                                       // remember for next time; may be nil; runs in a Cmd
 	ReportDir    string                                                        // where the JSON report goes; "" writes none
+
+	notify notifyStyle // which desktop notification the terminal understands; set by Run
 }
 
 // Run shows the UI in the alternate screen until the person leaves the
@@ -76,6 +78,8 @@ func run(ctx context.Context, o Options, progOpts ...tea.ProgramOption) (Outcome
 	} else if abs, err := filepath.Abs(o.StartDir); err == nil {
 		o.StartDir = abs
 	}
+
+	o.notify = notifyStyleFor(os.Getenv)
 
 	// Run, not the model, guarantees every pool is closed: the model's copy
 	// is lost when the program dies of a panic.
@@ -214,6 +218,8 @@ type model struct {
 	progress progressModel
 	summary  summaryModel
 
+	blurred bool // the terminal said it lost focus: tell the person when done
+
 	files      []uploader.File
 	md         uploader.Metadata
 	pool       *uploader.Pool
@@ -277,6 +283,14 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 	case tea.BackgroundColorMsg:
 		m.setStyles(newStyles(msg.IsDark()))
+		return m, nil
+
+	case tea.FocusMsg:
+		m.blurred = false
+		return m, nil
+
+	case tea.BlurMsg:
+		m.blurred = true
 		return m, nil
 
 	case interruptedMsg:
@@ -457,6 +471,9 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.summary = newSummary(m.st, m.opts.Target, msg, !m.stopped)
 		m.screen = screenSummary
 		m.layout()
+		if m.blurred {
+			return m, notifyDone(m.opts.notify, doneText(msg.summary))
+		}
 		return m, nil
 	}
 
@@ -649,15 +666,37 @@ func (m model) View() tea.View {
 	// Clicks and the wheel; shift+drag still selects text in most terminals.
 	v.MouseMode = tea.MouseModeCellMotion
 	v.WindowTitle = m.windowTitle()
+	v.ReportFocus = true // to know when to notify
 	if m.screen == screenProgress && len(m.progress.rows) > 0 {
-		state := tea.ProgressBarDefault
-		if m.progress.counts[uploader.StateFailed] > 0 {
-			state = tea.ProgressBarError
-		}
-		v.ProgressBar = tea.NewProgressBar(state, m.percent())
+		v.ProgressBar = tea.NewProgressBar(m.progressState(), m.percent())
 	}
 	v.SetContent(m.render())
 	return v
+}
+
+// progressState is the terminal's progress indicator: an error once a file
+// failed, a warning while one waits to retry, busy-without-a-figure while
+// files are only being hashed.
+func (m model) progressState() tea.ProgressBarState {
+	c := m.progress.counts
+	switch {
+	case c[uploader.StateFailed] > 0:
+		return tea.ProgressBarError
+	case c[uploader.StateRetrying] > 0:
+		return tea.ProgressBarWarning
+	case c[uploader.StateHashing] > 0 && c[uploader.StateUploading]+c[uploader.StateAwaiting] == 0:
+		return tea.ProgressBarIndeterminate
+	}
+	return tea.ProgressBarDefault
+}
+
+// doneText is the notification's line: how the run ended.
+func doneText(s uploader.Summary) string {
+	total := s.Uploaded + s.Failed + s.Canceled + s.Pending
+	if s.Uploaded == total {
+		return "all " + plural(total, "file", "files") + " uploaded"
+	}
+	return fmt.Sprintf("%d of %d uploaded, %d failed", s.Uploaded, total, s.Failed+s.Canceled+s.Pending)
 }
 
 func (m model) percent() int {
