@@ -193,9 +193,10 @@ if [[ -n $(find "$WORK/store" -type f -name big.bin) ]]; then
 	fail "a canceled upload left big.bin in the store"
 fi
 
-# Third run: ctrl+c on the picker, before anything is sent, is an
+# Third run, at 80x24: files dropped on the terminal (a paste) and a mouse
+# click tick files; ctrl+c on the picker, before anything is sent, is an
 # interruption: exit 130, and it says so.
-echo "e2e-tui: ctrl+c before sending"
+echo "e2e-tui: paste, mouse, and ctrl+c before sending"
 tm kill-session -t e2e
 tm new-session -d -s e2e -x 80 -y 24 -c "$WORK/src" \
 	env -i HOME="$WORK/home" PATH="/usr/bin:/bin" TERM=xterm-256color LANG=C.UTF-8 \
@@ -203,6 +204,20 @@ tm new-session -d -s e2e -x 80 -y 24 -c "$WORK/src" \
 	XDG_STATE_HOME="$WORK/xdg/state" XDG_CACHE_HOME="$WORK/xdg/cache" \
 	sh -c "'$WORK/hoist' --local-dir '$WORK/store'; echo \"HOIST-EXIT=\$?\"; sleep 600"
 wait_for "alpha.bin"
+# Dropping files on a terminal pastes their paths: bracketed paste (-p) of a
+# shell-quoted path and a file:// URI ticks both.
+printf "'%s'\nfile://%s\n" "$WORK/src/gamma.txt" "$WORK/src/beta.bin" | tm load-buffer -
+tm paste-buffer -p -t e2e
+wait_for "2 files selected"
+screen=$(capture pasted)
+expect "$screen" "[x] beta.bin" "[x] gamma.txt"
+# The mouse: rows start on screen line 5 (header, blank, folder, filter),
+# "../" first, then sub/, alpha.bin…; a click on alpha.bin's box (column 5)
+# ticks it. SGR mouse reports: press and release of the left button.
+tm send-keys -t e2e -l $'\e[<0;5;7M\e[<0;5;7m'
+wait_for "3 files selected"
+screen=$(capture clicked)
+expect "$screen" "[x] alpha.bin"
 tm send-keys -t e2e C-c
 wait_for "HOIST-EXIT=" 20
 screen=$(capture ctrl-c)
