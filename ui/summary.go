@@ -154,8 +154,19 @@ func (m summaryModel) View() string {
 	// The row under the cursor gets its whole reason here; the column cuts it.
 	b.WriteString("\n")
 	if m.win.cursor < len(m.files) {
-		if f := &m.files[m.win.cursor]; f.State == uploader.StateFailed {
+		switch f := &m.files[m.win.cursor]; {
+		case f.State == uploader.StateFailed:
 			b.WriteString(st.Failed.Render(cut(f.Name+": "+reasonOf(f), w)))
+		case f.Result != nil && f.Result.ShareURL != "":
+			// A share link is shown whole or not at all: a cut one is useless.
+			link := "share link: " + f.Result.ShareURL
+			if !f.Result.ShareExpires.IsZero() {
+				link += " (expires " + formatExpiry(f.Result.ShareExpires) + ")"
+			}
+			if ansi.StringWidth(link) > w {
+				link = "share link: printed when you leave (too wide to show here)"
+			}
+			b.WriteString(st.Accent.Render(link))
 		}
 	}
 	b.WriteString("\n")

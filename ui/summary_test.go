@@ -156,3 +156,16 @@ func TestSummaryRetriesSpeedAndColours(t *testing.T) {
 		t.Error("0 uploaded is drawn in the success colour")
 	}
 }
+
+// With Konfidant, the file under the cursor shows its share link whole.
+func TestSummaryShowsTheShareLink(t *testing.T) {
+	msg := runFinishedMsg{summary: uploader.Summary{Uploaded: 1}, files: []uploader.FileStatus{{
+		ID: 0, Name: "a.pdf", State: uploader.StateDone,
+		Result: &uploader.Result{Key: "a.pdf", ShareURL: "https://konfidant.example/s/abc#k=1"},
+	}}}
+	m := newSummary(newStyles(true), "Konfidant", msg, true)
+	m.SetSize(78, 20)
+	if v := plain(m.View()); !strings.Contains(v, "share link: https://konfidant.example/s/abc#k=1") {
+		t.Errorf("no share link:\n%s", v)
+	}
+}
