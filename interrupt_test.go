@@ -341,6 +341,7 @@ func tuiInterruptGivenURL(t *testing.T, sig syscall.Signal) {
 	s.keys("Enter", "Enter", "Enter")
 	s.waitFor("Review before sending")
 	s.waitFor("no problems found")
+	s.waitFor("enter send") // the review takes enter once it is armed
 	s.keys("Enter")
 	deadline := time.Now().Add(20 * time.Second)
 	for got.Load() == 0 {
@@ -384,6 +385,7 @@ func tuiInterruptMultipart(t *testing.T, m multipartSetup, sig syscall.Signal) {
 	s.keys("Enter", "Enter", "Enter")
 	s.waitFor("Review before sending")
 	s.waitFor("no problems found")
+	s.waitFor("enter send") // the review takes enter once it is armed
 	s.keys("Enter")
 	m.waitParts(t, before, 1)
 	s.waitFor("dataset.tar")

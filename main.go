@@ -254,7 +254,7 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		ReportDir: reportDir,
 	})
 	// The alternate screen is gone: what happened stays on the terminal.
-	out.Print(stdout)
+	out.Print(stdout, cfg.Redact)
 	if err != nil {
 		fmt.Fprintln(stderr, "hoist:", cfg.Redact(err.Error()))
 		return exitFailed

@@ -40,7 +40,9 @@ const (
 // Print writes the short summary a person reads after the TUI has ended:
 // uploaded N of M and where, each failure with its reason, share links,
 // and the report's path. Paths and locations are terminal hyperlinks.
-func (o Outcome) Print(w io.Writer) {
+// redact, when not nil, takes out any secret that slipped into a reason.
+func (o Outcome) Print(out io.Writer, redact func(string) string) {
+	w := &redactingWriter{w: out, redact: redact}
 	if len(o.Files) == 0 {
 		if o.Interrupted {
 			fmt.Fprintln(w, "hoist: interrupted; nothing was sent")
@@ -79,7 +81,9 @@ func (o Outcome) Print(w io.Writer) {
 				if !f.Result.ShareExpires.IsZero() {
 					link += " (expires " + formatExpiry(f.Result.ShareExpires) + ")"
 				}
-				fmt.Fprintln(w, link)
+				// The link is its owner's to keep: written as made, not
+				// through redact, which would break it.
+				fmt.Fprintln(out, link)
 			}
 		default:
 			problems++
@@ -100,7 +104,23 @@ func (o Outcome) Print(w io.Writer) {
 	}
 }
 
-// problemLine is a file that was not uploaded, and why.
+// redactingWriter passes each write through redact.
+type redactingWriter struct {
+	w      io.Writer
+	redact func(string) string
+}
+
+func (r *redactingWriter) Write(p []byte) (int, error) {
+	if r.redact == nil {
+		return r.w.Write(p)
+	}
+	if _, err := io.WriteString(r.w, r.redact(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// notSentLine is a file that was not uploaded, and why.
 func notSentLine(f *uploader.FileStatus) string {
 	switch f.State {
 	case uploader.StateFailed:

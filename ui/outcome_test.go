@@ -21,12 +21,12 @@ func TestOutcomePrintsWhatStays(t *testing.T) {
 	msg.files[1].Attempt = 3
 	out := Outcome{Summary: msg.summary, Files: msg.files, ReportPath: msg.reportPath, Target: "http://127.0.0.1:9000/hoist/"}
 	var b bytes.Buffer
-	out.Print(&b)
+	out.Print(&b, func(s string) string { return strings.ReplaceAll(s, "expired", "[REDACTED]") })
 	got := b.String()
 	text := ansi.Strip(got)
 	for _, want := range []string{
 		"hoist: uploaded 3 of 5 files (40 MiB) to http://127.0.0.1:9000/hoist/\n",
-		"  ✗ b.txt: 403 AccessDenied: the URL has expired; get a fresh URL and try again (2 retries)\n",
+		"  ✗ b.txt: 403 AccessDenied: the URL has [REDACTED]; get a fresh URL and try again (2 retries)\n",
 		"  ⊘ d.iso: canceled\n",
 		"  ✓ photos/c.jpg → /home/ana/.local/share/hoist/local/buckets/hoist/photos/c.jpg\n",
 		"Report: /home/ana/.local/state/hoist/reports/hoist-20250314-150926.000.json\n",
@@ -48,23 +48,23 @@ func TestOutcomePrintsShareLinksAndInterruptions(t *testing.T) {
 	files := []uploader.FileStatus{{ID: 0, Name: "a.pdf", State: uploader.StateDone, Attempt: 1,
 		Result: &uploader.Result{Key: "a.pdf", ShareURL: "https://konfidant.example/s/abc#k=secret", ShareExpires: expires}}}
 	var b bytes.Buffer
-	Outcome{Summary: uploader.Summary{Uploaded: 1}, Files: files, Target: "Konfidant"}.Print(&b)
+	Outcome{Summary: uploader.Summary{Uploaded: 1}, Files: files, Target: "Konfidant"}.Print(&b, nil)
 	if want := "    share link: https://konfidant.example/s/abc#k=secret (expires " + formatExpiry(expires) + ")"; !strings.Contains(b.String(), want) {
 		t.Errorf("no share link %q in:\n%s", want, b.String())
 	}
 
 	b.Reset()
-	Outcome{Interrupted: true}.Print(&b)
+	Outcome{Interrupted: true}.Print(&b, nil)
 	if b.String() != "hoist: interrupted; nothing was sent\n" {
 		t.Errorf("interrupted before sending: %q", b.String())
 	}
 	b.Reset()
-	Outcome{}.Print(&b)
+	Outcome{}.Print(&b, nil)
 	if b.String() != "" {
 		t.Errorf("left before sending, printed %q", b.String())
 	}
 	b.Reset()
-	Outcome{Files: files[:0:0], ReportErr: errors.New("x")}.Print(&b)
+	Outcome{Files: files[:0:0], ReportErr: errors.New("x")}.Print(&b, nil)
 	if b.String() != "" {
 		t.Errorf("nothing sent, printed %q", b.String())
 	}
