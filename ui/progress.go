@@ -165,6 +165,9 @@ func (m progressModel) Update(msg tea.Msg) (progressModel, tea.Cmd) {
 	case uploadResumedMsg:
 		if r := m.row(msg.id); r != nil {
 			r.resumed = msg.bytes
+			// Those bytes were sent by an earlier run: they count toward the
+			// file's progress, not toward this run's speed.
+			r.lastSent = max(r.lastSent, msg.bytes)
 		}
 	case uploadDoneMsg:
 		if r := m.row(msg.id); r != nil {

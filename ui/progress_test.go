@@ -370,3 +370,21 @@ func TestProgressSpeedNeverShowsMoreThanMoved(t *testing.T) {
 		t.Errorf("a far ETA reads %q, want it capped at >24h", got)
 	}
 }
+
+// Bytes a resumed upload finds on the server count toward its progress but
+// not toward the speed: they did not move in this run.
+func TestProgressResumedBytesAreNotSpeed(t *testing.T) {
+	m, files := newTestProgress(1)
+	files[0].Size = 100 << 20
+	m, _ = m.Update(uploadResumedMsg{id: 0, bytes: 48 << 20})
+	for s := 1; s <= 20; s++ {
+		n := int64(48<<20) + int64(s)*(100<<10) // 1 MiB/s on top
+		m, _ = m.Update(sampleAt(files, fixedNow.Add(time.Duration(s)*sampleEvery), func(int) uploader.State { return uploader.StateUploading }, func(int) int64 { return n }))
+	}
+	if m.speed > 1.01*(1<<20) || m.rows[0].speed > 1.01*(1<<20) {
+		t.Errorf("speed %.0f B/s (file %.0f) counts the resumed bytes", m.speed, m.rows[0].speed)
+	}
+	if m.sent < 48<<20 {
+		t.Errorf("progress %d leaves out the bytes already on the server", m.sent)
+	}
+}
