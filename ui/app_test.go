@@ -230,11 +230,14 @@ func TestRunEndsCleanlyWhenTheContextEnds(t *testing.T) {
 		done <- result{out, err}
 	}()
 	// Let the checks finish, confirm, and wait for the upload to hang.
-	testproc.WaitFor(t, "the checks to finish", func() bool { return strings.Contains(ansi.Strip(screen.String()), "enter send") })
-	if _, err := keys.Write([]byte("\r")); err != nil {
-		t.Fatal(err)
-	}
+	// Press enter, as a person would, until the review takes it and the
+	// upload starts (and hangs): enter does nothing until the checks are
+	// done and the review is armed, and nothing on the upload screen. (The
+	// screen's bytes are diffs: "enter send" may be drawn as "nter send".)
 	testproc.WaitFor(t, "the upload to start", func() bool {
+		if _, err := keys.Write([]byte("\r")); err != nil {
+			t.Fatal(err)
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		return s.requests > 0
