@@ -217,9 +217,8 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 	var remembered uploader.Metadata
 	if last, err := config.LoadLastUsed(getenv); err == nil {
 		// Flags, environment and the config file win; last time fills gaps.
-		filled := mergeMetadata(md, uploader.Metadata{OrgID: last.OrgID, UserID: last.UserID, TTLHours: last.TTLHours})
-		remembered = filledIn(md, filled)
-		md = filled
+		remembered = uploader.Metadata{OrgID: last.OrgID, UserID: last.UserID, TTLHours: last.TTLHours}
+		md = mergeMetadata(md, remembered)
 	}
 	reportDir := ""
 	if dir, err := config.StateDir(getenv); err == nil {
@@ -269,22 +268,6 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		return exitFailed
 	}
 	return exitOK
-}
-
-// filledIn is what merging added to have: the values the form marks as
-// "from last time".
-func filledIn(have, merged uploader.Metadata) uploader.Metadata {
-	var out uploader.Metadata
-	if have.OrgID == "" {
-		out.OrgID = merged.OrgID
-	}
-	if have.UserID == "" {
-		out.UserID = merged.UserID
-	}
-	if have.TTLHours == 0 {
-		out.TTLHours = merged.TTLHours
-	}
-	return out
 }
 
 func mergeMetadata(have, fill uploader.Metadata) uploader.Metadata {

@@ -37,8 +37,8 @@ type Options struct {
 	StartDir   string          // picker's first directory ("" = cwd)
 	FixedFiles []uploader.File // when the source fixes the files (--url/--manifest), the picker is skipped
 	Metadata   uploader.Metadata
-	// Remembered is the part of Metadata that was filled in from last time
-	// (not given by flags, environment or config file): the form marks it.
+	// Remembered is what was used last time: the form marks a field "from
+	// last time" while it still holds that value.
 	Remembered uploader.Metadata
 	Required   []string // header names the form must ask for (uploader.HeaderOrgID…); nil = all three
 	Target     string   // Source.Describe(), safe to print
