@@ -191,13 +191,16 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 			printer.Event(e)
 		}
 	}()
-	pool.Add(files...)
-	files, dest.files = nil, nil // the pool has its own copy of each
+	dest.files = nil
+	added := pool.Feed(ctx, files)
+	notAdded := len(files) - added
+	files = nil
 	_ = pool.Wait(ctx)
 	pool.Close()
 	<-done
 
 	s := pool.Summary()
+	s.Canceled += notAdded // interrupted before the pool was given them
 	interrupted := ctx.Err() != nil
 	printer.Summary(s, interrupted)
 	if dest.store != nil && s.Uploaded > 0 && !cfg.JSON {

@@ -313,6 +313,38 @@ func (p *Pool) task(id int) *fileTask {
 	return p.files[id].Load()
 }
 
+// feedAhead is how many files Feed keeps queued ahead of the workers.
+const feedAhead = 1024
+
+// Feed adds files a batch at a time as the workers take them, keeping at
+// most feedAhead queued: a run of 100,000 files then never holds 100,000
+// queued records, jobs and queued events at once (issue 15). It returns the
+// number added, all of them unless ctx ended or the pool closed first.
+func (p *Pool) Feed(ctx context.Context, files []File) int {
+	stop := context.AfterFunc(ctx, func() {
+		p.mu.Lock()
+		p.idle.Broadcast()
+		p.mu.Unlock()
+	})
+	defer stop()
+	added := 0
+	for added < len(files) {
+		p.mu.Lock()
+		for len(p.queue) > feedAhead/2 && !p.closed && ctx.Err() == nil {
+			p.idle.Wait()
+		}
+		closed := p.closed
+		p.mu.Unlock()
+		if closed || ctx.Err() != nil {
+			break
+		}
+		n := min(len(files)-added, feedAhead/2)
+		p.Add(files[added : added+n]...)
+		added += n
+	}
+	return added
+}
+
 // Wait blocks until nothing is queued or running, or ctx ends.
 func (p *Pool) Wait(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() {

@@ -90,7 +90,14 @@ func heapPerFile(t *testing.T, forget bool, maxPerFile int64) {
 		for range p.Events() {
 		}
 	}()
-	p.Add(files...)
+	if forget {
+		// As headless runs: fed as workers free up, finished files forgotten.
+		if added := p.Feed(ctx, files); added != n {
+			t.Fatalf("Feed added %d of %d", added, n)
+		}
+	} else {
+		p.Add(files...)
+	}
 	if err := p.Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
