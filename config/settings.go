@@ -102,11 +102,11 @@ var settings = []setting{
 		want: "a size from 5MiB to 5GiB, such as 16MiB, or 0 for automatic", min: 5 * mib, max: 5 * gib, zeroOK: true, zero: "0 (automatic)",
 		field: func(c *Config) any { return &c.PartSize }},
 
-	{name: "shard", group: groupJob, kind: kindShard, arg: "I/N", usage: "send only the files whose key hashes (FNV-1a) to shard I of N",
+	{name: "shard", group: groupJob, kind: kindShard, arg: "I/N", usage: "send only the files whose key hashes to shard I of N",
 		want: "I/N with 0 ≤ I < N, such as 0/4", field: func(c *Config) any { return &c.Shard }},
-	{name: "skip-existing", group: groupJob, kind: kindBool, arg: "bool", usage: "leave files already stored (If-None-Match: *, or a HEAD with --s3)",
+	{name: "skip-existing", group: groupJob, kind: kindBool, arg: "bool", usage: "leave alone files already stored",
 		want: "true or false", field: func(c *Config) any { return &c.SkipExisting }},
-	{name: "retry-failed", group: groupJob, kind: kindText, arg: "REPORT[,REPORT…]", usage: "send only the files that failed in these --json reports",
+	{name: "retry-failed", group: groupJob, kind: kindText, arg: "REPORTS", usage: "send only files that failed in these reports (a,b,…)",
 		want: "comma-separated paths of --json run reports", field: func(c *Config) any { return &c.RetryFailed }},
 
 	{name: "json", group: groupOutput, kind: kindBool, arg: "bool", usage: "print JSON-lines events instead of text",
