@@ -130,3 +130,51 @@ func heapPerFile(t *testing.T, forget bool, maxPerFile int64) {
 		t.Errorf("the pool keeps %d bytes per finished file; want at most %d", perFile, maxPerFile)
 	}
 }
+
+// Feed keeps at most feedAhead files queued ahead of the workers, and stops
+// adding when its context ends.
+func TestFeedPacesAndStops(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	f, _ := writeFile(t, t.TempDir(), "a", 10)
+	files := make([]File, 5*feedAhead)
+	for i := range files {
+		files[i] = f
+		files[i].Key = fmt.Sprintf("k%d", i)
+	}
+	p := New(&testSource{base: srv.URL}, Options{Concurrency: 1})
+	p.Start(context.Background())
+	log := collectEvents(p)
+	ctx, cancel := context.WithCancel(context.Background())
+	added := make(chan int)
+	go func() { added <- p.Feed(ctx, files) }()
+	// With one worker held by the server, Feed must stop near feedAhead.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p.mu.Lock()
+		queued, n := len(p.queue), len(p.files)
+		p.mu.Unlock()
+		if queued > feedAhead {
+			t.Fatalf("%d files queued; Feed keeps at most %d", queued, feedAhead)
+		}
+		if n >= feedAhead/2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	got := <-added
+	close(release)
+	p.Close()
+	log.wait()
+	if got <= 0 || got > feedAhead+1 {
+		t.Errorf("Feed added %d of %d files before its context ended; want 1..%d", got, len(files), feedAhead+1)
+	}
+}
