@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"maps"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -100,4 +101,28 @@ func BenchmarkPresignPut(b *testing.B) {
 			}
 		}
 	})
+}
+
+// Exists (--skip-existing) is a HEAD: true for a stored object, false for a
+// missing one, against the strict store.
+func TestS3ExistsOnVersitygw(t *testing.T) {
+	src, _ := versitygwSource(t, S3Config{Prefix: "skip"})
+	body := []byte("stored once")
+	f := fileOf("here.txt", body)
+	tg, err := src.Target(context.Background(), f, testMeta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := send(t, tg, body); a.Status != http.StatusOK {
+		t.Fatalf("PUT answered %d %s", a.Status, a.Code)
+	}
+	for _, c := range []struct {
+		key  string
+		want bool
+	}{{"here.txt", true}, {"missing.txt", false}} {
+		got, err := src.Exists(context.Background(), uploader.File{Key: c.key})
+		if err != nil || got != c.want {
+			t.Errorf("Exists(%s) = %v, %v; want %v", c.key, got, err, c.want)
+		}
+	}
 }
