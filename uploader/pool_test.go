@@ -660,7 +660,7 @@ func TestSpecialAndMissingFilesFail(t *testing.T) {
 		{Path: fifo, Name: "fifo", Key: "fifo"},
 	}
 	events, _ := run(t, &testSource{base: rec.URL}, Options{}, files...)
-	wants := []string{"no such file", "a directory", "a FIFO"}
+	wants := []string{"no such file", "a directory", "a named pipe (FIFO)"}
 	for i, w := range wants {
 		last := lastOf(events, i)
 		if last.Kind != EventFailed || !strings.Contains(last.Err.Error(), w) {
