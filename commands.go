@@ -20,26 +20,25 @@ import (
 
 // runInspect is `hoist inspect URL [FILE]`: what a presigned URL says and what
 // would go wrong sending FILE to it. "-" reads the URL from standard input, so
-// it stays out of shell history and the process list.
-func runInspect(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("inspect", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	org := fs.String("org-id", "", "organization id hoist would send")
-	user := fs.String("user-id", "", "user id hoist would send")
-	ttl := fs.Int("ttl-hours", 0, "TTL hours hoist would send")
-	help := fs.BoolP("help", "h", false, "")
-	if err := fs.Parse(args); err != nil {
-		fmt.Fprintf(stderr, "hoist inspect: %v\nUsage: hoist inspect [--org-id ID --user-id ID --ttl-hours N] URL|- [FILE]\n", err)
+// it stays out of shell history and the process list. Settings (the metadata
+// above all) come from flags, HOIST_* and the config file exactly as for an
+// upload, so inspect finds what the upload would find.
+func runInspect(args []string, stdout, stderr io.Writer, getenv env) int {
+	const usage = "Usage: hoist inspect [--org-id ID --user-id ID --ttl-hours N] URL|- [FILE]"
+	cfg, err := config.LoadSettings(args, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "hoist inspect: %v\n%s\n", err, usage)
 		return exitUsage
 	}
-	if *help {
-		fmt.Fprintln(stdout, "Usage: hoist inspect [--org-id ID --user-id ID --ttl-hours N] URL|- [FILE]")
+	if cfg.ShowHelp {
+		fmt.Fprintln(stdout, usage)
 		fmt.Fprintln(stdout, "Explains a presigned URL: host, key, expiry, signed headers, pinned checksum, problems.")
-		fmt.Fprintln(stdout, "With FILE (and the metadata flags) it also checks that file against the URL.")
+		fmt.Fprintln(stdout, "With FILE it also checks that file against the URL, with the metadata an upload")
+		fmt.Fprintln(stdout, "would send: flags, then HOIST_* variables, then the config file.")
 		fmt.Fprintln(stdout, "Exit: 0 no problem that stops an upload, 1 such a problem, 2 usage.")
 		return exitOK
 	}
-	rest := fs.Args()
+	rest := cfg.Paths
 	if len(rest) < 1 || len(rest) > 2 {
 		fmt.Fprintln(stderr, "hoist inspect: give one URL (or - to read it from standard input) and at most one FILE")
 		return exitUsage
@@ -60,7 +59,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 	}
 	now := time.Now()
 	plan := inspect.Plan{Now: now, MaxSinglePut: inspect.S3MaxSinglePut,
-		Metadata: uploader.Metadata{OrgID: *org, UserID: *user, TTLHours: *ttl}.Values()}
+		Metadata: metadataOf(cfg).Values()}
 	if len(rest) == 2 {
 		files, err := givenFiles(rest[1:2])
 		if err != nil {

@@ -50,7 +50,7 @@ func run(args []string, stdout, stderr io.Writer, getenv env) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "inspect":
-			return runInspect(args[1:], stdout, stderr)
+			return runInspect(args[1:], stdout, stderr, getenv)
 		case "serve":
 			return runServe(ctx, args[1:], stdout, stderr, getenv)
 		case "config":
@@ -138,7 +138,7 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 	}
 	defer dest.Close()
 
-	md := uploader.Metadata{OrgID: cfg.OrgID, UserID: cfg.UserID, TTLHours: cfg.TTLHours}
+	md := metadataOf(cfg)
 	opts := uploader.Options{
 		Concurrency: cfg.Concurrency, Retries: cfg.Retries, Token: cfg.Token, Metadata: md,
 		StallTimeout: cfg.StallTimeout, LimitRate: cfg.LimitRate,
@@ -263,6 +263,11 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		return exitFailed
 	}
 	return exitOK
+}
+
+// metadataOf is the metadata the settings give, before any form.
+func metadataOf(cfg *config.Config) uploader.Metadata {
+	return uploader.Metadata{OrgID: cfg.OrgID, UserID: cfg.UserID, TTLHours: cfg.TTLHours}
 }
 
 func mergeMetadata(have, fill uploader.Metadata) uploader.Metadata {

@@ -100,6 +100,20 @@ const (
 // os.LookupEnv in production; tests pass their own. An empty variable counts as unset.
 // With --help or --version, Load only parses the flags.
 func Load(args []string, getenv func(string) (string, bool)) (*Config, error) {
+	c, err := LoadSettings(args, getenv)
+	if err != nil || c.ShowHelp || c.ShowVersion {
+		return c, err
+	}
+	if err := c.validateTarget(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// LoadSettings is Load for a command whose arguments are not files to upload
+// (hoist inspect URL FILE): every layer is read exactly as for an upload, but
+// the PATHs are not checked against where files go.
+func LoadSettings(args []string, getenv func(string) (string, bool)) (*Config, error) {
 	if getenv == nil {
 		getenv = os.LookupEnv
 	}
@@ -165,9 +179,6 @@ func Load(args []string, getenv func(string) (string, bool)) (*Config, error) {
 	}
 
 	if err := c.loadToken(*cmd.tokenFile, fileToken, env); err != nil {
-		return nil, err
-	}
-	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -323,8 +334,9 @@ func (c *Config) loadToken(tokenFile string, fileToken fileValue, env func(strin
 	return nil
 }
 
-// validate checks what no single setting can: that the settings agree with each other.
-func (c *Config) validate() error {
+// validateTarget checks what no single setting can: that the settings saying
+// where files go agree with each other and with the PATHs.
+func (c *Config) validateTarget() error {
 	var targets []string
 	for _, name := range []string{"url", "manifest", "s3", "presign-url"} {
 		s, _ := settingByName(name)
