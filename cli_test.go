@@ -1,6 +1,11 @@
 package main
 
 import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,4 +39,95 @@ func TestInspectReadsSettingsLikeAnUpload(t *testing.T) {
 		t.Errorf("missing org id: exit %d, want 1 naming --org-id\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	assertClean(t, r, secretsOf(t, u)...)
+}
+
+// jsonLines fails the test unless every line of out is one JSON object with
+// an "event", and returns them.
+func jsonLines(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var events []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var e map[string]any
+		if err := json.Unmarshal([]byte(line), &e); err != nil || e["event"] == nil {
+			t.Fatalf("--json printed a line that is not an event: %q", line)
+		}
+		events = append(events, e)
+	}
+	return events
+}
+
+func eventsOf(events []map[string]any, kind string) []map[string]any {
+	var out []map[string]any
+	for _, e := range events {
+		if e["event"] == kind {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// With --json every line hoist writes is an event: config warnings,
+// preflight warnings and preflight errors included.
+func TestJSONProblemsAreEvents(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("ETag", `"e"`)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	file, _ := writeTemp(t, dir, "ok.txt", 10)
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte("tok_json_problems_1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	emptyPin := withQueryParam(t, presign(t, srv.URL, "ok.txt", time.Hour), "x-amz-checksum-crc32", "AAAAAA==")
+
+	// Warnings only: the upload goes ahead.
+	r := runHoist(t, nil, append([]string{"--json", "--token-file", tokenFile, "--url", emptyPin, file}, meta...)...)
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q (want 0 and nothing outside the events)\n%s", r.code, r.stderr, r.stdout)
+	}
+	warnings := eventsOf(jsonLines(t, r.stdout), "warning")
+	if len(warnings) != 2 {
+		t.Fatalf("%d warning events, want the token file's and the empty-body pin's:\n%s", len(warnings), r.stdout)
+	}
+	if !strings.Contains(warnings[0]["message"].(string), "readable by others") ||
+		warnings[1]["file"] != file || !strings.Contains(warnings[1]["message"].(string), "EMPTY body") {
+		t.Errorf("warnings %v", warnings)
+	}
+
+	// A preflight error: exit 2, an error event, nothing sent.
+	r = runHoist(t, nil, "--json", "--user-id", "user-2", "--ttl-hours", "48", "--url", presign(t, srv.URL, "ok.txt", time.Hour), file)
+	if r.code != 2 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q (want 2 and nothing outside the events)\n%s", r.code, r.stderr, r.stdout)
+	}
+	events := jsonLines(t, r.stdout)
+	errs := eventsOf(events, "error")
+	if len(errs) != 1 || errs[0]["file"] != file || !strings.Contains(errs[0]["message"].(string), "--org-id") || len(eventsOf(events, "done")) > 0 {
+		t.Errorf("events %v", events)
+	}
+
+	// A missing file is a problem of the run, not of the command line.
+	r = runHoist(t, nil, "--json", filepath.Join(dir, "nope.txt"))
+	if r.code != 2 || r.stderr != "" || len(eventsOf(jsonLines(t, r.stdout), "error")) != 1 {
+		t.Errorf("missing file: exit %d, stderr %q, stdout %s", r.code, r.stderr, r.stdout)
+	}
+
+	// A usage error before the run starts stays plain text.
+	r = runHoist(t, nil, "--json", "--frobnicate", file)
+	if r.code != 2 || !strings.Contains(r.stderr, "frobnicate") {
+		t.Errorf("usage error: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func withQueryParam(t *testing.T, raw, name, value string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set(name, value)
+	u.RawQuery = q.Encode()
+	return u.String()
 }

@@ -69,7 +69,7 @@ func runInspect(args []string, stdout, stderr io.Writer, getenv env) int {
 		f := files[0]
 		plan.FileName, plan.HasFile, plan.FileSize = f.Name, true, f.Size
 		if r.PinnedCRC32 != "" && r.PinnedCRC32 != inspect.EmptyCRC32 {
-			if crc, err := fileCRC32(f.Path); err == nil {
+			if crc, err := fileCRC32(context.Background(), f.Path); err == nil {
 				plan.CRC32, plan.HasCRC32 = crc, true
 			}
 		}
@@ -170,11 +170,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	return exitOK
 }
 
-func fileCRC32(path string) (uint32, error) {
+func fileCRC32(ctx context.Context, path string) (uint32, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	return uploader.CRC32(context.Background(), f)
+	return uploader.CRC32(ctx, f)
 }

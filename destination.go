@@ -175,8 +175,11 @@ type problem struct {
 }
 
 // preflight checks given URLs against the files and metadata before a byte
-// is sent: expiry, headers the URL signs, pinned checksums, size.
-func (d *destination) preflight(files []uploader.File, md uploader.Metadata) []problem {
+// is sent: expiry, headers the URL signs, pinned checksums, size. A file
+// whose URL pins a checksum (other than the empty body's) is read once here,
+// so a URL made for other content is refused before sending (exit 2), not
+// found out by the engine as a failed upload.
+func (d *destination) preflight(ctx context.Context, files []uploader.File, md uploader.Metadata) []problem {
 	var out []problem
 	for _, f := range files {
 		if err := fileset.TooLarge(f.Size); err != nil {
@@ -196,6 +199,12 @@ func (d *destination) preflight(files []uploader.File, md uploader.Metadata) []p
 		plan := inspect.Plan{
 			Now: now, FileName: f.Name, HasFile: true, FileSize: f.Size,
 			Metadata: md.Values(), MaxSinglePut: inspect.S3MaxSinglePut,
+		}
+		if r.PinnedCRC32 != "" && r.PinnedCRC32 != inspect.EmptyCRC32 {
+			// Unreadable now: the engine finds it and says so in the file's words.
+			if crc, err := fileCRC32(ctx, f.Path); err == nil {
+				plan.CRC32, plan.HasCRC32 = crc, true
+			}
 		}
 		for _, p := range r.Check(plan) {
 			if p.Code == inspect.CodeInsecure && d.sendsToken {

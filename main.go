@@ -65,6 +65,7 @@ func run(args []string, stdout, stderr io.Writer, getenv env) int {
 }
 
 // loadConfig loads settings; a nil Config means stop with the exit code.
+// Warnings are left for the caller, which knows how to print them.
 func loadConfig(args []string, stdout, stderr io.Writer, getenv env) (*config.Config, int) {
 	cfg, err := config.Load(args, getenv)
 	if err != nil {
@@ -77,9 +78,6 @@ func loadConfig(args []string, stdout, stderr io.Writer, getenv env) (*config.Co
 	case cfg.ShowVersion:
 		fmt.Fprintln(stdout, "hoist", version)
 		return nil, exitOK
-	}
-	for _, w := range cfg.Warnings {
-		fmt.Fprintln(stderr, "hoist: warning:", w)
 	}
 	return cfg, exitOK
 }
@@ -98,23 +96,31 @@ func runConfig(args []string, stdout, stderr io.Writer, getenv env) int {
 	if cfg == nil {
 		return code
 	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(stderr, "hoist: warning:", w)
+	}
 	cfg.Write(stdout)
 	return exitOK
 }
 
-// upload is `hoist [flags] [PATH...]`.
+// upload is `hoist [flags] [PATH...]`. In JSON mode everything it prints,
+// problems included, is a JSON event: only a usage error found while loading
+// the settings (before the run starts) is plain text.
 func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, getenv env) int {
 	tui := !cfg.NoTUI && !cfg.JSON && isTerminal(os.Stdin) && isTerminal(os.Stdout)
 	if tui && (cfg.Shard != "" || cfg.RetryFailed != "" || cfg.SkipExisting) {
 		fmt.Fprintln(stderr, "hoist: --shard, --skip-existing and --retry-failed are for headless runs; add --no-tui")
 		return exitUsage
 	}
+	printer := &headless.Printer{Out: stdout, Err: stderr, JSON: cfg.JSON, Redact: cfg.Redact}
+	for _, w := range cfg.Warnings {
+		printer.Warn("", w)
+	}
 
 	// Headless PATHs are checked before any store starts or any signer
 	// loads credentials: a typo costs nothing. Given URLs bring their own
 	// files (openDestination reads them).
 	var files []uploader.File
-	var warnings []string
 	if !tui && cfg.URL == "" && cfg.Manifest == "" {
 		if len(cfg.Paths) == 0 {
 			fmt.Fprintln(stderr, "hoist: nothing to upload: give one or more PATHs (or run hoist in a terminal to pick files)")
@@ -123,17 +129,17 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 		var err error
 		var skipped int
 		if files, skipped, err = collectFiles(cfg.Paths); err != nil {
-			fmt.Fprintln(stderr, "hoist:", err)
+			printer.Error("", err.Error())
 			return exitUsage
 		}
 		if skipped > 0 {
-			warnings = append(warnings, fmt.Sprintf("skipping %d special %s (named pipes, sockets, devices, links to folders) inside the given folders", skipped, plural(skipped, "file", "files")))
+			printer.Warn("", fmt.Sprintf("skipping %d special %s (named pipes, sockets, devices, links to folders) inside the given folders", skipped, plural(skipped, "file", "files")))
 		}
 	}
 
 	dest, err := openDestination(ctx, cfg, getenv)
 	if err != nil {
-		fmt.Fprintln(stderr, "hoist:", cfg.Redact(err.Error()))
+		printer.Error("", err.Error())
 		return exitUsage
 	}
 	defer dest.Close()
@@ -156,28 +162,26 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 		files = dest.files
 	}
 	if files, err = jobFiles(files, cfg, dest); err != nil {
-		fmt.Fprintln(stderr, "hoist:", err)
+		printer.Error("", err.Error())
 		return exitUsage
 	}
 	if err := checkKeys(files, dest); err != nil {
-		fmt.Fprintln(stderr, "hoist:", err)
+		printer.Error("", err.Error())
 		return exitUsage
 	}
-	printer := &headless.Printer{Out: stdout, Err: stderr, JSON: cfg.JSON, Redact: cfg.Redact}
-	for _, w := range warnings {
-		printer.Warn(w)
-	}
 	failed := false
-	for _, p := range groupProblems(dest.preflight(files, md)) {
+	for _, p := range groupProblems(dest.preflight(ctx, files, md)) {
 		if p.Error {
 			failed = true
-			fmt.Fprintln(stderr, "hoist:", cfg.Redact(p.File+": "+p.Message))
+			printer.Error(p.File, p.Message)
 		} else {
-			printer.Warn(p.File + ": " + p.Message)
+			printer.Warn(p.File, p.Message)
 		}
 	}
 	if failed {
-		fmt.Fprintln(stderr, "hoist: nothing was uploaded; fix the problems above and run again")
+		if !cfg.JSON {
+			fmt.Fprintln(stderr, "hoist: nothing was uploaded; fix the problems above and run again")
+		}
 		return exitUsage
 	}
 
@@ -234,7 +238,7 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 			if err := checkKeys(files, dest); err != nil {
 				out = append(out, ui.Preflight{Error: true, Message: err.Error()})
 			}
-			for _, p := range dest.preflight(files, md) {
+			for _, p := range dest.preflight(ctx, files, md) {
 				out = append(out, ui.Preflight{File: p.File, Error: p.Error, Message: p.Message})
 			}
 			return out

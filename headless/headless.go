@@ -162,13 +162,35 @@ func (p *Printer) Summary(s uploader.Summary, interrupted bool) {
 	fmt.Fprintln(p.Out, b.String())
 }
 
-// Warn prints a problem that does not stop the run.
-func (p *Printer) Warn(msg string) {
+// jsonProblem is a warning or an error found before or beside the run: in
+// JSON mode every line hoist writes is an event, these included.
+type jsonProblem struct {
+	Event   string `json:"event"` // "warning" or "error"
+	File    string `json:"file,omitempty"`
+	Time    string `json:"time"`
+	Message string `json:"message"`
+}
+
+// Warn prints a problem that does not stop the run; file may be "".
+func (p *Printer) Warn(file, msg string) { p.problem("warning", file, msg) }
+
+// Error prints a problem that stops the run before anything is sent (exit 2);
+// file may be "".
+func (p *Printer) Error(file, msg string) { p.problem("error", file, msg) }
+
+func (p *Printer) problem(kind, file, msg string) {
+	msg = p.redact(msg)
 	if p.JSON {
-		fmt.Fprintln(p.Err, "warning: "+p.redact(msg))
+		p.writeJSON(jsonProblem{Event: kind, File: file, Time: time.Now().UTC().Format(time.RFC3339Nano), Message: msg})
 		return
 	}
-	fmt.Fprintln(p.Err, "! "+p.redact(msg))
+	if file != "" {
+		msg = file + ": " + msg
+	}
+	if kind == "warning" {
+		msg = "warning: " + msg
+	}
+	fmt.Fprintln(p.Err, "hoist: "+msg)
 }
 
 func (p *Printer) writeJSON(v any) {

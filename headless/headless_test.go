@@ -60,3 +60,32 @@ func TestJSONLines(t *testing.T) {
 		t.Errorf("summary %v", summary)
 	}
 }
+
+func TestProblemsAsEvents(t *testing.T) {
+	var out, errb bytes.Buffer
+	p := &Printer{Out: &out, Err: &errb, JSON: true}
+	p.Warn("", "config file is readable by others")
+	p.Error("a.bin", "the URL has expired")
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if errb.Len() != 0 || len(lines) != 2 {
+		t.Fatalf("stdout %q stderr %q", out.String(), errb.String())
+	}
+	var w, e map[string]any
+	if json.Unmarshal([]byte(lines[0]), &w) != nil || json.Unmarshal([]byte(lines[1]), &e) != nil {
+		t.Fatalf("not JSON: %q", out.String())
+	}
+	if w["event"] != "warning" || w["file"] != nil || w["message"] != "config file is readable by others" {
+		t.Errorf("warning %v", w)
+	}
+	if e["event"] != "error" || e["file"] != "a.bin" || e["message"] != "the URL has expired" {
+		t.Errorf("error %v", e)
+	}
+
+	out.Reset()
+	p = &Printer{Out: &out, Err: &errb}
+	p.Warn("a.bin", "pinned")
+	p.Error("", "nothing to send")
+	if got := errb.String(); got != "hoist: warning: a.bin: pinned\nhoist: nothing to send\n" || out.Len() != 0 {
+		t.Errorf("human: stderr %q stdout %q", got, out.String())
+	}
+}
