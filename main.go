@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 
 	"golang.org/x/term"
@@ -19,9 +20,6 @@ import (
 	"hoist/ui"
 	"hoist/uploader"
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
 
 // Exit codes, as the command-line contract documents them.
 const (
@@ -55,6 +53,11 @@ func run(args []string, stdout, stderr io.Writer, getenv env) int {
 			return runServe(ctx, args[1:], stdout, stderr, getenv)
 		case "config":
 			return runConfig(args[1:], stdout, stderr, getenv)
+		case "version":
+			fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
+			return exitOK
+		case "help":
+			return runHelp(args[1:], stdout, stderr, getenv)
 		}
 	}
 	cfg, code := loadConfig(args, stdout, stderr, getenv)
@@ -76,10 +79,24 @@ func loadConfig(args []string, stdout, stderr io.Writer, getenv env) (*config.Co
 		config.Usage(stdout)
 		return nil, exitOK
 	case cfg.ShowVersion:
-		fmt.Fprintln(stdout, "hoist", version)
+		fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
 		return nil, exitOK
 	}
 	return cfg, exitOK
+}
+
+// runHelp is `hoist help [COMMAND]`: the same text as --help.
+func runHelp(args []string, stdout, stderr io.Writer, getenv env) int {
+	if len(args) == 0 {
+		config.Usage(stdout)
+		return exitOK
+	}
+	switch args[0] {
+	case "inspect", "serve", "config":
+		return run([]string{args[0], "--help"}, stdout, stderr, getenv)
+	}
+	fmt.Fprintf(stderr, "hoist help: no command %q; the commands are inspect, serve, config, version and help\n", args[0])
+	return exitUsage
 }
 
 func usageError(stderr io.Writer, err error) int {
