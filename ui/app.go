@@ -20,6 +20,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"hoist/runreport"
 	"hoist/uploader"
 )
 
@@ -45,6 +46,8 @@ type Options struct {
 	NewPool      func(md uploader.Metadata) *uploader.Pool                     // built by main; the UI starts, feeds and closes it
 	SaveMetadata func(uploader.Metadata)                                       // remember for next time; may be nil; runs in a Cmd
 	ReportDir    string                                                        // where the JSON report goes; "" writes none
+	// Settings are recorded in the report, for hoist history --retry.
+	Settings map[string]string
 }
 
 // Outcome is how a run ended.
@@ -334,7 +337,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case uploadsStartedMsg:
 		m.starting = false
 		m.pool, m.ids, m.started = msg.pool, msg.ids, msg.at
-		m.reportPath = reportPathFor(m.opts.ReportDir, msg.at)
+		m.reportPath = runreport.PathFor(m.opts.ReportDir, msg.at)
 		m.progress.begin(m.files, msg.ids, msg.at, msg.concurrency)
 		m.sampling = true
 		cmds := []tea.Cmd{waitForEvent(m.pool.Events()), sampleProgress(m.pool, nil)}
@@ -498,7 +501,7 @@ func (m model) runInfo() runInfo {
 		}
 	}
 	return runInfo{
-		pool: m.pool, files: files, codes: codes, target: m.opts.Target, md: m.md,
+		pool: m.pool, files: files, codes: codes, target: m.opts.Target, md: m.md, settings: m.opts.Settings,
 		started: m.started, reportPath: m.reportPath, interrupted: m.interrupted,
 	}
 }

@@ -14,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"hoist/inspect"
 	"hoist/uploader"
 )
 
@@ -579,7 +580,7 @@ func stateText(r *fileRow, now time.Time) string {
 		return t
 	case uploader.StateDone:
 		if s.Result != nil {
-			return "done ✓ crc32 " + crc32Base64(s.Result.CRC32)
+			return "done ✓ crc32 " + inspect.EncodeCRC32(s.Result.CRC32)
 		}
 		return "done ✓"
 	case uploader.StateFailed:

@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"hoist/runreport"
 	"hoist/uploader"
 )
 
@@ -138,7 +139,7 @@ func (m summaryModel) View() string {
 		}
 		b.WriteString(st.Label.Render(fit(label, 10)) + style.Render(cut(value, max(w-10, 1))) + "\n")
 	}
-	fact("Sent", fmt.Sprintf("%s in %s · %s average", formatBytes(s.Bytes), formatElapsed(s.Elapsed), formatSpeed(averageSpeed(s))), true)
+	fact("Sent", fmt.Sprintf("%s in %s · %s average", formatBytes(s.Bytes), formatElapsed(s.Elapsed), formatSpeed(runreport.AverageSpeed(s))), true)
 	fact("Target", m.target, true)
 	switch {
 	case m.reportErr != nil:
