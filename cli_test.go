@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hoist/runreport"
 )
 
 // hoist inspect URL FILE reads the metadata from HOIST_* and the config file,
@@ -130,4 +133,110 @@ func withQueryParam(t *testing.T, raw, name, value string) string {
 	q.Set(name, value)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// slowServer accepts every PUT but answers only after hold, so a run lasts
+// long enough for progress to be reported.
+func slowServer(t *testing.T, hold time.Duration) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-time.After(hold):
+		case <-r.Context().Done():
+		}
+		w.Header().Set("ETag", `"slow"`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// Headless says what it starts, reports progress while it runs (--json:
+// progress events every --progress-interval), and ends with the run report's
+// path; the report is the one the TUI writes.
+func TestHeadlessStartProgressAndReport(t *testing.T) {
+	srv := slowServer(t, 800*time.Millisecond)
+	p, _ := writeTemp(t, t.TempDir(), "big.bin", 300_000)
+	u := presign(t, srv.URL, "in/big.bin", time.Hour)
+
+	cmd := hoistCmd(t, nil, append([]string{"--json", "--progress-interval", "100ms", "--url", u, p}, meta...)...)
+	r := runCmd(t, cmd)
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d stderr %q\n%s", r.code, r.stderr, r.stdout)
+	}
+	events := jsonLines(t, r.stdout)
+	if events[0]["event"] != "start" || events[0]["files"] != 1.0 || events[0]["bytes"] != 300_000.0 || !strings.HasPrefix(events[0]["target"].(string), srv.URL) {
+		t.Errorf("first event %v, want start with files, bytes and target", events[0])
+	}
+	progress := eventsOf(events, "progress")
+	if len(progress) < 2 {
+		t.Fatalf("%d progress events in a run of 800 ms at 100 ms, want several:\n%s", len(progress), r.stdout)
+	}
+	for _, e := range progress {
+		if e["files"] != 1.0 || e["bytes_total"] != 300_000.0 || e["bytes_sent"].(float64) > 300_000 {
+			t.Errorf("progress %v", e)
+		}
+	}
+	sum := eventsOf(events, "summary")
+	if len(sum) != 1 {
+		t.Fatalf("summary events %v", sum)
+	}
+	report, _ := sum[0]["report"].(string)
+	home := envValue(cmd, "HOME")
+	if !strings.HasPrefix(report, filepath.Join(home, "state", "hoist", "reports")) {
+		t.Fatalf("summary names report %q, want one under the state folder", report)
+	}
+	rep, err := runreport.Read(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Headless lists the files that did not upload (the pool forgets the
+	// others, for flat memory at scale); the summary counts them all.
+	if rep.Summary.Uploaded != 1 || rep.Summary.Bytes != 300_000 || len(rep.Files) != 0 {
+		t.Errorf("report %+v", rep)
+	}
+	if _, ok := rep.Settings["url"]; !ok || rep.Settings["url"] != "" || rep.Metadata.OrgID != "org-1" {
+		t.Errorf("report settings %v metadata %+v: want the URL marked as withheld, and the metadata", rep.Settings, rep.Metadata)
+	}
+	data, _ := os.ReadFile(report)
+	assertClean(t, result{stdout: string(data)}, secretsOf(t, u)...)
+
+	// Human mode, not on a terminal: a start line, then the report's path.
+	r = runHoist(t, nil, append([]string{"--no-tui", "--url", u, p}, meta...)...)
+	if r.code != 0 || !strings.Contains(r.stderr, "hoist: uploading 1 file (293 KiB) to "+srv.URL) || !strings.Contains(r.stdout, "Report: ") {
+		t.Errorf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	// --progress-interval 0: no progress events.
+	r = runHoist(t, nil, append([]string{"--json", "--progress-interval", "0", "--url", u, p}, meta...)...)
+	if n := len(eventsOf(jsonLines(t, r.stdout), "progress")); r.code != 0 || n != 0 {
+		t.Errorf("exit %d, %d progress events with --progress-interval 0", r.code, n)
+	}
+}
+
+// On a terminal, headless keeps a live status line, redrawn in place and
+// cleared before each result line.
+func TestHeadlessLiveStatusOnATerminal(t *testing.T) {
+	srv := slowServer(t, 1500*time.Millisecond)
+	p, _ := writeTemp(t, t.TempDir(), "big.bin", 300_000)
+	u := presign(t, srv.URL, "big.bin", time.Hour)
+	master, slave := openPTY(t)
+	cmd := hoistCmd(t, nil, append([]string{"--no-tui", "--url", u, p}, meta...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, slave
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	slave.Close()
+	screen := make(chan []byte, 1)
+	go func() { b, _ := io.ReadAll(master); screen <- b }() // ends when the child closes the terminal
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	got := string(<-screen)
+	if !strings.Contains(got, "hoist: uploading 1 file") || !strings.Contains(got, "0 of 1 file done") || !strings.Contains(got, "\r\x1b[K") {
+		t.Errorf("terminal shows %q, want a start line and a live status line", got)
+	}
+	if !strings.Contains(out.String(), "✓") || !strings.Contains(out.String(), "Report: ") {
+		t.Errorf("stdout %s", out.String())
+	}
 }

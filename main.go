@@ -12,11 +12,13 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 
 	"hoist/config"
 	"hoist/headless"
+	"hoist/runreport"
 	"hoist/ui"
 	"hoist/uploader"
 )
@@ -202,27 +204,97 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 		return exitUsage
 	}
 
-	opts.ForgetFinished = true // the printer needs events and the summary only
+	return runHeadless(ctx, cfg, dest, files, opts, printer, stderr, getenv)
+}
+
+// runHeadless sends files without the TUI: a start line, progress while it
+// runs, a line per file, the summary and the run report, as the printer's
+// mode has them.
+func runHeadless(ctx context.Context, cfg *config.Config, dest *destination, files []uploader.File, opts uploader.Options,
+	printer *headless.Printer, stderr io.Writer, getenv env) int {
+	every := headless.PlainEvery
+	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
+		printer.Live, every = true, headless.LiveEvery
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+			printer.Width = w
+		}
+	}
+	if cfg.JSON {
+		every = cfg.ProgressInterval
+	}
+	target := dest.src.Describe()
+	printer.Start(files, target)
+
+	// The pool forgets each finished file (flat memory at 100,000 files), so
+	// what the report needs of the files that did not upload is kept from
+	// their events; uploaded ones are counted in the summary.
+	opts.ForgetFinished = true
 	pool := uploader.New(dest.src, opts)
 	pool.Start(ctx)
+	var unsent []uploader.FileStatus // the event loop's until done closes
+	codes := map[int]string{}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for e := range pool.Events() {
+			switch e.Kind {
+			case uploader.EventFailed, uploader.EventCanceled:
+				st := uploader.StateFailed
+				if e.Kind == uploader.EventCanceled {
+					st = uploader.StateCanceled
+				}
+				reason := ""
+				if e.Err != nil {
+					reason = e.Err.Error()
+				}
+				unsent = append(unsent, uploader.FileStatus{ID: e.ID, Name: e.File, State: st, Attempt: e.Attempt, Reason: cfg.Redact(reason)})
+				codes[e.ID] = e.Code
+			}
 			printer.Event(e)
 		}
 	}()
-	pool.Add(files...)
-	files, dest.files = nil, nil // the pool has its own copy of each
+	started := time.Now()
+	ids := pool.Add(files...)
+	var total int64
+	for _, f := range files {
+		total += f.Size
+	}
+	stopWatch := func() {}
+	if every > 0 {
+		stopWatch = printer.Watch(pool, every, len(files), total)
+	}
 	_ = pool.Wait(ctx)
-	pool.Close()
+	stopWatch()
+	pool.Close() // marks what never finished as canceled
 	<-done
 
 	s := pool.Summary()
 	interrupted := ctx.Err() != nil
-	printer.Summary(s, interrupted)
+	report := ""
+	if dir := reportDir(getenv); dir != "" {
+		index := make(map[int]int, len(ids))
+		for i, id := range ids {
+			index[id] = i
+		}
+		byID := make(map[int]uploader.File, len(unsent))
+		for i, u := range unsent {
+			f := files[index[u.ID]]
+			byID[u.ID], unsent[i].Size = f, f.Size
+		}
+		path := runreport.PathFor(dir, started)
+		r := runreport.Build(runreport.Run{
+			Files: byID, Codes: codes, Target: target, Settings: cfg.Rerun(),
+			Metadata: opts.Metadata, Started: started, Interrupted: interrupted,
+		}, s, unsent, time.Now())
+		if err := runreport.Write(path, r); err != nil {
+			printer.Warn("", "the run report was not written: "+err.Error())
+		} else {
+			report = path
+		}
+	}
+	printer.Summary(s, interrupted, report)
 	if dest.store != nil && s.Uploaded > 0 && !cfg.JSON {
-		fmt.Fprintf(stdout, "Files are in %s\n", dest.store.Dir())
+		fmt.Fprintf(printer.Out, "Files are in %s\n", dest.store.Dir())
 	}
 	switch {
 	case interrupted:
@@ -238,10 +310,6 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 	if last, err := config.LoadLastUsed(getenv); err == nil {
 		// Flags, environment and the config file win; last time fills gaps.
 		md = mergeMetadata(md, uploader.Metadata{OrgID: last.OrgID, UserID: last.UserID, TTLHours: last.TTLHours})
-	}
-	reportDir := ""
-	if dir, err := config.StateDir(getenv); err == nil {
-		reportDir = filepath.Join(dir, "reports")
 	}
 	out, err := ui.Run(ctx, ui.Options{
 		Paths:      cfg.Paths,
@@ -268,7 +336,8 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		SaveMetadata: func(md uploader.Metadata) {
 			_ = config.SaveLastUsed(getenv, config.LastUsed{OrgID: md.OrgID, UserID: md.UserID, TTLHours: md.TTLHours})
 		},
-		ReportDir: reportDir,
+		ReportDir: reportDir(getenv),
+		Settings:  cfg.Rerun(),
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "hoist:", cfg.Redact(err.Error()))
@@ -284,6 +353,16 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		return exitFailed
 	}
 	return exitOK
+}
+
+// reportDir is where run reports go and hoist history reads them; "" when
+// there is no home to keep them in.
+func reportDir(getenv env) string {
+	dir, err := config.StateDir(getenv)
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "reports")
 }
 
 // metadataOf is the metadata the settings give, before any form.

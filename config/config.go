@@ -55,7 +55,8 @@ type Config struct {
 	RetryFailed  string // comma-separated run reports
 
 	// Output.
-	JSON, NoTUI bool
+	JSON, NoTUI      bool
+	ProgressInterval time.Duration // --json progress events; 0 = none
 
 	// Token is the bearer token. It never comes from a flag value and is never printed.
 	Token      string

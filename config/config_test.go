@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -757,5 +758,31 @@ func TestMetadataValidatedAtLoad(t *testing.T) {
 	}
 	if _, err := Load([]string{"--org-id", "acme-1", "--user-id", "u.7@x", "--ttl-hours", "48", "a.txt"}, lookup(testEnv(t))); err != nil {
 		t.Errorf("valid metadata refused: %v", err)
+	}
+}
+
+func TestRerunRecordsWhereFilesWentWithoutSecrets(t *testing.T) {
+	env := func(m map[string]string) func(string) (string, bool) {
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	home := t.TempDir()
+	c, err := Load([]string{"--s3", "s3://bkt/in", "--endpoint-url", "http://127.0.0.1:9000", "--concurrency", "4", "--retries", "2",
+		"--org-id", "acme", "--json", "a.txt"}, env(map[string]string{"HOME": home, "HOIST_LIMIT_RATE": "1M"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Rerun()
+	want := map[string]string{"s3": "s3://bkt/in", "endpoint-url": "http://127.0.0.1:9000", "local-dir": filepath.Join(home, ".local/share/hoist/local"),
+		"concurrency": "4", "retries": "2", "limit-rate": "1000000"}
+	if !maps.Equal(got, want) {
+		t.Errorf("Rerun() = %v\nwant %v", got, want)
+	}
+
+	c, err = Load([]string{"--url", "https://b.example/k?X-Amz-Signature=abc", "a.txt"}, env(map[string]string{"HOME": home}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := c.Rerun()["url"]; !ok || v != "" {
+		t.Errorf("a presigned URL is recorded as set but withheld, got %q %v", v, ok)
 	}
 }

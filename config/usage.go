@@ -54,7 +54,7 @@ func Usage(w io.Writer) {
 			flag += " " + s.arg
 		}
 		usage := s.usage
-		if s.def != "" && s.zero == "" {
+		if s.def != "" && s.def != "0" {
 			usage += fmt.Sprintf(" (default %s)", s.def)
 		}
 		rows = append(rows, flagRow{flag, usage})
