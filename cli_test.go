@@ -240,3 +240,18 @@ func TestHeadlessLiveStatusOnATerminal(t *testing.T) {
 		t.Errorf("stdout %s", out.String())
 	}
 }
+
+func TestCompletionAndManCommands(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		r := runHoist(t, nil, "completion", shell)
+		if r.code != 0 || !strings.Contains(r.stdout, "--org-id") && !strings.Contains(r.stdout, "-l org-id") {
+			t.Errorf("completion %s: exit %d\n%s", shell, r.code, r.stderr)
+		}
+	}
+	if r := runHoist(t, nil, "completion", "tcsh"); r.code != 2 || !strings.Contains(r.stderr, "bash, zsh, fish") {
+		t.Errorf("completion tcsh: exit %d %s", r.code, r.stderr)
+	}
+	if r := runHoist(t, nil, "man"); r.code != 0 || !strings.HasPrefix(r.stdout, ".TH HOIST 1") {
+		t.Errorf("man: exit %d\n%.200s", r.code, r.stdout)
+	}
+}

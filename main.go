@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -60,6 +61,11 @@ func run(args []string, stdout, stderr io.Writer, getenv env) int {
 			return exitOK
 		case "help":
 			return runHelp(args[1:], stdout, stderr, getenv)
+		case "completion":
+			return runCompletion(args[1:], stdout, stderr)
+		case "man":
+			config.Man(stdout, strings.TrimPrefix(versionLine(debug.ReadBuildInfo()), "hoist "))
+			return exitOK
 		}
 	}
 	cfg, code := loadConfig(args, stdout, stderr, getenv)
@@ -93,12 +99,36 @@ func runHelp(args []string, stdout, stderr io.Writer, getenv env) int {
 		config.Usage(stdout)
 		return exitOK
 	}
-	switch args[0] {
-	case "inspect", "serve", "config":
-		return run([]string{args[0], "--help"}, stdout, stderr, getenv)
+	for _, c := range config.Commands {
+		if c.Name != args[0] {
+			continue
+		}
+		switch c.Name {
+		case "inspect", "serve", "history":
+			return run([]string{c.Name, "--help"}, stdout, stderr, getenv)
+		}
+		fmt.Fprintf(stdout, "Usage: %s\n%s.\n", strings.TrimSpace("hoist "+c.Name+" "+c.Args), c.Summary)
+		return exitOK
 	}
-	fmt.Fprintf(stderr, "hoist help: no command %q; the commands are inspect, serve, config, version and help\n", args[0])
+	var names []string
+	for _, c := range config.Commands {
+		names = append(names, c.Name)
+	}
+	fmt.Fprintf(stderr, "hoist help: no command %q; the commands are %s\n", args[0], strings.Join(names, ", "))
 	return exitUsage
+}
+
+// runCompletion is `hoist completion bash|zsh|fish`.
+func runCompletion(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintf(stderr, "hoist completion: name one shell: %s\n", strings.Join(config.Shells, ", "))
+		return exitUsage
+	}
+	if err := config.Completion(stdout, args[0]); err != nil {
+		fmt.Fprintln(stderr, "hoist completion:", err)
+		return exitUsage
+	}
+	return exitOK
 }
 
 func usageError(stderr io.Writer, err error) int {
