@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -61,6 +62,8 @@ func run(args []string, stdout, stderr io.Writer, getenv env) int {
 			return exitOK
 		case "help":
 			return runHelp(args[1:], stdout, stderr, getenv)
+		case "history":
+			return runHistory(ctx, args[1:], stdout, stderr, getenv)
 		case "completion":
 			return runCompletion(args[1:], stdout, stderr)
 		case "man":
@@ -156,6 +159,13 @@ func runConfig(args []string, stdout, stderr io.Writer, getenv env) int {
 // problems included, is a JSON event: only a usage error found while loading
 // the settings (before the run starts) is plain text.
 func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, getenv env) int {
+	return uploadFiles(ctx, cfg, nil, stdout, stderr, getenv)
+}
+
+// uploadFiles is upload with the files fixed beforehand (hoist history
+// --retry) instead of found from the PATHs; with given URLs, only those
+// files of the manifest are sent.
+func uploadFiles(ctx context.Context, cfg *config.Config, only []uploader.File, stdout, stderr io.Writer, getenv env) int {
 	tui := !cfg.NoTUI && !cfg.JSON && isTerminal(os.Stdin) && isTerminal(os.Stdout)
 	if tui && (cfg.Shard != "" || cfg.RetryFailed != "" || cfg.SkipExisting) {
 		fmt.Fprintln(stderr, "hoist: --shard, --skip-existing and --retry-failed are for headless runs; add --no-tui")
@@ -169,8 +179,8 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 	// Headless PATHs are checked before any store starts or any signer
 	// loads credentials: a typo costs nothing. Given URLs bring their own
 	// files (openDestination reads them).
-	var files []uploader.File
-	if !tui && cfg.URL == "" && cfg.Manifest == "" {
+	files := only
+	if only == nil && !tui && cfg.URL == "" && cfg.Manifest == "" {
 		if len(cfg.Paths) == 0 {
 			fmt.Fprintln(stderr, "hoist: nothing to upload: give one or more PATHs (or run hoist in a terminal to pick files)")
 			return exitUsage
@@ -209,6 +219,11 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 
 	if dest.files != nil {
 		files = dest.files
+		if only != nil {
+			files = slices.DeleteFunc(slices.Clone(files), func(f uploader.File) bool {
+				return !slices.ContainsFunc(only, func(o uploader.File) bool { return o.Path == f.Path })
+			})
+		}
 	}
 	if files, err = jobFiles(files, cfg, dest); err != nil {
 		printer.Error("", err.Error())
