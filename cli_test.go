@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"hoist/config"
 	"hoist/runreport"
+	"hoist/uploader"
 )
 
 // hoist inspect URL FILE reads the metadata from HOIST_* and the config file,
@@ -253,5 +256,32 @@ func TestCompletionAndManCommands(t *testing.T) {
 	}
 	if r := runHoist(t, nil, "man"); r.code != 0 || !strings.HasPrefix(r.stdout, ".TH HOIST 1") {
 		t.Errorf("man: exit %d\n%.200s", r.code, r.stdout)
+	}
+}
+
+// Which metadata a source needs is one rule (destination.required), which
+// the TUI's form and headless preflight both follow: --s3 sends the three
+// the API signs, so headless refuses to start without them, as the form
+// would; the embedded local store needs none.
+func TestRequiredMetadataIsOneRule(t *testing.T) {
+	srv := newContactLog(t)
+	p, _ := writeTemp(t, t.TempDir(), "a.txt", 10)
+	env := []string{"AWS_ACCESS_KEY_ID=AKIATESTCREDENTIAL01", "AWS_SECRET_ACCESS_KEY=secretkeysecretkeysecretkey", "AWS_REGION=auto"}
+	r := runHoist(t, env, "--no-tui", "--s3", "s3://bkt/in", "--endpoint-url", srv.URL, "--user-id", "u", "--ttl-hours", "1", p)
+	if r.code != 2 || !strings.Contains(r.stderr, "x-amz-meta-organization-id") || !strings.Contains(r.stderr, "--org-id") || srv.contacts("") > 0 {
+		t.Errorf("--s3 without --org-id: exit %d, %d requests\n%s%s", r.code, srv.contacts(""), r.stdout, r.stderr)
+	}
+	assertClean(t, r, "secretkeysecretkeysecretkey")
+
+	d, err := openDestination(context.Background(), &config.Config{LocalDir: t.TempDir()}, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if req := d.required(); req == nil || len(req) != 0 {
+		t.Errorf("the local store requires %v, want none (an empty list, not nil: nil means all three)", req)
+	}
+	if ps := d.preflight(context.Background(), []uploader.File{{Path: p, Name: p, Key: "a.txt", Size: 10}}, uploader.Metadata{}); len(ps) != 0 {
+		t.Errorf("local store preflight without metadata: %v", ps)
 	}
 }

@@ -126,10 +126,29 @@ func openLocalStore(ctx context.Context, dir, addr string) (*localstore.Store, *
 	return st, s, nil
 }
 
-// required lists the metadata headers the form must ask for: those the given
-// URLs sign, or all three for sources that sign their own.
+// metadataRequirer is a source that knows which metadata it needs (an API
+// that hands out URLs and says what they sign).
+type metadataRequirer interface {
+	RequiredMetadata() []string
+}
+
+// allMetadata is what the API hoist was built for signs into every URL.
+var allMetadata = []string{uploader.HeaderOrgID, uploader.HeaderUserID, uploader.HeaderTTLHours}
+
+// required lists the metadata headers that must be set before sending: the
+// one rule the TUI's form and headless preflight both follow. Given URLs
+// need what they sign; the embedded local store needs none; a source that
+// says what it needs is asked; any other source that signs its own URLs
+// (--s3, --presign-url) sends the three the API signs, which is nil here, as
+// ui.Options.Required reads it ("all three; the source signs them").
 func (d *destination) required() []string {
-	if d.given == nil {
+	switch {
+	case d.store != nil:
+		return []string{}
+	case d.given == nil:
+		if r, ok := d.src.(metadataRequirer); ok {
+			return r.RequiredMetadata()
+		}
 		return nil
 	}
 	seen := map[string]bool{}
@@ -187,6 +206,19 @@ func (d *destination) preflight(ctx context.Context, files []uploader.File, md u
 		}
 	}
 	if d.given == nil {
+		// Given URLs are checked per file below, against what each signs.
+		have := md.Values()
+		req := d.required()
+		if req == nil {
+			req = allMetadata
+		}
+		for _, h := range req {
+			if have[h] == "" {
+				flag := strings.TrimPrefix(inspect.MetadataFlag(h), "--")
+				out = append(out, problem{Error: true, Message: fmt.Sprintf("uploads to %s carry %s, and it is not set; set %s",
+					d.src.Describe(), h, config.WaysToSet(flag))})
+			}
+		}
 		return out
 	}
 	now := time.Now()

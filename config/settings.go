@@ -136,6 +136,17 @@ func settingByKey(key string) (setting, bool) {
 	return setting{}, false
 }
 
+// WaysToSet names every way to set the setting called name, for a message
+// that asks a person to set it: "--org-id (or HOIST_ORG_ID, or org_id in the
+// config file)".
+func WaysToSet(name string) string {
+	s, ok := settingByName(name)
+	if !ok {
+		return "--" + name
+	}
+	return fmt.Sprintf("--%s (or %s, or %s in the config file)", s.name, s.envName(), s.fileKey())
+}
+
 func (s setting) fileKey() string { return strings.ReplaceAll(s.name, "-", "_") }
 func (s setting) envName() string { return "HOIST_" + strings.ToUpper(s.fileKey()) }
 
