@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,7 +11,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -284,4 +287,30 @@ func TestRequiredMetadataIsOneRule(t *testing.T) {
 	if ps := d.preflight(context.Background(), []uploader.File{{Path: p, Name: p, Key: "a.txt", Size: 10}}, uploader.Metadata{}); len(ps) != 0 {
 		t.Errorf("local store preflight without metadata: %v", ps)
 	}
+}
+
+// hoist serve says when its sample URL stops working with the date and the
+// time zone, not a bare "3:04PM".
+func TestServePrintsExpiryWithDateAndZone(t *testing.T) {
+	cmd := hoistCmd(t, []string{"TZ=UTC"}, "serve", "--local-dir", t.TempDir())
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Signal(syscall.SIGINT); _ = cmd.Wait() }()
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.Contains(line, "valid until") {
+			continue
+		}
+		if !regexp.MustCompile(`valid until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\b`).MatchString(line) {
+			t.Errorf("expiry line %q, want a date, a time and the zone", line)
+		}
+		return
+	}
+	t.Fatalf("no expiry line (%v)", sc.Err())
 }

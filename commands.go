@@ -154,7 +154,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	fmt.Fprintf(stdout, "hoist local store on %s, bucket %q, files in %s\n", st.Endpoint(), st.Bucket(), st.Dir())
 	fmt.Fprintf(stdout, "Sample upload URL for key sample.txt, valid until %s (it signs the local store's throwaway key, nothing else):\n\n  %s\n\n",
-		tg.Expires.Local().Format(time.Kitchen), tg.URL)
+		tg.Expires.Local().Format("2006-01-02 15:04:05 MST"), tg.URL)
 	fmt.Fprintf(stdout, "Try:\n  hoist --no-tui --url '%s' --org-id %s --user-id %s --ttl-hours %d FILE\n", tg.URL, *org, *user, *ttl)
 	var hs []string
 	for name := range tg.Header {

@@ -151,6 +151,9 @@ func runConfig(args []string, stdout, stderr io.Writer, getenv env) int {
 	for _, w := range cfg.Warnings {
 		fmt.Fprintln(stderr, "hoist: warning:", w)
 	}
+	if err := cfg.PrefillLastUsed(getenv); err != nil {
+		fmt.Fprintln(stderr, "hoist: warning:", err)
+	}
 	cfg.Write(stdout)
 	return exitOK
 }
@@ -351,11 +354,10 @@ func runHeadless(ctx context.Context, cfg *config.Config, dest *destination, fil
 }
 
 func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts uploader.Options, stderr io.Writer, getenv env) int {
-	md := opts.Metadata
-	if last, err := config.LoadLastUsed(getenv); err == nil {
-		// Flags, environment and the config file win; last time fills gaps.
-		md = mergeMetadata(md, uploader.Metadata{OrgID: last.OrgID, UserID: last.UserID, TTLHours: last.TTLHours})
-	}
+	// The form offers last time's values; flags, environment and the config
+	// file win. A state file that cannot be read offers nothing.
+	_ = cfg.PrefillLastUsed(getenv)
+	md := metadataOf(cfg)
 	out, err := ui.Run(ctx, ui.Options{
 		Paths:      cfg.Paths,
 		FixedFiles: dest.files,
@@ -413,19 +415,6 @@ func reportDir(getenv env) string {
 // metadataOf is the metadata the settings give, before any form.
 func metadataOf(cfg *config.Config) uploader.Metadata {
 	return uploader.Metadata{OrgID: cfg.OrgID, UserID: cfg.UserID, TTLHours: cfg.TTLHours}
-}
-
-func mergeMetadata(have, fill uploader.Metadata) uploader.Metadata {
-	if have.OrgID == "" {
-		have.OrgID = fill.OrgID
-	}
-	if have.UserID == "" {
-		have.UserID = fill.UserID
-	}
-	if have.TTLHours == 0 {
-		have.TTLHours = fill.TTLHours
-	}
-	return have
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

@@ -26,7 +26,8 @@ const (
 	OriginEnv       Origin = "env"
 	OriginFlag      Origin = "flag"
 	OriginTokenFile Origin = "token-file"
-	// OriginState marks a value prefilled from LastUsed; Load never sets it.
+	// OriginState marks a value prefilled from LastUsed by PrefillLastUsed;
+	// Load never sets it.
 	OriginState Origin = "state"
 )
 
@@ -391,6 +392,8 @@ func (c *Config) describe(name string) string {
 		return "file " + d
 	case OriginTokenFile:
 		return "--token-file " + d
+	case OriginState:
+		return "last upload " + d + " (the form's prefill)"
 	}
 	return string(o)
 }

@@ -786,3 +786,33 @@ func TestRerunRecordsWhereFilesWentWithoutSecrets(t *testing.T) {
 		t.Errorf("a presigned URL is recorded as set but withheld, got %q %v", v, ok)
 	}
 }
+
+// hoist config shows what the TUI's form will offer: last time's metadata
+// where nothing else set it, marked as such; what the person set wins.
+func TestPrefillLastUsedShowsInWrite(t *testing.T) {
+	env := testEnv(t)
+	getenv := lookup(env)
+	if err := SaveLastUsed(getenv, LastUsed{OrgID: "acme", UserID: "u-1", TTLHours: 48}); err != nil {
+		t.Fatal(err)
+	}
+	env["HOIST_USER_ID"] = "env-user"
+	c, err := Load([]string{"--ttl-hours", "2"}, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.PrefillLastUsed(getenv); err != nil {
+		t.Fatal(err)
+	}
+	if c.OrgID != "acme" || c.UserID != "env-user" || c.TTLHours != 2 || c.Origins["org-id"] != OriginState {
+		t.Errorf("prefilled %q %q %d, origins %v", c.OrgID, c.UserID, c.TTLHours, c.Origins)
+	}
+	var b strings.Builder
+	c.Write(&b)
+	out := b.String()
+	last := filepath.Join(env["XDG_STATE_HOME"], "hoist", "last.toml")
+	for _, want := range []string{"acme", "last upload " + last + " (the form's prefill)", "env-user", "env HOIST_USER_ID"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("hoist config lacks %q:\n%s", want, out)
+		}
+	}
+}
