@@ -37,7 +37,7 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if *help {
 		fmt.Fprintln(stdout, historyUsage)
 		fmt.Fprintln(stdout, "Lists past runs from their reports, newest first: when, files, target, result.")
-		fmt.Fprintln(stdout, "--retry N sends the files run N did not upload again, to the same place with the")
+		fmt.Fprintln(stdout, "--retry N sends the files run N did not upload again (headless), to the same place with the")
 		fmt.Fprintln(stdout, "same metadata; flags after it change the rerun (e.g. --limit-rate 1M, --json).")
 		return exitOK
 	}

@@ -58,7 +58,11 @@ func TestHistoryListsRunsAndRetriesTheFailedFiles(t *testing.T) {
 	}
 	env := homeEnv(t)
 
-	r := runHoist(t, env, append([]string{"--no-tui", "--retries", "0", "--manifest", manifest}, meta...)...)
+	// The first run names the manifest relative to its folder; the retry
+	// runs from another.
+	first := hoistCmd(t, env, append([]string{"--no-tui", "--retries", "0", "--manifest", filepath.Base(manifest)}, meta...)...)
+	first.Dir = dir
+	r := runCmd(t, first)
 	if r.code != 1 {
 		t.Fatalf("first run: exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
 	}

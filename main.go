@@ -224,7 +224,7 @@ func uploadFiles(ctx context.Context, cfg *config.Config, only []uploader.File, 
 		files = dest.files
 		if only != nil {
 			files = slices.DeleteFunc(slices.Clone(files), func(f uploader.File) bool {
-				return !slices.ContainsFunc(only, func(o uploader.File) bool { return o.Path == f.Path })
+				return !slices.ContainsFunc(only, func(o uploader.File) bool { return samePath(o.Path, f.Path) })
 			})
 		}
 	}
@@ -400,6 +400,18 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		return exitFailed
 	}
 	return exitOK
+}
+
+// samePath reports whether a and b name the same file, one relative and one
+// absolute as may be.
+func samePath(a, b string) bool {
+	abs := func(p string) string {
+		if q, err := filepath.Abs(p); err == nil {
+			return q
+		}
+		return p
+	}
+	return abs(a) == abs(b)
 }
 
 // reportDir is where run reports go and hoist history reads them; "" when

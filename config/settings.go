@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -342,6 +343,12 @@ func (c *Config) Rerun() map[string]string {
 		}
 		if s.kind == kindURL && safeURL(v) != v {
 			v = ""
+		}
+		if s.kind == kindPath {
+			// A rerun may start in another folder.
+			if abs, err := filepath.Abs(v); err == nil {
+				v = abs
+			}
 		}
 		out[s.name] = v
 	}

@@ -101,7 +101,7 @@ func Build(run Run, sum uploader.Summary, files []uploader.FileStatus, now time.
 	for _, s := range files {
 		f := run.Files[s.ID]
 		rf := File{
-			File: s.Name, Path: f.Path, Key: f.Key, Size: s.Size, State: s.State.String(),
+			File: s.Name, Path: absPath(f.Path), Key: f.Key, Size: s.Size, State: s.State.String(),
 			Attempts: s.Attempt, Parts: s.Parts,
 		}
 		switch s.State {
@@ -111,7 +111,7 @@ func Build(run Run, sum uploader.Summary, files []uploader.FileStatus, now time.
 				rf.CRC32 = inspect.EncodeCRC32(res.CRC32)
 				rf.Seconds = res.Duration.Seconds()
 				if res.Path != "" {
-					rf.Path = res.Path
+					rf.Path = absPath(res.Path)
 				}
 			}
 		case uploader.StateFailed, uploader.StateCanceled:
@@ -121,6 +121,14 @@ func Build(run Run, sum uploader.Summary, files []uploader.FileStatus, now time.
 		r.Files = append(r.Files, rf)
 	}
 	return r
+}
+
+// absPath is p made absolute, so a rerun from another folder finds the file.
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil && p != "" {
+		return abs
+	}
+	return p
 }
 
 // AverageSpeed is the run's bytes per second, 0 before any time has passed.
