@@ -32,7 +32,8 @@ func runInspect(args []string, stdout, stderr io.Writer, getenv env) int {
 	}
 	if cfg.ShowHelp {
 		fmt.Fprintln(stdout, usage)
-		fmt.Fprintln(stdout, "Explains a presigned URL: host, key, expiry, signed headers, pinned checksum, problems.")
+		fmt.Fprintln(stdout, "Explains a presigned URL: host, key, expiry, signed headers, pinned checksum,")
+		fmt.Fprintln(stdout, "problems found.")
 		fmt.Fprintln(stdout, "With FILE it also checks that file against the URL, with the metadata an upload")
 		fmt.Fprintln(stdout, "would send: flags, then HOIST_* variables, then the config file.")
 		fmt.Fprintln(stdout, "Exit: 0 no problem that stops an upload, 1 such a problem, 2 usage.")
@@ -121,10 +122,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return exitUsage
 	}
 	if *help {
-		fmt.Fprintln(stdout, "Usage: hoist serve [--local-dir DIR] [--addr 127.0.0.1:PORT] [--org-id ID --user-id ID --ttl-hours N]")
-		fmt.Fprintln(stdout, "       hoist serve --konfidant [--local-dir DIR] [--addr 127.0.0.1:PORT] [--api-rate N]")
-		fmt.Fprintln(stdout, "Runs the embedded local store alone and prints a sample presigned URL; with --konfidant,")
-		fmt.Fprintln(stdout, "a Konfidant API emulator over it on --addr, with a throwaway API key for this run.")
+		fmt.Fprintln(stdout, "Usage: hoist serve [--local-dir DIR] [--addr 127.0.0.1:PORT]")
+		fmt.Fprintln(stdout, "                   [--org-id ID --user-id ID --ttl-hours N]")
+		fmt.Fprintln(stdout, "       hoist serve --konfidant [--local-dir DIR] [--addr 127.0.0.1:PORT]")
+		fmt.Fprintln(stdout, "                   [--api-rate N]")
+		fmt.Fprintln(stdout, "Runs the embedded local store alone and prints a sample presigned URL; with")
+		fmt.Fprintln(stdout, "--konfidant, a Konfidant API emulator over it on --addr, with a throwaway API")
+		fmt.Fprintln(stdout, "key for this run.")
 		return exitOK
 	}
 	if *dir == "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"hoist/config"
+	"hoist/fileset"
 	"hoist/runreport"
 	"hoist/uploader"
 )
@@ -37,8 +37,8 @@ func runHistory(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if *help {
 		fmt.Fprintln(stdout, historyUsage)
 		fmt.Fprintln(stdout, "Lists past runs from their reports, newest first: when, files, target, result.")
-		fmt.Fprintln(stdout, "--retry N sends the files run N did not upload again (headless), to the same place with the")
-		fmt.Fprintln(stdout, "same metadata; flags after it change the rerun (e.g. --limit-rate 1M, --json).")
+		fmt.Fprintln(stdout, "--retry N sends again, headless, the files run N did not upload: to the same")
+		fmt.Fprintln(stdout, "place, with the same metadata. Flags after it change the rerun (--json, …).")
 		return exitOK
 	}
 	dir := reportDir(getenv)
@@ -131,11 +131,12 @@ func retryRun(ctx context.Context, n int, r runreport.Report, args []string, std
 
 	files := make([]uploader.File, 0, len(left))
 	for _, f := range left {
-		st, err := os.Stat(f.Path)
+		fh, st, err := fileset.Open(f.Path)
 		if err != nil {
-			fmt.Fprintf(stderr, "hoist history: %s: %s\n", f.Path, uploader.PathProblem(err))
+			fmt.Fprintf(stderr, "hoist history: %s: %v\n", f.Path, err)
 			return exitUsage
 		}
+		fh.Close()
 		// The key is the one the run gave it: a file picked inside a folder
 		// keeps the folder in its key, as it would have the first time.
 		files = append(files, uploader.File{Path: f.Path, Name: f.File, Key: f.Key, Size: st.Size(), ModTime: st.ModTime()})
