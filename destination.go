@@ -137,7 +137,8 @@ var allMetadata = []string{uploader.HeaderOrgID, uploader.HeaderUserID, uploader
 
 // required lists the metadata headers that must be set before sending: the
 // one rule the TUI's form and headless preflight both follow. Given URLs
-// need what they sign; the embedded local store needs none; a source that
+// need what they sign; the embedded local store needs none (the form still
+// offers the three, each optional); a source that
 // says what it needs is asked; any other source that signs its own URLs
 // (--s3, --presign-url) sends the three the API signs, which is nil here, as
 // ui.Options.Required reads it ("all three; the source signs them").

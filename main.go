@@ -358,13 +358,20 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 	// file win. A state file that cannot be read offers nothing.
 	_ = cfg.PrefillLastUsed(getenv)
 	md := metadataOf(cfg)
+	required := dest.required()
+	optional := dest.given == nil && required != nil && len(required) == 0
+	if optional {
+		required = nil // ask for all three; ui reads nil so
+	}
 	out, err := ui.Run(ctx, ui.Options{
 		Paths:      cfg.Paths,
 		FixedFiles: dest.files,
 		Metadata:   md,
-		Required:   dest.required(),
-		Target:     dest.src.Describe(),
-		Expires:    dest.expires(),
+		Required:   required,
+		// A source that needs no metadata still gets the form: optional.
+		OptionalMetadata: optional,
+		Target:           dest.src.Describe(),
+		Expires:          dest.expires(),
 		Preflight: func(files []uploader.File, md uploader.Metadata) []ui.Preflight {
 			var out []ui.Preflight
 			if err := checkKeys(files, dest); err != nil {

@@ -38,6 +38,9 @@ type Options struct {
 	FixedFiles []uploader.File // when the source fixes the files (--url/--manifest), the picker is skipped
 	Metadata   uploader.Metadata
 	Required   []string // header names the form must ask for (uploader.HeaderOrgID…); nil = all three
+	// OptionalMetadata: the source needs none (the local store), so the form
+	// asks for all three and each may stay empty.
+	OptionalMetadata bool
 	Target     string   // Source.Describe(), safe to print
 	// Expires is when the given URLs stop working, shown on the review
 	// screen; zero when unknown or when the source signs each file itself.
@@ -231,6 +234,7 @@ func newModel(ctx context.Context, o Options) model {
 		form:     newForm(st, o.Metadata, o.Required),
 		progress: newProgress(st, o.Target),
 	}
+	m.form.optional = o.OptionalMetadata
 	// With nothing to ask, nothing is sent: a header the URLs did not sign
 	// would be refused.
 	m.md = m.form.metadata()
