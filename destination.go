@@ -139,18 +139,22 @@ var allMetadata = []string{uploader.HeaderOrgID, uploader.HeaderUserID, uploader
 // one rule the TUI's form and headless preflight both follow. Given URLs
 // need what they sign; the embedded local store needs none (the form still
 // offers the three, each optional); a source that
-// says what it needs is asked; any other source that signs its own URLs
-// (--s3, --presign-url) sends the three the API signs, which is nil here, as
-// ui.Options.Required reads it ("all three; the source signs them").
+// says what it needs is asked; S3 credentials and a presign service (--s3,
+// --presign-url) send the three the API signs, which is nil here, as
+// ui.Options.Required reads it ("all three; the source signs them"); any
+// other source needs none unless it says so.
 func (d *destination) required() []string {
 	switch {
 	case d.store != nil:
 		return []string{}
 	case d.given == nil:
-		if r, ok := d.src.(metadataRequirer); ok {
-			return r.RequiredMetadata()
+		switch src := d.src.(type) {
+		case metadataRequirer:
+			return src.RequiredMetadata()
+		case *source.S3, *source.Companion:
+			return nil
 		}
-		return nil
+		return []string{} // a source that does not say needs nothing
 	}
 	seen := map[string]bool{}
 	var out []string
