@@ -38,9 +38,6 @@ type Options struct {
 	FixedFiles []uploader.File // when the source fixes the files (--url/--manifest), the picker is skipped
 	Metadata   uploader.Metadata
 	Required   []string // header names the form must ask for (uploader.HeaderOrgID…); nil = all three
-	// OptionalMetadata: the source needs none (the local store), so the form
-	// asks for all three and each may stay empty.
-	OptionalMetadata bool
 	Target     string   // Source.Describe(), safe to print
 	// Expires is when the given URLs stop working, shown on the review
 	// screen; zero when unknown or when the source signs each file itself.
@@ -51,6 +48,9 @@ type Options struct {
 	ReportDir    string                                                        // where the JSON report goes; "" writes none
 	// Settings are recorded in the report, for hoist history --retry.
 	Settings map[string]string
+	// OptionalMetadata: the source needs none (the local store), so the form
+	// asks for all three and each may stay empty.
+	OptionalMetadata bool
 }
 
 // Outcome is how a run ended.
