@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -115,6 +116,15 @@ func retryRun(ctx context.Context, n int, r runreport.Report, args []string, std
 		fmt.Fprintf(stderr, "hoist history: run %d sent to a presigned URL (--url), which hoist does not keep: its signature is a secret and expires; run hoist --url NEW-URL %s\n",
 			n, left[0].Path)
 		return exitUsage
+	}
+	for _, name := range slices.Sorted(maps.Keys(r.Settings)) {
+		// A URL that carried a query was withheld from the report: without
+		// it the rerun would go somewhere else, unless the person gives it.
+		if r.Settings[name] == "" && !slices.ContainsFunc(args, func(a string) bool { return a == "--"+name || strings.HasPrefix(a, "--"+name+"=") }) {
+			fmt.Fprintf(stderr, "hoist history: run %d used a --%s whose query hoist does not keep (it may hold a secret); give it again: hoist history --retry %d --%s URL\n",
+				n, name, n, name)
+			return exitUsage
+		}
 	}
 
 	rerun := recordedArgs(r)

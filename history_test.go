@@ -142,4 +142,16 @@ func TestHistoryRetryKeepsKeysAndRefusesWithheldURLs(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "--url") || !strings.Contains(r.stderr, b) {
 		t.Errorf("withheld URL: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+
+	// Any other URL withheld for its query is asked for again, never dropped
+	// (the rerun would go somewhere else).
+	latest := later.Add(time.Minute)
+	rep.Started, rep.Settings = latest, map[string]string{"s3": "s3://bkt/in", "endpoint-url": ""}
+	if err := runreport.Write(runreport.PathFor(reports, latest), rep); err != nil {
+		t.Fatal(err)
+	}
+	r = runHoist(t, env, "history", "--retry", "2")
+	if r.code != 2 || !strings.Contains(r.stderr, "--retry 2 --endpoint-url URL") {
+		t.Errorf("withheld endpoint: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 }
