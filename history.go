@@ -79,7 +79,10 @@ func writeHistory(w io.Writer, entries []runreport.Entry) {
 	fmt.Fprintln(tw, "#\twhen\tfiles\ttarget\tresult")
 	for i, e := range entries {
 		r := e.Report
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", i+1, r.Started.Local().Format("2006-01-02 15:04 MST"), len(r.Files), r.Target, resultOf(r))
+		// Headless reports list only the files that did not upload: count
+		// from the summary.
+		n := r.Summary.Uploaded + r.Summary.Failed + r.Summary.Canceled + r.Summary.Pending
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", i+1, r.Started.Local().Format("2006-01-02 15:04 MST"), n, r.Target, resultOf(r))
 	}
 	tw.Flush()
 }
