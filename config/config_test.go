@@ -767,7 +767,7 @@ func TestRerunRecordsWhereFilesWentWithoutSecrets(t *testing.T) {
 	}
 	home := t.TempDir()
 	c, err := Load([]string{"--s3", "s3://bkt/in", "--endpoint-url", "http://127.0.0.1:9000", "--concurrency", "4", "--retries", "2",
-		"--org-id", "acme", "--json", "a.txt"}, env(map[string]string{"HOME": home, "HOIST_LIMIT_RATE": "1M"}))
+		"--org-id", "acme", "--json", "--shard", "1/4", "a.txt"}, env(map[string]string{"HOME": home, "HOIST_LIMIT_RATE": "1M"}))
 	if err != nil {
 		t.Fatal(err)
 	}

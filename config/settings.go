@@ -326,14 +326,16 @@ func (s setting) text(c *Config) string {
 // Rerun is what a run report records so hoist history --retry sends the
 // failed files the same way: where they went (even a default, which depends
 // on the environment) and every other setting not at its default, as flag
-// name → value. Output settings and metadata are left out (the report keeps
+// name → value. Output and job settings and metadata are left out (the report keeps
 // the metadata the files were actually sent with). A URL with a query is
 // recorded as "" (set, value withheld): a presigned URL's signature is a
 // secret and expires anyway.
 func (c *Config) Rerun() map[string]string {
 	out := map[string]string{}
 	for _, s := range settings {
-		if s.group == groupOutput || s.group == groupMetadata {
+		// Which files to send is the report's to say, so the settings that
+		// choose files (--shard, --retry-failed, --skip-existing) stay out.
+		if s.group == groupOutput || s.group == groupMetadata || s.group == groupJob {
 			continue
 		}
 		v := s.text(c)
