@@ -171,7 +171,7 @@ func TestHeadlessStartProgressAndReport(t *testing.T) {
 		t.Fatalf("exit %d stderr %q\n%s", r.code, r.stderr, r.stdout)
 	}
 	events := jsonLines(t, r.stdout)
-	if events[0]["event"] != "start" || events[0]["files"] != 1.0 || events[0]["bytes"] != 300_000.0 || !strings.HasPrefix(events[0]["target"].(string), srv.URL) {
+	if events[0]["event"] != "start" || events[0]["files_total"] != 1.0 || events[0]["bytes"] != 300_000.0 || !strings.HasPrefix(events[0]["target"].(string), srv.URL) {
 		t.Errorf("first event %v, want start with files, bytes and target", events[0])
 	}
 	progress := eventsOf(events, "progress")
@@ -179,7 +179,7 @@ func TestHeadlessStartProgressAndReport(t *testing.T) {
 		t.Fatalf("%d progress events in a run of 800 ms at 100 ms, want several:\n%s", len(progress), r.stdout)
 	}
 	for _, e := range progress {
-		if e["files"] != 1.0 || e["bytes_total"] != 300_000.0 || e["bytes_sent"].(float64) > 300_000 {
+		if e["files_total"] != 1.0 || e["bytes_total"] != 300_000.0 || e["bytes_sent"].(float64) > 300_000 {
 			t.Errorf("progress %v", e)
 		}
 	}

@@ -52,7 +52,7 @@ func (pr Progress) ETA() (time.Duration, bool) {
 type jsonStart struct {
 	Event  string `json:"event"`
 	Time   string `json:"time"`
-	Files  int    `json:"files"`
+	Files  int    `json:"files_total"`
 	Bytes  int64  `json:"bytes"`
 	Target string `json:"target"`
 }
@@ -60,7 +60,7 @@ type jsonStart struct {
 type jsonProgress struct {
 	Event       string   `json:"event"`
 	Time        string   `json:"time"`
-	Files       int      `json:"files"`
+	Files       int      `json:"files_total"`
 	Done        int      `json:"done"`
 	Failed      int      `json:"failed"`
 	BytesSent   int64    `json:"bytes_sent"`

@@ -3,6 +3,9 @@ package headless
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +24,7 @@ func TestStartLine(t *testing.T) {
 	p = &Printer{Out: &out, Err: &errb, JSON: true}
 	p.Start([]uploader.File{{Size: 10}}, "http://127.0.0.1:9/b/")
 	var e map[string]any
-	if err := json.Unmarshal(out.Bytes(), &e); err != nil || e["event"] != "start" || e["files"] != 1.0 || e["bytes"] != 10.0 || e["target"] != "http://127.0.0.1:9/b/" {
+	if err := json.Unmarshal(out.Bytes(), &e); err != nil || e["event"] != "start" || e["files_total"] != 1.0 || e["bytes"] != 10.0 || e["target"] != "http://127.0.0.1:9/b/" {
 		t.Errorf("start event %s (%v)", out.String(), err)
 	}
 }
@@ -87,8 +90,25 @@ func TestProgressEvent(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &e); err != nil {
 		t.Fatal(err)
 	}
-	if e["event"] != "progress" || e["files"] != 2.0 || e["done"] != 1.0 || e["bytes_sent"] != 6.0 || e["bytes_total"] != 10.0 ||
+	if e["event"] != "progress" || e["files_total"] != 2.0 || e["done"] != 1.0 || e["bytes_sent"] != 6.0 || e["bytes_total"] != 10.0 ||
 		e["bytes_per_second"] != 2.0 || e["eta_seconds"] != 2.0 {
 		t.Errorf("progress %v", e)
+	}
+}
+
+// A --json output is also a report --retry-failed reads: the start and
+// progress events must not look like a run report's "files" list.
+func TestStartAndProgressEventsAreReadableAsAReport(t *testing.T) {
+	var out bytes.Buffer
+	p := &Printer{Out: &out, Err: &out, JSON: true}
+	p.Start([]uploader.File{{Size: 10}}, "t")
+	p.Progress(Progress{Files: 1, Total: 10})
+	p.Event(uploader.Event{Kind: uploader.EventFailed, File: "a.bin", Err: errors.New("nope")})
+	name := filepath.Join(t.TempDir(), "run.jsonl")
+	if err := os.WriteFile(name, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FailedPaths([]string{name}); err != nil {
+		t.Errorf("--retry-failed cannot read a --json output: %v", err)
 	}
 }
