@@ -257,7 +257,7 @@ func TestBadInput(t *testing.T) {
 		{name: "URL valid over 7 days", args: meta3("--no-tui", "--url", tooLong, file), code: 2, want: []string{"ok.txt", "604800", "nothing was uploaded"}},
 		{name: "URL with a broken escape", args: meta3("--no-tui", "--url", badEscape, file), code: 2, want: []string{"ok.txt", "%-escape", "copy it again"}},
 		{name: "missing org id", args: []string{"--no-tui", "--url", okURL, "--user-id", "user-2", "--ttl-hours", "48", file}, code: 2, want: []string{"ok.txt", "x-amz-meta-organization-id", "--org-id"}},
-		{name: "URL pins another checksum", args: meta3("--no-tui", "--url", otherCRC, file), code: 1, want: []string{"ok.txt", "different content", "0 uploaded, 1 failed"}},
+		{name: "URL pins another checksum", args: meta3("--no-tui", "--url", otherCRC, file), code: 2, want: []string{"ok.txt", "different content", "nothing was uploaded"}},
 		{name: "http to another machine with a token", args: meta3("--no-tui", "--url", remoteHTTP, file), env: []string{"HOIST_TOKEN=" + token}, code: 2, want: []string{"ok.txt", "plain http", "uploads.example", "https://", "nothing was uploaded"}},
 		{name: "URL without a file", args: []string{"--no-tui", "--url", okURL}, code: 2, want: []string{"--url", "PATH"}},
 		{name: "URL with two files", args: meta3("--no-tui", "--url", okURL, file, empty), code: 2, want: []string{"--url", "exactly one file", "--manifest"}},

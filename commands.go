@@ -20,26 +20,26 @@ import (
 
 // runInspect is `hoist inspect URL [FILE]`: what a presigned URL says and what
 // would go wrong sending FILE to it. "-" reads the URL from standard input, so
-// it stays out of shell history and the process list.
-func runInspect(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("inspect", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	org := fs.String("org-id", "", "organization id hoist would send")
-	user := fs.String("user-id", "", "user id hoist would send")
-	ttl := fs.Int("ttl-hours", 0, "TTL hours hoist would send")
-	help := fs.BoolP("help", "h", false, "")
-	if err := fs.Parse(args); err != nil {
-		fmt.Fprintf(stderr, "hoist inspect: %v\nUsage: hoist inspect [--org-id ID --user-id ID --ttl-hours N] URL|- [FILE]\n", err)
+// it stays out of shell history and the process list. Settings (the metadata
+// above all) come from flags, HOIST_* and the config file exactly as for an
+// upload, so inspect finds what the upload would find.
+func runInspect(args []string, stdout, stderr io.Writer, getenv env) int {
+	const usage = "Usage: hoist inspect [--org-id ID --user-id ID --ttl-hours N] URL|- [FILE]"
+	cfg, err := config.LoadSettings(args, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "hoist inspect: %v\n%s\n", err, usage)
 		return exitUsage
 	}
-	if *help {
-		fmt.Fprintln(stdout, "Usage: hoist inspect [--org-id ID --user-id ID --ttl-hours N] URL|- [FILE]")
-		fmt.Fprintln(stdout, "Explains a presigned URL: host, key, expiry, signed headers, pinned checksum, problems.")
-		fmt.Fprintln(stdout, "With FILE (and the metadata flags) it also checks that file against the URL.")
+	if cfg.ShowHelp {
+		fmt.Fprintln(stdout, usage)
+		fmt.Fprintln(stdout, "Explains a presigned URL: host, key, expiry, signed headers, pinned checksum,")
+		fmt.Fprintln(stdout, "problems found.")
+		fmt.Fprintln(stdout, "With FILE it also checks that file against the URL, with the metadata an upload")
+		fmt.Fprintln(stdout, "would send: flags, then HOIST_* variables, then the config file.")
 		fmt.Fprintln(stdout, "Exit: 0 no problem that stops an upload, 1 such a problem, 2 usage.")
 		return exitOK
 	}
-	rest := fs.Args()
+	rest := cfg.Paths
 	if len(rest) < 1 || len(rest) > 2 {
 		fmt.Fprintln(stderr, "hoist inspect: give one URL (or - to read it from standard input) and at most one FILE")
 		return exitUsage
@@ -60,7 +60,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 	}
 	now := time.Now()
 	plan := inspect.Plan{Now: now, MaxSinglePut: inspect.S3MaxSinglePut,
-		Metadata: uploader.Metadata{OrgID: *org, UserID: *user, TTLHours: *ttl}.Values()}
+		Metadata: metadataOf(cfg).Values()}
 	if len(rest) == 2 {
 		files, err := givenFiles(rest[1:2])
 		if err != nil {
@@ -70,7 +70,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 		f := files[0]
 		plan.FileName, plan.HasFile, plan.FileSize = f.Name, true, f.Size
 		if r.PinnedCRC32 != "" && r.PinnedCRC32 != inspect.EmptyCRC32 {
-			if crc, err := fileCRC32(f.Path); err == nil {
+			if crc, err := fileCRC32(context.Background(), f.Path); err == nil {
 				plan.CRC32, plan.HasCRC32 = crc, true
 			}
 		}
@@ -122,10 +122,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return exitUsage
 	}
 	if *help {
-		fmt.Fprintln(stdout, "Usage: hoist serve [--local-dir DIR] [--addr 127.0.0.1:PORT] [--org-id ID --user-id ID --ttl-hours N]")
-		fmt.Fprintln(stdout, "       hoist serve --konfidant [--local-dir DIR] [--addr 127.0.0.1:PORT] [--api-rate N]")
-		fmt.Fprintln(stdout, "Runs the embedded local store alone and prints a sample presigned URL; with --konfidant,")
-		fmt.Fprintln(stdout, "a Konfidant API emulator over it on --addr, with a throwaway API key for this run.")
+		fmt.Fprintln(stdout, "Usage: hoist serve [--local-dir DIR] [--addr 127.0.0.1:PORT]")
+		fmt.Fprintln(stdout, "                   [--org-id ID --user-id ID --ttl-hours N]")
+		fmt.Fprintln(stdout, "       hoist serve --konfidant [--local-dir DIR] [--addr 127.0.0.1:PORT]")
+		fmt.Fprintln(stdout, "                   [--api-rate N]")
+		fmt.Fprintln(stdout, "Runs the embedded local store alone and prints a sample presigned URL; with")
+		fmt.Fprintln(stdout, "--konfidant, a Konfidant API emulator over it on --addr, with a throwaway API")
+		fmt.Fprintln(stdout, "key for this run.")
 		return exitOK
 	}
 	if *dir == "" {
@@ -155,7 +158,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	fmt.Fprintf(stdout, "hoist local store on %s, bucket %q, files in %s\n", st.Endpoint(), st.Bucket(), st.Dir())
 	fmt.Fprintf(stdout, "Sample upload URL for key sample.txt, valid until %s (it signs the local store's throwaway key, nothing else):\n\n  %s\n\n",
-		tg.Expires.Local().Format(time.Kitchen), tg.URL)
+		tg.Expires.Local().Format("2006-01-02 15:04:05 MST"), tg.URL)
 	fmt.Fprintf(stdout, "Try:\n  hoist --no-tui --url '%s' --org-id %s --user-id %s --ttl-hours %d FILE\n", tg.URL, *org, *user, *ttl)
 	var hs []string
 	for name := range tg.Header {
@@ -171,11 +174,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	return exitOK
 }
 
-func fileCRC32(path string) (uint32, error) {
+func fileCRC32(ctx context.Context, path string) (uint32, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	return uploader.CRC32(context.Background(), f)
+	return uploader.CRC32(ctx, f)
 }

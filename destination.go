@@ -126,11 +126,35 @@ func openLocalStore(ctx context.Context, dir, addr string) (*localstore.Store, *
 	return st, s, nil
 }
 
-// required lists the metadata headers the form must ask for: those the given
-// URLs sign, or all three for sources that sign their own.
+// metadataRequirer is a source that knows which metadata it needs (an API
+// that hands out URLs and says what they sign).
+type metadataRequirer interface {
+	RequiredMetadata() []string
+}
+
+// allMetadata is what the API hoist was built for signs into every URL.
+var allMetadata = []string{uploader.HeaderOrgID, uploader.HeaderUserID, uploader.HeaderTTLHours}
+
+// required lists the metadata headers that must be set before sending: the
+// one rule the TUI's form and headless preflight both follow. Given URLs
+// need what they sign; the embedded local store needs none (the form still
+// offers the three, each optional); a source that
+// says what it needs is asked; S3 credentials and a presign service (--s3,
+// --presign-url) send the three the API signs, which is nil here, as
+// ui.Options.Required reads it ("all three; the source signs them"); any
+// other source needs none unless it says so.
 func (d *destination) required() []string {
-	if d.given == nil {
-		return nil
+	switch {
+	case d.store != nil:
+		return []string{}
+	case d.given == nil:
+		switch src := d.src.(type) {
+		case metadataRequirer:
+			return src.RequiredMetadata()
+		case *source.S3, *source.Companion:
+			return nil
+		}
+		return []string{} // a source that does not say needs nothing
 	}
 	seen := map[string]bool{}
 	var out []string
@@ -175,8 +199,11 @@ type problem struct {
 }
 
 // preflight checks given URLs against the files and metadata before a byte
-// is sent: expiry, headers the URL signs, pinned checksums, size.
-func (d *destination) preflight(files []uploader.File, md uploader.Metadata) []problem {
+// is sent: expiry, headers the URL signs, pinned checksums, size. A file
+// whose URL pins a checksum (other than the empty body's) is read once here,
+// so a URL made for other content is refused before sending (exit 2), not
+// found out by the engine as a failed upload.
+func (d *destination) preflight(ctx context.Context, files []uploader.File, md uploader.Metadata) []problem {
 	var out []problem
 	for _, f := range files {
 		if err := fileset.TooLarge(f.Size); err != nil {
@@ -184,6 +211,19 @@ func (d *destination) preflight(files []uploader.File, md uploader.Metadata) []p
 		}
 	}
 	if d.given == nil {
+		// Given URLs are checked per file below, against what each signs.
+		have := md.Values()
+		req := d.required()
+		if req == nil {
+			req = allMetadata
+		}
+		for _, h := range req {
+			if have[h] == "" {
+				flag := strings.TrimPrefix(inspect.MetadataFlag(h), "--")
+				out = append(out, problem{Error: true, Message: fmt.Sprintf("uploads to %s carry %s, and it is not set; set %s",
+					d.src.Describe(), h, config.WaysToSet(flag))})
+			}
+		}
 		return out
 	}
 	now := time.Now()
@@ -196,6 +236,12 @@ func (d *destination) preflight(files []uploader.File, md uploader.Metadata) []p
 		plan := inspect.Plan{
 			Now: now, FileName: f.Name, HasFile: true, FileSize: f.Size,
 			Metadata: md.Values(), MaxSinglePut: inspect.S3MaxSinglePut,
+		}
+		if r.PinnedCRC32 != "" && r.PinnedCRC32 != inspect.EmptyCRC32 {
+			// Unreadable now: the engine finds it and says so in the file's words.
+			if crc, err := fileCRC32(ctx, f.Path); err == nil {
+				plan.CRC32, plan.HasCRC32 = crc, true
+			}
 		}
 		for _, p := range r.Check(plan) {
 			if p.Code == inspect.CodeInsecure && d.sendsToken {

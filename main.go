@@ -10,18 +10,20 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 
 	"hoist/config"
 	"hoist/headless"
+	"hoist/runreport"
 	"hoist/ui"
 	"hoist/uploader"
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
 
 // Exit codes, as the command-line contract documents them.
 const (
@@ -50,11 +52,23 @@ func run(args []string, stdout, stderr io.Writer, getenv env) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "inspect":
-			return runInspect(args[1:], stdout, stderr)
+			return runInspect(args[1:], stdout, stderr, getenv)
 		case "serve":
 			return runServe(ctx, args[1:], stdout, stderr, getenv)
 		case "config":
 			return runConfig(args[1:], stdout, stderr, getenv)
+		case "version":
+			fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
+			return exitOK
+		case "help":
+			return runHelp(args[1:], stdout, stderr, getenv)
+		case "history":
+			return runHistory(ctx, args[1:], stdout, stderr, getenv)
+		case "completion":
+			return runCompletion(args[1:], stdout, stderr)
+		case "man":
+			config.Man(stdout, strings.TrimPrefix(versionLine(debug.ReadBuildInfo()), "hoist "))
+			return exitOK
 		}
 	}
 	cfg, code := loadConfig(args, stdout, stderr, getenv)
@@ -65,6 +79,7 @@ func run(args []string, stdout, stderr io.Writer, getenv env) int {
 }
 
 // loadConfig loads settings; a nil Config means stop with the exit code.
+// Warnings are left for the caller, which knows how to print them.
 func loadConfig(args []string, stdout, stderr io.Writer, getenv env) (*config.Config, int) {
 	cfg, err := config.Load(args, getenv)
 	if err != nil {
@@ -75,13 +90,48 @@ func loadConfig(args []string, stdout, stderr io.Writer, getenv env) (*config.Co
 		config.Usage(stdout)
 		return nil, exitOK
 	case cfg.ShowVersion:
-		fmt.Fprintln(stdout, "hoist", version)
+		fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
 		return nil, exitOK
 	}
-	for _, w := range cfg.Warnings {
-		fmt.Fprintln(stderr, "hoist: warning:", w)
-	}
 	return cfg, exitOK
+}
+
+// runHelp is `hoist help [COMMAND]`: the same text as --help.
+func runHelp(args []string, stdout, stderr io.Writer, getenv env) int {
+	if len(args) == 0 {
+		config.Usage(stdout)
+		return exitOK
+	}
+	for _, c := range config.Commands {
+		if c.Name != args[0] {
+			continue
+		}
+		switch c.Name {
+		case "inspect", "serve", "history":
+			return run([]string{c.Name, "--help"}, stdout, stderr, getenv)
+		}
+		fmt.Fprintf(stdout, "Usage: %s\n%s.\n", strings.TrimSpace("hoist "+c.Name+" "+c.Args), c.Summary)
+		return exitOK
+	}
+	var names []string
+	for _, c := range config.Commands {
+		names = append(names, c.Name)
+	}
+	fmt.Fprintf(stderr, "hoist help: no command %q; the commands are %s\n", args[0], strings.Join(names, ", "))
+	return exitUsage
+}
+
+// runCompletion is `hoist completion bash|zsh|fish`.
+func runCompletion(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintf(stderr, "hoist completion: name one shell: %s\n", strings.Join(config.Shells, ", "))
+		return exitUsage
+	}
+	if err := config.Completion(stdout, args[0]); err != nil {
+		fmt.Fprintln(stderr, "hoist completion:", err)
+		return exitUsage
+	}
+	return exitOK
 }
 
 func usageError(stderr io.Writer, err error) int {
@@ -98,24 +148,42 @@ func runConfig(args []string, stdout, stderr io.Writer, getenv env) int {
 	if cfg == nil {
 		return code
 	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(stderr, "hoist: warning:", w)
+	}
+	if err := cfg.PrefillLastUsed(getenv); err != nil {
+		fmt.Fprintln(stderr, "hoist: warning:", err)
+	}
 	cfg.Write(stdout)
 	return exitOK
 }
 
-// upload is `hoist [flags] [PATH...]`.
+// upload is `hoist [flags] [PATH...]`. In JSON mode everything it prints,
+// problems included, is a JSON event: only a usage error found while loading
+// the settings (before the run starts) is plain text.
 func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, getenv env) int {
+	return uploadFiles(ctx, cfg, nil, stdout, stderr, getenv)
+}
+
+// uploadFiles is upload with the files fixed beforehand (hoist history
+// --retry) instead of found from the PATHs; with given URLs, only those
+// files of the manifest are sent.
+func uploadFiles(ctx context.Context, cfg *config.Config, only []uploader.File, stdout, stderr io.Writer, getenv env) int {
 	tui := !cfg.NoTUI && !cfg.JSON && isTerminal(os.Stdin) && isTerminal(os.Stdout)
 	if tui && (cfg.Shard != "" || cfg.RetryFailed != "" || cfg.SkipExisting) {
 		fmt.Fprintln(stderr, "hoist: --shard, --skip-existing and --retry-failed are for headless runs; add --no-tui")
 		return exitUsage
 	}
+	printer := &headless.Printer{Out: stdout, Err: stderr, JSON: cfg.JSON, Redact: cfg.Redact}
+	for _, w := range cfg.Warnings {
+		printer.Warn("", w)
+	}
 
 	// Headless PATHs are checked before any store starts or any signer
 	// loads credentials: a typo costs nothing. Given URLs bring their own
 	// files (openDestination reads them).
-	var files []uploader.File
-	var warnings []string
-	if !tui && cfg.URL == "" && cfg.Manifest == "" {
+	files := only
+	if only == nil && !tui && cfg.URL == "" && cfg.Manifest == "" {
 		if len(cfg.Paths) == 0 {
 			fmt.Fprintln(stderr, "hoist: nothing to upload: give one or more PATHs (or run hoist in a terminal to pick files)")
 			return exitUsage
@@ -123,22 +191,22 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 		var err error
 		var skipped int
 		if files, skipped, err = collectFiles(cfg.Paths); err != nil {
-			fmt.Fprintln(stderr, "hoist:", err)
+			printer.Error("", err.Error())
 			return exitUsage
 		}
 		if skipped > 0 {
-			warnings = append(warnings, fmt.Sprintf("skipping %d special %s (named pipes, sockets, devices, links to folders) inside the given folders", skipped, plural(skipped, "file", "files")))
+			printer.Warn("", fmt.Sprintf("skipping %d special %s (named pipes, sockets, devices, links to folders) inside the given folders", skipped, plural(skipped, "file", "files")))
 		}
 	}
 
 	dest, err := openDestination(ctx, cfg, getenv)
 	if err != nil {
-		fmt.Fprintln(stderr, "hoist:", cfg.Redact(err.Error()))
+		printer.Error("", err.Error())
 		return exitUsage
 	}
 	defer dest.Close()
 
-	md := uploader.Metadata{OrgID: cfg.OrgID, UserID: cfg.UserID, TTLHours: cfg.TTLHours}
+	md := metadataOf(cfg)
 	opts := uploader.Options{
 		Concurrency: cfg.Concurrency, Retries: cfg.Retries, Token: cfg.Token, Metadata: md,
 		StallTimeout: cfg.StallTimeout, LimitRate: cfg.LimitRate,
@@ -154,57 +222,128 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 
 	if dest.files != nil {
 		files = dest.files
+		if only != nil {
+			files = slices.DeleteFunc(slices.Clone(files), func(f uploader.File) bool {
+				return !slices.ContainsFunc(only, func(o uploader.File) bool { return samePath(o.Path, f.Path) })
+			})
+		}
 	}
 	if files, err = jobFiles(files, cfg, dest); err != nil {
-		fmt.Fprintln(stderr, "hoist:", err)
+		printer.Error("", err.Error())
 		return exitUsage
 	}
 	if err := checkKeys(files, dest); err != nil {
-		fmt.Fprintln(stderr, "hoist:", err)
+		printer.Error("", err.Error())
 		return exitUsage
 	}
-	printer := &headless.Printer{Out: stdout, Err: stderr, JSON: cfg.JSON, Redact: cfg.Redact}
-	for _, w := range warnings {
-		printer.Warn(w)
-	}
 	failed := false
-	for _, p := range groupProblems(dest.preflight(files, md)) {
+	for _, p := range groupProblems(dest.preflight(ctx, files, md)) {
 		if p.Error {
 			failed = true
-			fmt.Fprintln(stderr, "hoist:", cfg.Redact(p.File+": "+p.Message))
+			printer.Error(p.File, p.Message)
 		} else {
-			printer.Warn(p.File + ": " + p.Message)
+			printer.Warn(p.File, p.Message)
 		}
 	}
 	if failed {
-		fmt.Fprintln(stderr, "hoist: nothing was uploaded; fix the problems above and run again")
+		if !cfg.JSON {
+			fmt.Fprintln(stderr, "hoist: nothing was uploaded; fix the problems above and run again")
+		}
 		return exitUsage
 	}
 
-	opts.ForgetFinished = true // the printer needs events and the summary only
+	return runHeadless(ctx, cfg, dest, files, opts, printer, stderr, getenv)
+}
+
+// runHeadless sends files without the TUI: a start line, progress while it
+// runs, a line per file, the summary and the run report, as the printer's
+// mode has them.
+func runHeadless(ctx context.Context, cfg *config.Config, dest *destination, files []uploader.File, opts uploader.Options,
+	printer *headless.Printer, stderr io.Writer, getenv env) int {
+	every := headless.PlainEvery
+	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
+		printer.Live, every = true, headless.LiveEvery
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+			printer.Width = w
+		}
+	}
+	if cfg.JSON {
+		every = cfg.ProgressInterval
+	}
+	target := dest.src.Describe()
+	printer.Start(files, target)
+
+	// The pool forgets each finished file (flat memory at 100,000 files), so
+	// what the report needs of the files that did not upload is kept from
+	// their events; uploaded ones are counted in the summary.
+	opts.ForgetFinished = true
 	pool := uploader.New(dest.src, opts)
 	pool.Start(ctx)
+	var unsent []uploader.FileStatus // the event loop's until done closes
+	codes := map[int]string{}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for e := range pool.Events() {
+			switch e.Kind {
+			case uploader.EventFailed, uploader.EventCanceled:
+				st := uploader.StateFailed
+				if e.Kind == uploader.EventCanceled {
+					st = uploader.StateCanceled
+				}
+				reason := ""
+				if e.Err != nil {
+					reason = e.Err.Error()
+				}
+				unsent = append(unsent, uploader.FileStatus{ID: e.ID, Name: e.File, State: st, Attempt: e.Attempt, Reason: cfg.Redact(reason)})
+				codes[e.ID] = e.Code
+			}
 			printer.Event(e)
 		}
 	}()
+	started := time.Now()
+	var total int64
+	for _, f := range files {
+		total += f.Size
+	}
+	stopWatch := func() {}
+	if every > 0 {
+		stopWatch = printer.Watch(pool, every, len(files), total)
+	}
+	// Fed in steps, so a queue of 100,000 files never stands at once; a
+	// fresh pool numbers them in order: file i has id i.
 	dest.files = nil
 	added := pool.Feed(ctx, files)
 	notAdded := len(files) - added
-	files = nil
 	_ = pool.Wait(ctx)
-	pool.Close()
+	stopWatch()
+	pool.Close() // marks what never finished as canceled
 	<-done
 
 	s := pool.Summary()
 	s.Canceled += notAdded // interrupted before the pool was given them
 	interrupted := ctx.Err() != nil
-	printer.Summary(s, interrupted)
+	report := ""
+	if dir := reportDir(getenv); dir != "" {
+		byID := make(map[int]uploader.File, len(unsent))
+		for i, u := range unsent {
+			f := files[u.ID]
+			byID[u.ID], unsent[i].Size = f, f.Size
+		}
+		path := runreport.PathFor(dir, started)
+		r := runreport.Build(runreport.Run{
+			Files: byID, Codes: codes, Target: target, Settings: cfg.Rerun(),
+			Metadata: opts.Metadata, Started: started, Interrupted: interrupted,
+		}, s, unsent, time.Now())
+		if err := runreport.Write(path, r); err != nil {
+			printer.Warn("", "the run report was not written: "+err.Error())
+		} else {
+			report = path
+		}
+	}
+	printer.Summary(s, interrupted, report)
 	if dest.store != nil && s.Uploaded > 0 && !cfg.JSON {
-		fmt.Fprintf(stdout, "Files are in %s\n", dest.store.Dir())
+		fmt.Fprintf(printer.Out, "Files are in %s\n", dest.store.Dir())
 	}
 	switch {
 	case interrupted:
@@ -216,31 +355,35 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 }
 
 func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts uploader.Options, stdout, stderr io.Writer, getenv env) int {
-	md := opts.Metadata
+	// The form offers last time's values; flags, environment and the config
+	// file win. A state file that cannot be read offers nothing.
+	_ = cfg.PrefillLastUsed(getenv)
+	md := metadataOf(cfg)
 	var remembered uploader.Metadata
 	if last, err := config.LoadLastUsed(getenv); err == nil {
-		// Flags, environment and the config file win; last time fills gaps.
 		remembered = uploader.Metadata{OrgID: last.OrgID, UserID: last.UserID, TTLHours: last.TTLHours}
-		md = mergeMetadata(md, remembered)
 	}
-	reportDir := ""
-	if dir, err := config.StateDir(getenv); err == nil {
-		reportDir = filepath.Join(dir, "reports")
+	required := dest.required()
+	optional := dest.given == nil && required != nil && len(required) == 0
+	if optional {
+		required = nil // ask for all three; ui reads nil so
 	}
 	out, err := ui.Run(ctx, ui.Options{
 		Paths:      cfg.Paths,
 		FixedFiles: dest.files,
 		Metadata:   md,
 		Remembered: remembered,
-		Required:   dest.required(),
-		Target:     dest.src.Describe(),
-		Expires:    dest.expires(),
+		Required:   required,
+		// A source that needs no metadata still gets the form: optional.
+		OptionalMetadata: optional,
+		Target:           dest.src.Describe(),
+		Expires:          dest.expires(),
 		Preflight: func(files []uploader.File, md uploader.Metadata) []ui.Preflight {
 			var out []ui.Preflight
 			if err := checkKeys(files, dest); err != nil {
 				out = append(out, ui.Preflight{Error: true, Message: err.Error()})
 			}
-			for _, p := range dest.preflight(files, md) {
+			for _, p := range dest.preflight(ctx, files, md) {
 				out = append(out, ui.Preflight{File: p.File, Error: p.Error, Message: p.Message})
 			}
 			return out
@@ -253,7 +396,8 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		SaveMetadata: func(md uploader.Metadata) {
 			_ = config.SaveLastUsed(getenv, config.LastUsed{OrgID: md.OrgID, UserID: md.UserID, TTLHours: md.TTLHours})
 		},
-		ReportDir: reportDir,
+		ReportDir: reportDir(getenv),
+		Settings:  cfg.Rerun(),
 	})
 	// The alternate screen is gone: what happened stays on the terminal.
 	out.Print(stdout, cfg.Redact)
@@ -273,17 +417,31 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 	return exitOK
 }
 
-func mergeMetadata(have, fill uploader.Metadata) uploader.Metadata {
-	if have.OrgID == "" {
-		have.OrgID = fill.OrgID
+// samePath reports whether a and b name the same file, one relative and one
+// absolute as may be.
+func samePath(a, b string) bool {
+	abs := func(p string) string {
+		if q, err := filepath.Abs(p); err == nil {
+			return q
+		}
+		return p
 	}
-	if have.UserID == "" {
-		have.UserID = fill.UserID
+	return abs(a) == abs(b)
+}
+
+// reportDir is where run reports go and hoist history reads them; "" when
+// there is no home to keep them in.
+func reportDir(getenv env) string {
+	dir, err := config.StateDir(getenv)
+	if err != nil {
+		return ""
 	}
-	if have.TTLHours == 0 {
-		have.TTLHours = fill.TTLHours
-	}
-	return have
+	return filepath.Join(dir, "reports")
+}
+
+// metadataOf is the metadata the settings give, before any form.
+func metadataOf(cfg *config.Config) uploader.Metadata {
+	return uploader.Metadata{OrgID: cfg.OrgID, UserID: cfg.UserID, TTLHours: cfg.TTLHours}
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }

@@ -26,7 +26,8 @@ const (
 	OriginEnv       Origin = "env"
 	OriginFlag      Origin = "flag"
 	OriginTokenFile Origin = "token-file"
-	// OriginState marks a value prefilled from LastUsed; Load never sets it.
+	// OriginState marks a value prefilled from LastUsed by PrefillLastUsed;
+	// Load never sets it.
 	OriginState Origin = "state"
 )
 
@@ -55,7 +56,8 @@ type Config struct {
 	RetryFailed  string // comma-separated run reports
 
 	// Output.
-	JSON, NoTUI bool
+	JSON, NoTUI      bool
+	ProgressInterval time.Duration // --json progress events; 0 = none
 
 	// Token is the bearer token. It never comes from a flag value and is never printed.
 	Token      string
@@ -100,6 +102,20 @@ const (
 // os.LookupEnv in production; tests pass their own. An empty variable counts as unset.
 // With --help or --version, Load only parses the flags.
 func Load(args []string, getenv func(string) (string, bool)) (*Config, error) {
+	c, err := LoadSettings(args, getenv)
+	if err != nil || c.ShowHelp || c.ShowVersion {
+		return c, err
+	}
+	if err := c.validateTarget(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// LoadSettings is Load for a command whose arguments are not files to upload
+// (hoist inspect URL FILE): every layer is read exactly as for an upload, but
+// the PATHs are not checked against where files go.
+func LoadSettings(args []string, getenv func(string) (string, bool)) (*Config, error) {
 	if getenv == nil {
 		getenv = os.LookupEnv
 	}
@@ -165,9 +181,6 @@ func Load(args []string, getenv func(string) (string, bool)) (*Config, error) {
 	}
 
 	if err := c.loadToken(*cmd.tokenFile, fileToken, env); err != nil {
-		return nil, err
-	}
-	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -323,8 +336,9 @@ func (c *Config) loadToken(tokenFile string, fileToken fileValue, env func(strin
 	return nil
 }
 
-// validate checks what no single setting can: that the settings agree with each other.
-func (c *Config) validate() error {
+// validateTarget checks what no single setting can: that the settings saying
+// where files go agree with each other and with the PATHs.
+func (c *Config) validateTarget() error {
 	var targets []string
 	for _, name := range []string{"url", "manifest", "s3", "presign-url"} {
 		s, _ := settingByName(name)
@@ -378,6 +392,8 @@ func (c *Config) describe(name string) string {
 		return "file " + d
 	case OriginTokenFile:
 		return "--token-file " + d
+	case OriginState:
+		return "last upload " + d + " (the form's prefill)"
 	}
 	return string(o)
 }

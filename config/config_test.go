@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -757,5 +758,61 @@ func TestMetadataValidatedAtLoad(t *testing.T) {
 	}
 	if _, err := Load([]string{"--org-id", "acme-1", "--user-id", "u.7@x", "--ttl-hours", "48", "a.txt"}, lookup(testEnv(t))); err != nil {
 		t.Errorf("valid metadata refused: %v", err)
+	}
+}
+
+func TestRerunRecordsWhereFilesWentWithoutSecrets(t *testing.T) {
+	env := func(m map[string]string) func(string) (string, bool) {
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	home := t.TempDir()
+	c, err := Load([]string{"--s3", "s3://bkt/in", "--endpoint-url", "http://127.0.0.1:9000", "--concurrency", "4", "--retries", "2",
+		"--org-id", "acme", "--json", "--shard", "1/4", "a.txt"}, env(map[string]string{"HOME": home, "HOIST_LIMIT_RATE": "1M"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Rerun()
+	want := map[string]string{"s3": "s3://bkt/in", "endpoint-url": "http://127.0.0.1:9000", "local-dir": filepath.Join(home, ".local/share/hoist/local"),
+		"concurrency": "4", "retries": "2", "limit-rate": "1000000"}
+	if !maps.Equal(got, want) {
+		t.Errorf("Rerun() = %v\nwant %v", got, want)
+	}
+
+	c, err = Load([]string{"--url", "https://b.example/k?X-Amz-Signature=abc", "a.txt"}, env(map[string]string{"HOME": home}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := c.Rerun()["url"]; !ok || v != "" {
+		t.Errorf("a presigned URL is recorded as set but withheld, got %q %v", v, ok)
+	}
+}
+
+// hoist config shows what the TUI's form will offer: last time's metadata
+// where nothing else set it, marked as such; what the person set wins.
+func TestPrefillLastUsedShowsInWrite(t *testing.T) {
+	env := testEnv(t)
+	getenv := lookup(env)
+	if err := SaveLastUsed(getenv, LastUsed{OrgID: "acme", UserID: "u-1", TTLHours: 48}); err != nil {
+		t.Fatal(err)
+	}
+	env["HOIST_USER_ID"] = "env-user"
+	c, err := Load([]string{"--ttl-hours", "2"}, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.PrefillLastUsed(getenv); err != nil {
+		t.Fatal(err)
+	}
+	if c.OrgID != "acme" || c.UserID != "env-user" || c.TTLHours != 2 || c.Origins["org-id"] != OriginState {
+		t.Errorf("prefilled %q %q %d, origins %v", c.OrgID, c.UserID, c.TTLHours, c.Origins)
+	}
+	var b strings.Builder
+	c.Write(&b)
+	out := b.String()
+	last := filepath.Join(env["XDG_STATE_HOME"], "hoist", "last.toml")
+	for _, want := range []string{"acme", "last upload " + last + " (the form's prefill)", "env-user", "env HOIST_USER_ID"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("hoist config lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -120,3 +120,32 @@ func SaveLastUsed(getenv func(string) (string, bool), lu LastUsed) (err error) {
 	}
 	return nil
 }
+
+// PrefillLastUsed fills the metadata that no flag, variable or config file
+// set with what the last upload used: what the TUI's form offers. Those
+// values are marked OriginState, so hoist config shows where they came from.
+// Headless runs do not call it: a script sends only what it was given.
+func (c *Config) PrefillLastUsed(getenv func(string) (string, bool)) error {
+	lu, err := LoadLastUsed(getenv)
+	if err != nil {
+		return err
+	}
+	dir, _ := StateDir(getenv)
+	where := filepath.Join(dir, lastUsedFile)
+	fill := func(name string, empty bool, set func()) {
+		if empty && c.Origins[name] == OriginDefault {
+			set()
+			c.from(name, OriginState, where)
+		}
+	}
+	if lu.OrgID != "" {
+		fill("org-id", c.OrgID == "", func() { c.OrgID = lu.OrgID })
+	}
+	if lu.UserID != "" {
+		fill("user-id", c.UserID == "", func() { c.UserID = lu.UserID })
+	}
+	if lu.TTLHours != 0 {
+		fill("ttl-hours", c.TTLHours == 0, func() { c.TTLHours = lu.TTLHours })
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -113,6 +114,9 @@ var settings = []setting{
 		want: "true or false", field: func(c *Config) any { return &c.JSON }},
 	{name: "no-tui", group: groupOutput, kind: kindBool, arg: "bool", usage: "never start the terminal UI",
 		want: "true or false", field: func(c *Config) any { return &c.NoTUI }},
+	{name: "progress-interval", group: groupOutput, kind: kindDuration, arg: "DURATION", usage: "--json: a progress event this often (0 = none)", def: "1s",
+		want: "a duration of at least 100ms, such as 1s, or 0 for no progress events", min: int64(100 * time.Millisecond), max: math.MaxInt64, zeroOK: true, zero: "0 (none)",
+		field: func(c *Config) any { return &c.ProgressInterval }},
 }
 
 func settingByName(name string) (setting, bool) {
@@ -131,6 +135,17 @@ func settingByKey(key string) (setting, bool) {
 		}
 	}
 	return setting{}, false
+}
+
+// WaysToSet names every way to set the setting called name, for a message
+// that asks a person to set it: "--org-id (or HOIST_ORG_ID, or org_id in the
+// config file)".
+func WaysToSet(name string) string {
+	s, ok := settingByName(name)
+	if !ok {
+		return "--" + name
+	}
+	return fmt.Sprintf("--%s (or %s, or %s in the config file)", s.name, s.envName(), s.fileKey())
 }
 
 func (s setting) fileKey() string { return strings.ReplaceAll(s.name, "-", "_") }
@@ -256,6 +271,9 @@ func (s setting) display(c *Config) string {
 		}
 		return fmt.Sprintf("%s%s (%d bytes%s)", short, unit, *p, unit)
 	case *time.Duration:
+		if *p == 0 && s.zero != "" {
+			return s.zero
+		}
 		return p.String()
 	case *bool:
 		return strconv.FormatBool(*p)
@@ -285,4 +303,56 @@ func ParseShard(text string) (i, n int, ok bool) {
 	i, erri := strconv.Atoi(a)
 	n, errn := strconv.Atoi(b)
 	return i, n, found && erri == nil && errn == nil && n >= 1 && i >= 0 && i < n
+}
+
+// text is the effective value written so set parses it back: what a rerun
+// passes as the flag's value.
+func (s setting) text(c *Config) string {
+	switch p := s.field(c).(type) {
+	case *string:
+		return *p
+	case *int:
+		return strconv.Itoa(*p)
+	case *int64:
+		return strconv.FormatInt(*p, 10)
+	case *time.Duration:
+		return p.String()
+	case *bool:
+		return strconv.FormatBool(*p)
+	}
+	panic(fmt.Sprintf("config: --%s has an unhandled field type %T", s.name, s.field(c)))
+}
+
+// Rerun is what a run report records so hoist history --retry sends the
+// failed files the same way: where they went (even a default, which depends
+// on the environment) and every other setting not at its default, as flag
+// name → value. Output and job settings and metadata are left out (the report keeps
+// the metadata the files were actually sent with). A URL with a query is
+// recorded as "" (set, value withheld): a presigned URL's signature is a
+// secret and expires anyway.
+func (c *Config) Rerun() map[string]string {
+	out := map[string]string{}
+	for _, s := range settings {
+		// Which files to send is the report's to say, so the settings that
+		// choose files (--shard, --retry-failed, --skip-existing) stay out.
+		if s.group == groupOutput || s.group == groupMetadata || s.group == groupJob {
+			continue
+		}
+		v := s.text(c)
+		where := s.group == groupTarget || s.group == groupS3
+		if (where && v == "") || (!where && c.Origins[s.name] == OriginDefault) {
+			continue
+		}
+		if s.kind == kindURL && safeURL(v) != v {
+			v = ""
+		}
+		if s.kind == kindPath {
+			// A rerun may start in another folder.
+			if abs, err := filepath.Abs(v); err == nil {
+				v = abs
+			}
+		}
+		out[s.name] = v
+	}
+	return out
 }

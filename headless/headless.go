@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"hoist/inspect"
@@ -21,6 +22,23 @@ type Printer struct {
 	JSON     bool
 	// Redact removes any secret that could have slipped into a message.
 	Redact func(string) string
+	// Live: Err is a terminal, so Watch keeps one status line at its bottom,
+	// redrawn in place; Width (columns, 0 = unknown) keeps it on one row.
+	Live  bool
+	Width int
+
+	mu     sync.Mutex // one writer at a time: events and the status ticker
+	status bool       // a live status line is on the screen
+}
+
+// lock takes the printer for one write, first clearing a live status line
+// so the line printed does not land on top of it.
+func (p *Printer) lock() {
+	p.mu.Lock()
+	if p.status {
+		fmt.Fprint(p.Err, clearLine)
+		p.status = false
+	}
 }
 
 func (p *Printer) redact(s string) string {
@@ -62,10 +80,13 @@ type jsonSummary struct {
 	Skipped  int     `json:"skipped"`
 	Bytes    int64   `json:"bytes"`
 	Seconds  float64 `json:"seconds"`
+	Report   string  `json:"report,omitempty"` // the run report's path
 }
 
 // Event prints one event.
 func (p *Printer) Event(e uploader.Event) {
+	p.lock()
+	defer p.mu.Unlock()
 	if p.JSON {
 		p.jsonEvent(e)
 		return
@@ -133,13 +154,16 @@ func (p *Printer) jsonEvent(e uploader.Event) {
 	p.writeJSON(j)
 }
 
-// Summary prints the run's totals.
-func (p *Printer) Summary(s uploader.Summary, interrupted bool) {
+// Summary prints the run's totals and where its report is ("" when none
+// was written).
+func (p *Printer) Summary(s uploader.Summary, interrupted bool, report string) {
+	p.lock()
+	defer p.mu.Unlock()
 	if p.JSON {
 		p.writeJSON(jsonSummary{
 			Event: "summary", Time: time.Now().UTC().Format(time.RFC3339Nano),
 			Uploaded: s.Uploaded, Failed: s.Failed, Canceled: s.Canceled + s.Pending, Skipped: s.Skipped,
-			Bytes: s.Bytes, Seconds: s.Elapsed.Seconds(),
+			Bytes: s.Bytes, Seconds: s.Elapsed.Seconds(), Report: report,
 		})
 		return
 	}
@@ -159,15 +183,42 @@ func (p *Printer) Summary(s uploader.Summary, interrupted bool) {
 		b.WriteString(" · interrupted")
 	}
 	fmt.Fprintln(p.Out, b.String())
+	if report != "" {
+		fmt.Fprintln(p.Out, "Report:", report)
+	}
 }
 
-// Warn prints a problem that does not stop the run.
-func (p *Printer) Warn(msg string) {
+// jsonProblem is a warning or an error found before or beside the run: in
+// JSON mode every line hoist writes is an event, these included.
+type jsonProblem struct {
+	Event   string `json:"event"` // "warning" or "error"
+	File    string `json:"file,omitempty"`
+	Time    string `json:"time"`
+	Message string `json:"message"`
+}
+
+// Warn prints a problem that does not stop the run; file may be "".
+func (p *Printer) Warn(file, msg string) { p.problem("warning", file, msg) }
+
+// Error prints a problem that stops the run before anything is sent (exit 2);
+// file may be "".
+func (p *Printer) Error(file, msg string) { p.problem("error", file, msg) }
+
+func (p *Printer) problem(kind, file, msg string) {
+	p.lock()
+	defer p.mu.Unlock()
+	msg = p.redact(msg)
 	if p.JSON {
-		fmt.Fprintln(p.Err, "warning: "+p.redact(msg))
+		p.writeJSON(jsonProblem{Event: kind, File: file, Time: time.Now().UTC().Format(time.RFC3339Nano), Message: msg})
 		return
 	}
-	fmt.Fprintln(p.Err, "! "+p.redact(msg))
+	if file != "" {
+		msg = file + ": " + msg
+	}
+	if kind == "warning" {
+		msg = "warning: " + msg
+	}
+	fmt.Fprintln(p.Err, "hoist: "+msg)
 }
 
 func (p *Printer) writeJSON(v any) {

@@ -19,7 +19,7 @@ func TestHumanLines(t *testing.T) {
 	p.Event(uploader.Event{Kind: uploader.EventDone, File: "a.bin", Result: &uploader.Result{Key: "in/a.bin", Bytes: 3 << 20, CRC32: 0x3610a686, Duration: time.Second}})
 	p.Event(uploader.Event{Kind: uploader.EventDone, File: "tiny", Result: &uploader.Result{Key: "tiny", Bytes: 17, Duration: 2 * time.Millisecond}})
 	p.Event(uploader.Event{Kind: uploader.EventFailed, File: "b.bin", Err: errors.New("403 AccessDenied echoing tok123")})
-	p.Summary(uploader.Summary{Uploaded: 2, Failed: 1, Bytes: 3<<20 + 17, Elapsed: 2 * time.Second}, false)
+	p.Summary(uploader.Summary{Uploaded: 2, Failed: 1, Bytes: 3<<20 + 17, Elapsed: 2 * time.Second}, false, "")
 
 	want := "✓ a.bin → in/a.bin (3.0 MiB, crc32 NhCmhg==, 3.0 MiB/s)\n" +
 		"✓ tiny → tiny (17 B, crc32 AAAAAA==)\n" +
@@ -39,7 +39,7 @@ func TestJSONLines(t *testing.T) {
 	p.Event(uploader.Event{Kind: uploader.EventAwaiting, File: "a"})
 	p.Event(uploader.Event{Kind: uploader.EventDone, File: "a", Result: &uploader.Result{Key: "k", Bytes: 0, ETag: "e"}})
 	p.Event(uploader.Event{Kind: uploader.EventFailed, File: "b", Err: errors.New("nope"), Code: "AccessDenied"})
-	p.Summary(uploader.Summary{Uploaded: 1, Failed: 1, Canceled: 1, Pending: 1}, true)
+	p.Summary(uploader.Summary{Uploaded: 1, Failed: 1, Canceled: 1, Pending: 1}, true, "/state/reports/r.json")
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 3 {
 		t.Fatalf("%d lines (the awaiting state is not an event of the contract): %s", len(lines), out.String())
@@ -56,7 +56,36 @@ func TestJSONLines(t *testing.T) {
 	if failed["event"] != "failed" || failed["error"] != "nope" || failed["code"] != "AccessDenied" {
 		t.Errorf("failed %v", failed)
 	}
-	if summary["event"] != "summary" || summary["uploaded"] != 1.0 || summary["failed"] != 1.0 || summary["canceled"] != 2.0 {
+	if summary["event"] != "summary" || summary["uploaded"] != 1.0 || summary["failed"] != 1.0 || summary["canceled"] != 2.0 || summary["report"] != "/state/reports/r.json" {
 		t.Errorf("summary %v", summary)
+	}
+}
+
+func TestProblemsAsEvents(t *testing.T) {
+	var out, errb bytes.Buffer
+	p := &Printer{Out: &out, Err: &errb, JSON: true}
+	p.Warn("", "config file is readable by others")
+	p.Error("a.bin", "the URL has expired")
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if errb.Len() != 0 || len(lines) != 2 {
+		t.Fatalf("stdout %q stderr %q", out.String(), errb.String())
+	}
+	var w, e map[string]any
+	if json.Unmarshal([]byte(lines[0]), &w) != nil || json.Unmarshal([]byte(lines[1]), &e) != nil {
+		t.Fatalf("not JSON: %q", out.String())
+	}
+	if w["event"] != "warning" || w["file"] != nil || w["message"] != "config file is readable by others" {
+		t.Errorf("warning %v", w)
+	}
+	if e["event"] != "error" || e["file"] != "a.bin" || e["message"] != "the URL has expired" {
+		t.Errorf("error %v", e)
+	}
+
+	out.Reset()
+	p = &Printer{Out: &out, Err: &errb}
+	p.Warn("a.bin", "pinned")
+	p.Error("", "nothing to send")
+	if got := errb.String(); got != "hoist: warning: a.bin: pinned\nhoist: nothing to send\n" || out.Len() != 0 {
+		t.Errorf("human: stderr %q stdout %q", got, out.String())
 	}
 }

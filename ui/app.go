@@ -21,6 +21,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"hoist/runreport"
 	"hoist/uploader"
 )
 
@@ -49,6 +50,11 @@ type Options struct {
 	NewPool      func(md uploader.Metadata) *uploader.Pool                     // built by main; the UI starts, feeds and closes it
 	SaveMetadata func(uploader.Metadata)                                       // remember for next time; may be nil; runs in a Cmd
 	ReportDir    string                                                        // where the JSON report goes; "" writes none
+	// Settings are recorded in the report, for hoist history --retry.
+	Settings map[string]string
+	// OptionalMetadata: the source needs none (the local store), so the form
+	// asks for all three and each may stay empty.
+	OptionalMetadata bool
 
 	notify notifyStyle // which desktop notification the terminal understands; set by Run
 }
@@ -248,6 +254,7 @@ func newModel(ctx context.Context, o Options) model {
 		progress: newProgress(st, o.Target),
 	}
 	m.form.markRemembered(o.Remembered)
+	m.form.optional = o.OptionalMetadata
 	// With nothing to ask, nothing is sent: a header the URLs did not sign
 	// would be refused.
 	m.md = m.form.metadata()
@@ -386,7 +393,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case uploadsStartedMsg:
 		m.starting = false
 		m.pool, m.ids, m.started = msg.pool, msg.ids, msg.at
-		m.reportPath = reportPathFor(m.opts.ReportDir, msg.at)
+		m.reportPath = runreport.PathFor(m.opts.ReportDir, msg.at)
 		m.progress.begin(m.files, msg.ids, msg.at, msg.concurrency)
 		m.sampling = true
 		cmds := []tea.Cmd{waitForEvent(m.pool.Events()), sampleProgress(m.pool, nil)}
@@ -553,7 +560,7 @@ func (m model) runInfo() runInfo {
 		}
 	}
 	return runInfo{
-		pool: m.pool, files: files, codes: codes, target: m.opts.Target, md: m.md,
+		pool: m.pool, files: files, codes: codes, target: m.opts.Target, md: m.md, settings: m.opts.Settings,
 		started: m.started, reportPath: m.reportPath, interrupted: m.interrupted,
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"hoist/internal/testproc"
+	"hoist/runreport"
 	"hoist/uploader"
 )
 
@@ -194,7 +195,7 @@ func TestAppQuitDuringUploadCancelsAndReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r report
+	var r runreport.Report
 	if err := json.Unmarshal(data, &r); err != nil || !r.Interrupted || r.Summary.Canceled != 3 || r.Files[2].State != "canceled" {
 		t.Errorf("report %s (%v)", data, err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"hoist/runreport"
 	"hoist/uploader"
 )
 
@@ -138,7 +139,7 @@ func TestFlowPickFillUploadSummary(t *testing.T) {
 	if err != nil {
 		t.Fatalf("report: %v", err)
 	}
-	var r report
+	var r runreport.Report
 	if err := json.Unmarshal(data, &r); err != nil {
 		t.Fatal(err)
 	}

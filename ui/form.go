@@ -34,6 +34,7 @@ type formModel struct {
 	fields        []formField
 	focus         int
 	signed        bool   // the fields are the ones the URLs' signatures require
+	optional      bool   // the source needs none of them: each may stay empty
 	about         string // what is being sent where, one line
 }
 
@@ -150,14 +151,23 @@ func (m formModel) Update(msg tea.Msg) (formModel, tea.Cmd) {
 	f := &m.fields[m.focus]
 	f.input, cmd = f.input.Update(msg)
 	if f.touched {
-		f.err = validateField(f.header, f.input.Value())
+		f.err = m.check(*f)
 	}
 	return m, cmd
 }
 
 func (m *formModel) touch(i int) {
 	m.fields[i].touched = true
-	m.fields[i].err = validateField(m.fields[i].header, m.fields[i].input.Value())
+	m.fields[i].err = m.check(m.fields[i])
+}
+
+// check is validateField, except that an empty field is fine when the
+// source needs no metadata.
+func (m formModel) check(f formField) string {
+	if m.optional && strings.TrimSpace(f.input.Value()) == "" {
+		return ""
+	}
+	return validateField(f.header, f.input.Value())
 }
 
 func (m *formModel) focusOn(i int) tea.Cmd {
@@ -208,8 +218,11 @@ func (m formModel) View() string {
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Upload details") + "\n")
 	intro := "These travel with every file as x-amz-meta-* headers."
-	if m.signed {
+	switch {
+	case m.signed:
 		intro = "The upload URLs were signed with these headers: the values must match what the URLs were made for."
+	case m.optional:
+		intro = "Optional: these travel with every file as x-amz-meta-* headers; leave a field empty to send none."
 	}
 	b.WriteString(st.Subtle.Render(cut(intro, m.width)) + "\n")
 	// Drop the blank line between fields when the window is short.

@@ -174,3 +174,31 @@ func TestFormOpensOnFirstEmptyAndMarksRemembered(t *testing.T) {
 		t.Errorf("after editing the org id, %d marks remain, want 1", n)
 	}
 }
+
+// For a source that needs no metadata (the local store), the form still
+// asks, but empty fields are fine and send nothing; what is typed is still
+// checked.
+func TestOptionalFormAcceptsEmptyFields(t *testing.T) {
+	m := newForm(newStyles(true), uploader.Metadata{}, nil)
+	m.optional = true
+	m, cmd := m.submit()
+	if cmd == nil {
+		t.Fatalf("submit refused empty optional fields: %+v", m.fields)
+	}
+	if msg, ok := cmd().(metadataSubmittedMsg); !ok || msg.md != (uploader.Metadata{}) {
+		t.Errorf("submitted %#v, want empty metadata", cmd())
+	}
+	m.fields[2].input.SetValue("forever")
+	m, cmd = m.submit()
+	sent := false
+	if cmd != nil {
+		_, sent = cmd().(metadataSubmittedMsg)
+	}
+	if sent || m.fields[2].err == "" {
+		t.Errorf("a bad TTL passed an optional form (err %q)", m.fields[2].err)
+	}
+	m.SetSize(120, 30)
+	if !strings.Contains(m.View(), "Optional") {
+		t.Errorf("the form does not say the fields are optional:\n%s", m.View())
+	}
+}

@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"hoist/inspect"
 	"hoist/internal/human"
 	"hoist/uploader"
 )
@@ -618,7 +619,7 @@ func stateText(r *fileRow, now time.Time) string {
 		return t
 	case uploader.StateDone:
 		if s.Result != nil {
-			return "done ✓ crc32 " + crc32Base64(s.Result.CRC32)
+			return "done ✓ crc32 " + inspect.EncodeCRC32(s.Result.CRC32)
 		}
 		return "done ✓"
 	case uploader.StateFailed:

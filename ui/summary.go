@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"hoist/internal/human"
+	"hoist/runreport"
 	"hoist/uploader"
 )
 
@@ -140,7 +141,7 @@ func (m summaryModel) View() string {
 		}
 		b.WriteString(st.Label.Render(fit(label, 10)) + style.Render(cut(value, max(w-10, 1))) + "\n")
 	}
-	fact("Sent", fmt.Sprintf("%s in %s · %s average", formatBytes(s.Bytes), formatElapsed(s.Elapsed), formatSpeed(averageSpeed(s, m.files))), true)
+	fact("Sent", fmt.Sprintf("%s in %s · %s average", formatBytes(s.Bytes), formatElapsed(s.Elapsed), formatSpeed(runreport.AverageSpeed(s, m.files))), true)
 	fact("Target", m.target, true)
 	switch {
 	case m.reportErr != nil:

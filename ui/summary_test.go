@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"hoist/runreport"
 	"hoist/uploader"
 )
 
@@ -68,7 +69,7 @@ func TestSummaryKeys(t *testing.T) {
 
 func TestReportIsWrittenWithoutSecrets(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state", "reports")
-	path := reportPathFor(dir, fixedNow)
+	path := runreport.PathFor(dir, fixedNow)
 	if filepath.Base(path) != "hoist-20250314-150926.000.json" {
 		t.Errorf("report name %s", path)
 	}
@@ -79,7 +80,7 @@ func TestReportIsWrittenWithoutSecrets(t *testing.T) {
 		target: "http://127.0.0.1:9000/hoist/", md: uploader.Metadata{OrgID: "acme", UserID: "u-1", TTLHours: 48},
 		started: fixedNow,
 	}
-	if err := writeReport(path, buildReport(ri, msg.summary, msg.files, fixedNow.Add(time.Minute))); err != nil {
+	if err := runreport.Write(path, buildReport(ri, msg.summary, msg.files, fixedNow.Add(time.Minute))); err != nil {
 		t.Fatal(err)
 	}
 	info, err := os.Stat(path)
@@ -90,7 +91,7 @@ func TestReportIsWrittenWithoutSecrets(t *testing.T) {
 		t.Errorf("report mode %v, want 0600", info.Mode().Perm())
 	}
 	data, _ := os.ReadFile(path)
-	var r report
+	var r runreport.Report
 	if err := json.Unmarshal(data, &r); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,265 @@
+// Package runreport is the JSON report of one run, written at its end by the
+// terminal UI and the headless printer alike, and read back by hoist history.
+// A report holds no URL query, no token, no signature and no share link: only
+// what was sent, where it landed, why something did not, and the settings a
+// rerun of the failed files needs.
+package runreport
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"hoist/inspect"
+	"hoist/uploader"
+)
+
+// Report is the JSON file written at the end of a run.
+type Report struct {
+	Version  int       `json:"version"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Target   string    `json:"target"`
+	// Settings are the run's settings that were not at their defaults, as
+	// flag name → flag value, so hoist history --retry can run them again.
+	// Secrets are never settings; a presigned URL is left out.
+	Settings    map[string]string `json:"settings,omitempty"`
+	Metadata    Metadata          `json:"metadata"`
+	Interrupted bool              `json:"interrupted"`
+	Summary     Summary           `json:"summary"`
+	Files       []File            `json:"files"`
+}
+
+// Metadata is what the files were sent with.
+type Metadata struct {
+	OrgID    string `json:"organization_id,omitempty"`
+	UserID   string `json:"user_id,omitempty"`
+	TTLHours int    `json:"ttl_hours,omitempty"`
+}
+
+// Summary counts the run.
+type Summary struct {
+	Uploaded       int     `json:"uploaded"`
+	Failed         int     `json:"failed"`
+	Canceled       int     `json:"canceled"`
+	Pending        int     `json:"pending"`
+	Bytes          int64   `json:"bytes"`
+	Seconds        float64 `json:"seconds"`
+	BytesPerSecond float64 `json:"bytes_per_second"`
+}
+
+// File is one file of the run.
+type File struct {
+	File     string  `json:"file"`
+	Path     string  `json:"path"`
+	Key      string  `json:"key"`
+	Size     int64   `json:"size"`
+	State    string  `json:"state"`
+	Attempts int     `json:"attempts,omitempty"`
+	CRC32    string  `json:"crc32,omitempty"` // base64 of the big-endian CRC32, as S3 writes x-amz-checksum-crc32
+	ETag     string  `json:"etag,omitempty"`
+	Location string  `json:"location,omitempty"`
+	Seconds  float64 `json:"seconds,omitempty"`
+	Parts    int     `json:"parts,omitempty"`
+	Error    string  `json:"error,omitempty"`
+	Code     string  `json:"code,omitempty"`
+}
+
+// Sent reports whether the file reached the server whole.
+func (f File) Sent() bool { return f.State == uploader.StateDone.String() }
+
+// Run is what a report is built from besides the pool's final counts.
+type Run struct {
+	Files       map[int]uploader.File // by id in the pool
+	Codes       map[int]string        // S3 error codes of failed files, by id
+	Target      string
+	Settings    map[string]string
+	Metadata    uploader.Metadata
+	Started     time.Time
+	Interrupted bool
+}
+
+// Build makes the report of a finished run from the pool's final summary and
+// snapshot.
+func Build(run Run, sum uploader.Summary, files []uploader.FileStatus, now time.Time) Report {
+	r := Report{
+		Version: 1, Started: run.Started, Finished: now, Target: run.Target, Settings: run.Settings,
+		Metadata:    Metadata{OrgID: run.Metadata.OrgID, UserID: run.Metadata.UserID, TTLHours: run.Metadata.TTLHours},
+		Interrupted: run.Interrupted,
+		Summary: Summary{
+			Uploaded: sum.Uploaded, Failed: sum.Failed, Canceled: sum.Canceled, Pending: sum.Pending,
+			Bytes: sum.Bytes, Seconds: sum.Elapsed.Seconds(), BytesPerSecond: AverageSpeed(sum, files),
+		},
+		Files: make([]File, 0, len(files)),
+	}
+	for _, s := range files {
+		f := run.Files[s.ID]
+		rf := File{
+			File: s.Name, Path: absPath(f.Path), Key: f.Key, Size: s.Size, State: s.State.String(),
+			Attempts: s.Attempt, Parts: s.Parts,
+		}
+		switch s.State {
+		case uploader.StateDone:
+			if res := s.Result; res != nil {
+				rf.Key, rf.ETag, rf.Location = res.Key, res.ETag, res.Location
+				rf.CRC32 = inspect.EncodeCRC32(res.CRC32)
+				rf.Seconds = res.Duration.Seconds()
+				if res.Path != "" {
+					rf.Path = absPath(res.Path)
+				}
+			}
+		case uploader.StateFailed, uploader.StateCanceled:
+			rf.Error = strings.Join(strings.Fields(s.Reason), " ")
+			rf.Code = run.Codes[s.ID]
+		}
+		r.Files = append(r.Files, rf)
+	}
+	return r
+}
+
+// absPath is p made absolute, so a rerun from another folder finds the file.
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil && p != "" {
+		return abs
+	}
+	return p
+}
+
+// AverageSpeed is the bytes uploaded over the time something was being
+// sent: the union of the files' active spans, so the time a summary sat on
+// screen before a retry, or a wait before the first file, does not count.
+// Without per-file times it falls back to the run's elapsed time.
+func AverageSpeed(sum uploader.Summary, files []uploader.FileStatus) float64 {
+	d := activeTime(files)
+	if d <= 0 {
+		d = sum.Elapsed
+	}
+	if d <= 0 {
+		return 0
+	}
+	return float64(sum.Bytes) / d.Seconds()
+}
+
+// activeTime is the length of the union of the files' [Started, Finished]
+// spans.
+func activeTime(files []uploader.FileStatus) time.Duration {
+	type span struct{ from, to time.Time }
+	spans := make([]span, 0, len(files))
+	for _, f := range files {
+		if !f.Started.IsZero() && f.Finished.After(f.Started) {
+			spans = append(spans, span{f.Started, f.Finished})
+		}
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.from.Compare(b.from) })
+	var total time.Duration
+	var cur span
+	for i, s := range spans {
+		switch {
+		case i == 0:
+			cur = s
+		case !s.from.After(cur.to):
+			if s.to.After(cur.to) {
+				cur.to = s.to
+			}
+		default:
+			total += cur.to.Sub(cur.from)
+			cur = s
+		}
+	}
+	if len(spans) > 0 {
+		total += cur.to.Sub(cur.from)
+	}
+	return total
+}
+
+// Write writes the report whole or not at all: a temporary file in the same
+// folder, renamed into place. It is readable by its owner only.
+func Write(path string, r Report) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the report: %w", err)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating the report folder %s: %w; check its permissions", dir, err)
+	}
+	tmp, err := os.CreateTemp(dir, ".hoist-report-*")
+	if err != nil {
+		return fmt.Errorf("writing the report in %s: %w; check its permissions", dir, err)
+	}
+	_, err = tmp.Write(append(data, '\n'))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("writing the report %s: %w; check free space and permissions", path, err)
+	}
+	return nil
+}
+
+const namePrefix, nameSuffix = "hoist-", ".json"
+
+// PathFor names the report of a run that started at t; "" when dir is "".
+func PathFor(dir string, t time.Time) string {
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, namePrefix+t.Format("20060102-150405.000")+nameSuffix)
+}
+
+// Read reads one report.
+func Read(path string) (Report, error) {
+	var r Report
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return r, fmt.Errorf("reading the report %s: %w", path, err)
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		return r, fmt.Errorf("the report %s is not a hoist report (%v); move it out of %s", path, err, filepath.Dir(path))
+	}
+	return r, nil
+}
+
+// Entry is one report found in a folder.
+type Entry struct {
+	Path   string
+	Report Report
+}
+
+// List reads every report in dir, newest first. A folder that does not exist
+// yet holds no reports; a file that cannot be read is skipped and counted in
+// skipped, so one bad file does not hide the others.
+func List(dir string) (entries []Entry, skipped int, err error) {
+	des, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading the reports in %s: %w", dir, err)
+	}
+	for _, de := range des {
+		name := de.Name()
+		if de.IsDir() || !strings.HasPrefix(name, namePrefix) || !strings.HasSuffix(name, nameSuffix) {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		r, err := Read(p)
+		if err != nil {
+			skipped++
+			continue
+		}
+		entries = append(entries, Entry{Path: p, Report: r})
+	}
+	slices.SortStableFunc(entries, func(a, b Entry) int { return b.Report.Started.Compare(a.Report.Started) })
+	return entries, skipped, nil
+}
