@@ -268,11 +268,14 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 		req.Header.Set("Authorization", "Bearer "+p.opts.Token)
 	}
 
+	// The watchdog stays armed until the answer's body is read to its end:
+	// a server that sends its headers and then nothing (or a byte now and
+	// then, or HTTP/1.0 without closing) must not hold the file forever.
 	stopWatch := p.watchStall(reqCtx, cancel, &moved)
+	defer stopWatch()
 	resp, err := p.opts.Client.Do(req)
-	stopWatch()
 	if err != nil {
-		if cause := context.Cause(reqCtx); errors.Is(cause, errStalled) && ctx.Err() == nil {
+		if stalled(ctx, reqCtx) {
 			return "", 0, fmt.Errorf("%w: no byte moved and no answer for %s", errStalled, p.opts.StallTimeout)
 		}
 		if ctx.Err() != nil {
@@ -280,7 +283,15 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 		}
 		return "", 0, stripURL(err)
 	}
-	defer drainClose(resp.Body)
+	// S3's answers are small: the whole body gets one stall timeout from
+	// the headers, and its bytes do not re-arm the watchdog, so a trickle
+	// counts as the stall it is.
+	moved.Store(time.Now().UnixNano())
+	answer, readErr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	drainClose(resp.Body)
+	if readErr != nil && stalled(ctx, reqCtx) && (resp.StatusCode < 200 || resp.StatusCode >= 300) {
+		return "", 0, fmt.Errorf("%w: the server sent %d and then no more of its answer for %s", errStalled, resp.StatusCode, p.opts.StallTimeout)
+	}
 
 	switch {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
@@ -290,8 +301,7 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 		}
 		return "", 0, Permanent(fmt.Errorf("the server redirected the upload to %s (%d); hoist does not follow redirects with your file and token — use a URL for that endpoint", where, resp.StatusCode))
 	case resp.StatusCode < 200 || resp.StatusCode >= 300:
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		return "", 0, ParseServerError(resp.StatusCode, resp.Header, b)
+		return "", 0, ParseServerError(resp.StatusCode, resp.Header, answer)
 	}
 	mu.Lock()
 	crc, n := cur.sum()
@@ -300,6 +310,12 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 		return "", 0, fmt.Errorf("the server answered %d after only %d of %d bytes", resp.StatusCode, n, u.size)
 	}
 	return strings.Trim(resp.Header.Get("ETag"), `"`), crc, nil
+}
+
+// stalled reports whether reqCtx ended because the watchdog fired, not
+// because the upload itself (ctx) was canceled.
+func stalled(ctx, reqCtx context.Context) bool {
+	return ctx.Err() == nil && errors.Is(context.Cause(reqCtx), errStalled)
 }
 
 // watchStall cancels the request when no byte has moved for the stall
