@@ -171,9 +171,9 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 	for _, p := range groupProblems(dest.preflight(files, md)) {
 		if p.Error {
 			failed = true
-			fmt.Fprintln(stderr, "hoist:", cfg.Redact(p.File+": "+p.Message))
+			fmt.Fprintln(stderr, "hoist:", uploader.DisplayName(cfg.Redact(p.File+": "+p.Message)))
 		} else {
-			printer.Warn(p.File + ": " + p.Message)
+			printer.Warn(p.File + ": " + p.Message) // Warn escapes it in human mode
 		}
 	}
 	if failed {

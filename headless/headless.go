@@ -70,6 +70,7 @@ func (p *Printer) Event(e uploader.Event) {
 		p.jsonEvent(e)
 		return
 	}
+	name := uploader.DisplayName(e.File)
 	switch e.Kind {
 	case uploader.EventDone:
 		r := e.Result
@@ -85,19 +86,19 @@ func (p *Printer) Event(e uploader.Event) {
 		if r.Duration >= minRated {
 			speed = ", " + rate(r.Bytes, r.Duration)
 		}
-		fmt.Fprintf(p.Out, "✓ %s → %s (%s%s, crc32 %s%s)\n", e.File, where,
+		fmt.Fprintf(p.Out, "✓ %s → %s (%s%s, crc32 %s%s)\n", name, uploader.DisplayName(where),
 			human.Bytes(r.Bytes), parts, inspect.EncodeCRC32(r.CRC32), speed)
 	case uploader.EventFailed:
-		fmt.Fprintf(p.Out, "✗ %s: %s\n", e.File, p.redact(errText(e.Err)))
+		fmt.Fprintf(p.Out, "✗ %s: %s\n", name, uploader.DisplayName(p.redact(errText(e.Err))))
 	case uploader.EventCanceled:
-		fmt.Fprintf(p.Out, "– %s: %s\n", e.File, errText(e.Err))
+		fmt.Fprintf(p.Out, "– %s: %s\n", name, uploader.DisplayName(errText(e.Err)))
 	case uploader.EventSkipped:
-		fmt.Fprintf(p.Out, "↷ %s: skipped, %s\n", e.File, errText(e.Err))
+		fmt.Fprintf(p.Out, "↷ %s: skipped, %s\n", name, uploader.DisplayName(errText(e.Err)))
 	case uploader.EventRetrying:
-		fmt.Fprintf(p.Err, "… %s: %s in %s: %s\n", e.File, human.Retry(e.Attempt, e.MaxAttempts),
-			e.Delay.Round(10*time.Millisecond), p.redact(errText(e.Err)))
+		fmt.Fprintf(p.Err, "… %s: %s in %s: %s\n", name, human.Retry(e.Attempt, e.MaxAttempts),
+			e.Delay.Round(10*time.Millisecond), uploader.DisplayName(p.redact(errText(e.Err))))
 	case uploader.EventResumed:
-		fmt.Fprintf(p.Err, "… %s: resuming, %s already on the server\n", e.File, human.Bytes(e.Resumed))
+		fmt.Fprintf(p.Err, "… %s: resuming, %s already on the server\n", name, human.Bytes(e.Resumed))
 	}
 }
 
@@ -167,7 +168,7 @@ func (p *Printer) Warn(msg string) {
 		fmt.Fprintln(p.Err, "warning: "+p.redact(msg))
 		return
 	}
-	fmt.Fprintln(p.Err, "! "+p.redact(msg))
+	fmt.Fprintln(p.Err, "! "+uploader.DisplayName(p.redact(msg)))
 }
 
 func (p *Printer) writeJSON(v any) {

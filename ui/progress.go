@@ -486,7 +486,7 @@ func (m progressModel) headerView(b *strings.Builder) {
 			if r.status.State == uploader.StateFailed {
 				style = st.Failed
 			}
-			b.WriteString(style.Render(cut(r.status.Name+": "+reason, w)))
+			b.WriteString(style.Render(cut(uploader.DisplayName(r.status.Name)+": "+uploader.DisplayName(reason), w)))
 		}
 	}
 }
@@ -541,7 +541,7 @@ func (m progressModel) rowView(b *strings.Builder, r *fileRow, isCursor bool, c 
 	if isCursor {
 		nameStyle = st.Current
 	}
-	b.WriteString(nameStyle.Render(fit(s.Name, c.name)))
+	b.WriteString(nameStyle.Render(fit(uploader.DisplayName(s.Name), c.name)))
 	b.WriteByte(' ')
 
 	pct := 0

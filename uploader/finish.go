@@ -2,6 +2,8 @@ package uploader
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -136,8 +138,30 @@ func networkReason(err error) string {
 		// while the body was still being written.
 		return "connection reset or closed while sending"
 	}
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var recordErr tls.RecordHeaderError
+	switch {
+	case errors.As(err, &dnsErr):
+		return "cannot find the server's address (" + dnsErr.Name + " does not resolve)"
+	case errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &certErr):
+		return "the server's TLS certificate is not trusted for this address"
+	case errors.As(err, &recordErr):
+		return "the server does not speak TLS at this address; check whether the URL should be http://"
+	}
 	s := err.Error()
-	if strings.Contains(s, "EOF") {
+	switch {
+	case strings.Contains(s, "server gave HTTP response to HTTPS client"):
+		return "the server answered in plain HTTP to an https:// request"
+	case strings.Contains(s, "malformed"), strings.Contains(s, "bogus"), strings.Contains(s, "invalid header"),
+		strings.Contains(s, "unexpected content-length"), strings.Contains(s, "transport connection broken"),
+		strings.Contains(s, "too many transfer encodings"), strings.Contains(s, "unsupported transfer encoding"):
+		// net/http's parse errors ("malformed MIME header: missing colon")
+		// say nothing a person can act on.
+		return "the server's answer was not valid HTTP (is the URL an S3 endpoint, and is nothing in between rewriting it?)"
+	case strings.Contains(s, "EOF"):
 		return "connection closed by the server before it answered"
 	}
 	return s

@@ -137,3 +137,34 @@ func TestHangAfterHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestTransportErrorsAreWorded: what net/http says about a garbled answer
+// ("malformed MIME header: missing colon") reached the person as it was, and
+// a bare 403 was printed "(403) (403 Forbidden)". Each is said once, in words.
+func TestTransportErrorsAreWorded(t *testing.T) {
+	cases := []struct {
+		name, head, want, never string
+	}{
+		{"header without a colon", "HTTP/1.1 200 OK\r\nthis is not a header\r\n\r\n", "not valid HTTP", "MIME"},
+		{"garbage status line", "SSH-2.0-OpenSSH_9.6\r\n\r\n", "not valid HTTP", "malformed"},
+		{"bare 403", "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", "refused the upload (403 Forbidden)", "(403) ("},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			base := rawServer(t, c.head, nil)
+			f, _ := writeFile(t, t.TempDir(), "a.bin", 100)
+			events, _ := run(t, &testSource{base: base}, Options{Retries: 0, StallTimeout: 5 * time.Second}, f)
+			last := lastOf(events, 0)
+			if last.Kind != EventFailed {
+				t.Fatalf("last event %v", last.Kind)
+			}
+			msg := last.Err.Error()
+			if !strings.Contains(msg, c.want) || strings.Contains(msg, c.never) {
+				t.Errorf("error %q: want %q, never %q", msg, c.want, c.never)
+			}
+			if strings.Count(msg, "403") > 1 {
+				t.Errorf("error %q says 403 more than once", msg)
+			}
+		})
+	}
+}
