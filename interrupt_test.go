@@ -97,8 +97,8 @@ func TestInterruptMidMultipartAborts(t *testing.T) {
 			m.waitParts(t, before, 1)
 			took, code := signalAndWait(t, cmd, sig)
 			t.Logf("%v: exit %d %v after the signal", sig, code, took.Round(time.Millisecond))
-			if code != 130 {
-				t.Errorf("exit %d, want 130\n%s%s", code, out.String(), errb.String())
+			if code != 128+int(sig) {
+				t.Errorf("exit %d, want %d\n%s%s", code, 128+int(sig), out.String(), errb.String())
 			}
 			if took > stopLimit {
 				t.Errorf("hoist took %v to stop, more than %v", took, stopLimit)
@@ -322,11 +322,11 @@ func (s *tuiSession) report() map[string]any {
 	return r
 }
 
-// The terminal UI, SIGINT or SIGTERM while a file is waiting on a server
-// that never answers: hoist exits 130 within 2 s, the terminal is restored
+// The terminal UI, SIGINT, SIGTERM or SIGHUP while a file is waiting on a
+// server that never answers: hoist exits 128+signal within 2 s, the terminal is restored
 // and the report says the run was interrupted.
 func TestTUIInterruptRestoresTerminal(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) { tuiInterruptGivenURL(t, sig) })
 	}
 }
@@ -353,8 +353,8 @@ func tuiInterruptGivenURL(t *testing.T, sig syscall.Signal) {
 	s.waitFor("a.bin")
 	took, code := s.interrupt(sig)
 	t.Logf("%v: exit %d %v after the signal", sig, code, took.Round(time.Millisecond))
-	if code != 130 {
-		t.Errorf("exit %d, want 130", code)
+	if code != 128+int(sig) {
+		t.Errorf("exit %d, want %d", code, 128+int(sig))
 	}
 	if took > stopLimit {
 		t.Errorf("hoist took %v to stop, more than %v", took, stopLimit)
@@ -391,8 +391,8 @@ func tuiInterruptMultipart(t *testing.T, m multipartSetup, sig syscall.Signal) {
 	s.waitFor("dataset.tar")
 	took, code := s.interrupt(sig)
 	t.Logf("%v: exit %d %v after the signal", sig, code, took.Round(time.Millisecond))
-	if code != 130 {
-		t.Errorf("exit %d, want 130", code)
+	if code != 128+int(sig) {
+		t.Errorf("exit %d, want %d", code, 128+int(sig))
 	}
 	if took > stopLimit {
 		t.Errorf("hoist took %v to stop, more than %v", took, stopLimit)
