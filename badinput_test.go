@@ -231,6 +231,8 @@ func TestBadInput(t *testing.T) {
 			otherUser: true, code: 2, want: []string{"secret-plans.txt", "permission denied"}},
 		{name: "fifo", args: []string{"--no-tui", fifo}, code: 2, want: []string{"pipe", "FIFO"}},
 		{name: "fifo for a URL", args: meta3("--no-tui", "--url", okURL, fifo), code: 2, want: []string{"pipe", "FIFO"}},
+		{name: "size unknown to the kernel", args: []string{"--no-tui", "/proc/cpuinfo"}, code: 2, want: []string{"/proc/cpuinfo", "size is not known"}},
+		{name: "size unknown for a URL", args: meta3("--no-tui", "--url", okURL, "/proc/cpuinfo"), code: 2, want: []string{"/proc/cpuinfo", "size is not known"}},
 		{name: "empty file", args: meta3("--no-tui", "--url", urlFor("empty.txt"), empty), code: 0, want: []string{"empty.txt", "1 uploaded"},
 			check: func(t *testing.T, r result) {
 				got, _ := emptyBody.Load().(struct {

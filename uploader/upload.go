@@ -92,6 +92,20 @@ func (p *Pool) runFile(ctx context.Context, t *fileTask) {
 		p.finishFailed(t, fmt.Errorf("%w; the copy on the server may not match — upload it again once nothing writes to it", err), "")
 		return
 	}
+	// Size and time can be put back by whatever wrote to the file; the bytes
+	// that went out cannot. They are compared with the CRC32 computed before
+	// sending, or, when none was, with the file as it is now.
+	want, hashed := file.CRC32, file.HasCRC32
+	if !hashed {
+		if want, err = hashSection(ctx, f, 0, file.Size); err != nil {
+			p.finishErr(ctx, t, err)
+			return
+		}
+	}
+	if out.crc != want {
+		p.finishFailed(t, mixedBytes(out.target.Key), "")
+		return
+	}
 	p.finishDone(t, &Result{
 		Key: out.target.Key, Bytes: file.Size, CRC32: out.crc, ETag: out.etag,
 		Location: out.target.Location, Duration: time.Since(start),
@@ -430,6 +444,12 @@ func hashSection(ctx context.Context, f io.ReaderAt, off, size int64) (uint32, e
 		}
 	}
 	return crc, nil
+}
+
+// mixedBytes is the failure of an upload whose bytes differ from the file's
+// own: it was written to in place while being sent.
+func mixedBytes(key string) error {
+	return fmt.Errorf("%w: the bytes sent do not match its CRC32, so the object at %s may hold a mix of old and new bytes; upload it again once nothing writes to it", errFileChanged, key)
 }
 
 // unchanged checks the file still has the size and time it had when the
