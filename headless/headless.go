@@ -99,6 +99,8 @@ func (p *Printer) Event(e uploader.Event) {
 			e.Delay.Round(10*time.Millisecond), uploader.DisplayName(p.redact(errText(e.Err))))
 	case uploader.EventResumed:
 		fmt.Fprintf(p.Err, "… %s: resuming, %s already on the server\n", name, human.Bytes(e.Resumed))
+	case uploader.EventRestarted:
+		fmt.Fprintf(p.Err, "… %s: %s\n", name, uploader.DisplayName(p.redact(errText(e.Err))))
 	}
 }
 
@@ -122,8 +124,8 @@ func (p *Printer) jsonEvent(e uploader.Event) {
 		j.ETag, j.Key, j.Location = r.ETag, r.Key, r.Location
 	case uploader.EventFailed:
 		j.Error, j.Code = p.redact(errText(e.Err)), e.Code
-	case uploader.EventCanceled:
-		j.Error = errText(e.Err)
+	case uploader.EventCanceled, uploader.EventRestarted:
+		j.Error = p.redact(errText(e.Err))
 	case uploader.EventSkipped:
 		j.Error = errText(e.Err)
 	}

@@ -45,10 +45,14 @@ const (
 	EventAwaiting EventKind = "awaiting"
 	EventRetrying EventKind = "retrying"
 	EventResumed  EventKind = "resumed"
-	EventDone     EventKind = "done"
-	EventFailed   EventKind = "failed"
-	EventCanceled EventKind = "canceled"
-	EventSkipped  EventKind = "skipped"
+	// EventRestarted: what was already sent is discarded and the file starts
+	// over; Err says why (the interrupted upload is gone from the server, or
+	// was made with other metadata; a paused single PUT).
+	EventRestarted EventKind = "restarted"
+	EventDone      EventKind = "done"
+	EventFailed    EventKind = "failed"
+	EventCanceled  EventKind = "canceled"
+	EventSkipped   EventKind = "skipped"
 )
 
 // Event is one change in a file's life. Events are never dropped.

@@ -59,6 +59,16 @@ func (p *Pool) finishSkipped(t *fileTask, why string) {
 	p.forget(t)
 }
 
+// finishInterrupted ends a file the run's interrupt stopped, with why and
+// what to do next (a multipart upload kept for a resume).
+func (p *Pool) finishInterrupted(t *fileTask, why error) {
+	t.mu.Lock()
+	t.reason, t.finished = p.redact(why.Error()), time.Now()
+	t.mu.Unlock()
+	t.state.Store(int32(StateCanceled))
+	p.emit(t, Event{Kind: EventCanceled, Err: why})
+}
+
 // finishErr ends a file with err: canceled when its context ended, failed
 // otherwise.
 func (p *Pool) finishErr(ctx context.Context, t *fileTask, err error) {

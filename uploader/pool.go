@@ -43,6 +43,9 @@ type Options struct {
 	// grow with the number of files sent. Snapshot and Results then leave
 	// finished files out, and Retry and Cancel cannot reach them.
 	ForgetFinished bool
+	// Origin is recorded in the journal with each multipart upload: how to
+	// reach its destination again (for `hoist uploads --abort`). No secrets.
+	Origin map[string]string
 }
 
 const (
