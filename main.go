@@ -98,6 +98,8 @@ func run(args []string, stdout, stderr io.Writer, getenv env) int {
 			return runServe(ctx, args[1:], stdout, stderr, getenv)
 		case "config":
 			return runConfig(args[1:], stdout, stderr, getenv)
+		case "uploads":
+			return runUploads(ctx, args[1:], stdout, stderr, getenv)
 		}
 	}
 	cfg, code := loadConfig(args, stdout, stderr, getenv)
@@ -187,6 +189,7 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 		StallTimeout: cfg.StallTimeout, LimitRate: cfg.LimitRate,
 		MultipartThreshold: cfg.MultipartThreshold, PartSize: cfg.PartSize,
 		SkipExisting: cfg.SkipExisting,
+		Origin:       origin(cfg),
 	}
 	if dir, err := config.StateDir(getenv); err == nil {
 		opts.Journal = uploader.OpenJournal(filepath.Join(dir, "journal"))

@@ -191,9 +191,9 @@ func (p *Pool) abortStrays(ctx context.Context, ms MultipartSource, file File, b
 	}
 }
 
-// isNoSuchUpload reports whether the server said the multipart upload does
+// IsNoSuchUpload reports whether the server said the multipart upload does
 // not exist (completed, aborted, expired), in any source's error form.
-func isNoSuchUpload(err error) bool {
+func IsNoSuchUpload(err error) bool {
 	var se *ServerError
 	if errors.As(err, &se) {
 		return se.Code == "NoSuchUpload"
@@ -216,7 +216,7 @@ func (p *Pool) resume(ctx context.Context, m *multipartUpload, e journalEntry) (
 		return err
 	})
 	switch {
-	case err != nil && isNoSuchUpload(err):
+	case err != nil && IsNoSuchUpload(err):
 		p.opts.Journal.forget(p.src.Describe(), m.file.Path, m.file.Key)
 		p.emit(m.t, Event{Kind: EventRestarted, Err: errors.New("the interrupted upload is gone from the server (NoSuchUpload: completed, aborted or expired); starting over")})
 		return 0, nil
@@ -423,7 +423,7 @@ func (p *Pool) completedAnyway(ctx context.Context, m *multipartUpload) (string,
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
-	if _, err := m.ms.ListParts(actx, m.upload); !isNoSuchUpload(err) {
+	if _, err := m.ms.ListParts(actx, m.upload); !IsNoSuchUpload(err) {
 		return "", false
 	}
 	size, etag, err := st.StatObject(actx, m.upload.Key)
