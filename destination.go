@@ -182,6 +182,11 @@ func (d *destination) preflight(files []uploader.File, md uploader.Metadata) []p
 		if err := fileset.TooLarge(f.Size); err != nil {
 			out = append(out, problem{File: f.Name, Error: true, Message: err.Error()})
 		}
+		if d.store != nil {
+			if err := localstore.CheckKey(f.Key); err != nil {
+				out = append(out, problem{File: f.Name, Error: true, Message: err.Error()})
+			}
+		}
 	}
 	if d.given == nil {
 		return out

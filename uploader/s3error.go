@@ -159,6 +159,11 @@ func (e *ServerError) Retryable() bool {
 	switch e.Code {
 	case "SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable":
 		return true
+	case "InsufficientStorage", "XMinioStorageFull":
+		return false // a full disk stays full
+	}
+	if e.Status == http.StatusInsufficientStorage {
+		return false
 	}
 	switch {
 	case e.Status == http.StatusRequestTimeout, e.Status == http.StatusTooEarly,
