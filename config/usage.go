@@ -15,6 +15,8 @@ usage:
   hoist inspect URL         explain a presigned URL: host, key, expiry, signed headers
   hoist serve               run the embedded local store alone and print a sample URL
   hoist config              print every effective setting and where it came from
+  hoist uploads [--abort ID|--all]
+                            list the multipart uploads kept for a resume, or discard them
 `
 
 const usageTail = `
@@ -36,7 +38,7 @@ exit codes:
   0    all files uploaded
   1    some files failed
   2    usage, config or preflight error
-  130  interrupted
+  130  interrupted (SIGINT, Ctrl+C); 129 SIGHUP, 143 SIGTERM: 128+signal
 `
 
 // Usage writes the help text for hoist --help.
