@@ -145,12 +145,8 @@ func New(src Source, opts Options) *Pool {
 	opts = opts.withDefaults()
 	p := &Pool{src: src, opts: opts, events: newEventQueue(), limit: opts.Concurrency, ownClient: ownClient}
 	p.idle = sync.NewCond(&p.mu)
-	if opts.LimitRate > 0 {
-		// A tenth of a second's worth per wait keeps the rate smooth; never
-		// below 32 KiB so a read is not cut into slivers.
-		burst := int(max(opts.LimitRate/10, 32<<10))
-		p.limiter = rate.NewLimiter(rate.Limit(opts.LimitRate), burst)
-	}
+	p.limiter = rate.NewLimiter(rate.Inf, 0)
+	p.SetRate(opts.LimitRate)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	return p
 }
@@ -263,6 +259,28 @@ func (p *Pool) SetConcurrency(n int) int {
 	p.scheduleLocked()
 	p.mu.Unlock()
 	return n
+}
+
+// SetRate changes the pool's bandwidth limit while running, in bytes per
+// second over all transfers; 0 (or less) lifts it. Bodies in flight follow
+// the new rate from their next read.
+func (p *Pool) SetRate(bytesPerSecond int64) {
+	if bytesPerSecond <= 0 {
+		p.limiter.SetLimit(rate.Inf)
+		return
+	}
+	// A tenth of a second's worth per wait keeps the rate smooth; never
+	// below 32 KiB so a read is not cut into slivers.
+	p.limiter.SetBurst(int(max(bytesPerSecond/10, 32<<10)))
+	p.limiter.SetLimit(rate.Limit(bytesPerSecond))
+}
+
+// Rate is the current bandwidth limit in bytes per second; 0 means none.
+func (p *Pool) Rate() int64 {
+	if l := p.limiter.Limit(); l != rate.Inf {
+		return int64(l)
+	}
+	return 0
 }
 
 // Concurrency is the current number of worker slots.
