@@ -54,7 +54,7 @@ type progressModel struct {
 	spark                    []float64 // bytes per second, one point a second
 	sparkBytes               int64
 	sparkFrom                time.Time
-	counts                   [uploader.StateSkipped + 1]int
+	counts                   [uploader.StatePaused + 1]int
 	concurrency              int
 	finished                 bool // every file reached done, failed or canceled
 	confirming               bool // "quit?" is being asked

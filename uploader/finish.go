@@ -35,6 +35,10 @@ func (p *Pool) finishFailed(t *fileTask, err error, code string) {
 }
 
 func (p *Pool) finishCanceled(t *fileTask, cause error) {
+	if errors.Is(cause, errPaused) {
+		p.finishPaused(t)
+		return
+	}
 	reason := "canceled"
 	if cause != nil && !errors.Is(cause, ErrCanceled) {
 		reason = "interrupted"
@@ -57,6 +61,15 @@ func (p *Pool) finishSkipped(t *fileTask, why string) {
 	t.state.Store(int32(StateSkipped))
 	p.emit(t, Event{Kind: EventSkipped, Err: errors.New(why)})
 	p.forget(t)
+}
+
+// finishPaused parks a file that Pause stopped, until Resume.
+func (p *Pool) finishPaused(t *fileTask) {
+	t.mu.Lock()
+	t.reason = "paused"
+	t.mu.Unlock()
+	t.state.Store(int32(StatePaused))
+	p.emit(t, Event{Kind: EventPaused})
 }
 
 // finishInterrupted ends a file the run's interrupt stopped, with why and

@@ -400,6 +400,15 @@ func (p *Pool) completeMultipart(ctx context.Context, m *multipartUpload) {
 // next run of the same command to resume.
 func (p *Pool) stopped(ctx context.Context, m *multipartUpload, have int) {
 	cause := context.Cause(ctx)
+	if errors.Is(cause, errPaused) {
+		// Kept, parts and journal, for Resume to continue at the next part
+		// (without a journal it cannot, so it starts again).
+		if m.journal == nil {
+			p.abort(ctx, m)
+		}
+		p.finishPaused(m.t)
+		return
+	}
 	if errors.Is(cause, ErrCanceled) || m.journal == nil {
 		p.abort(ctx, m)
 		p.finishCanceled(m.t, cause)

@@ -325,6 +325,55 @@ func (p *Pool) Retry(id int) bool {
 	return true
 }
 
+// errPaused is the cause given to a file's work when Pause stops it.
+var errPaused = errors.New("paused")
+
+// Pause stops one file that is queued or under way until Resume. A
+// multipart upload keeps its parts on the server (and in the journal) and
+// Resume continues at its next part; a single PUT's bytes are discarded and
+// Resume starts it from zero. It reports whether the file was paused; an
+// EventPaused follows once its work has stopped.
+func (p *Pool) Pause(id int) bool {
+	t := p.task(id)
+	if t == nil {
+		return false
+	}
+	if s := State(t.state.Load()); s.Finished() || s == StatePaused {
+		return false
+	}
+	t.mu.Lock()
+	cancel := t.cancel
+	t.mu.Unlock()
+	if cancel == nil {
+		return false
+	}
+	cancel(errPaused)
+	return true
+}
+
+// Resume queues a paused file again. A multipart upload resumes at its next
+// part (EventResumed says how much is already on the server); a single PUT
+// starts from zero, and an EventRestarted says so. It reports whether it did.
+func (p *Pool) Resume(id int) bool {
+	t := p.task(id)
+	if t == nil || p.ctx.Err() != nil || State(t.state.Load()) != StatePaused {
+		return false
+	}
+	t.mu.Lock()
+	multipart, begun := t.parts > 0, t.attempt > 0
+	t.reason, t.attempt, t.parts = "", 0, 0
+	t.mu.Unlock()
+	if !multipart && begun {
+		p.emit(t, Event{Kind: EventRestarted, Err: errors.New("a paused single PUT starts again from zero")})
+	}
+	t.sent.Store(0)
+	p.mu.Lock()
+	p.enqueueFileLocked(t)
+	p.scheduleLocked()
+	p.mu.Unlock()
+	return true
+}
+
 func (p *Pool) task(id int) *fileTask {
 	p.mu.Lock()
 	defer p.mu.Unlock()
