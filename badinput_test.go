@@ -102,6 +102,7 @@ func TestBadInput(t *testing.T) {
 	folder := filepath.Join(dir, "folder")
 	writeTemp(t, folder, "a.txt", 3)
 	writeTemp(t, folder, "sub/b.txt", 3)
+	longName, _ := writeTemp(t, dir, strings.Repeat("l", 226)+".bin", 10) // 230 bytes: too long for the local store's metadata file
 	fifo := filepath.Join(dir, "pipe")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
@@ -231,6 +232,9 @@ func TestBadInput(t *testing.T) {
 			otherUser: true, code: 2, want: []string{"secret-plans.txt", "permission denied"}},
 		{name: "fifo", args: []string{"--no-tui", fifo}, code: 2, want: []string{"pipe", "FIFO"}},
 		{name: "fifo for a URL", args: meta3("--no-tui", "--url", okURL, fifo), code: 2, want: []string{"pipe", "FIFO"}},
+		{name: "name too long for the local store", args: []string{"--no-tui", longName}, code: 2, want: []string{"230 bytes long", "local store"}},
+		{name: "size unknown to the kernel", args: []string{"--no-tui", "/proc/cpuinfo"}, code: 2, want: []string{"/proc/cpuinfo", "size is not known"}},
+		{name: "size unknown for a URL", args: meta3("--no-tui", "--url", okURL, "/proc/cpuinfo"), code: 2, want: []string{"/proc/cpuinfo", "size is not known"}},
 		{name: "empty file", args: meta3("--no-tui", "--url", urlFor("empty.txt"), empty), code: 0, want: []string{"empty.txt", "1 uploaded"},
 			check: func(t *testing.T, r result) {
 				got, _ := emptyBody.Load().(struct {

@@ -209,6 +209,11 @@ func (d *destination) preflight(ctx context.Context, files []uploader.File, md u
 		if err := fileset.TooLarge(f.Size); err != nil {
 			out = append(out, problem{File: f.Name, Error: true, Message: err.Error()})
 		}
+		if d.store != nil {
+			if err := localstore.CheckKey(f.Key); err != nil {
+				out = append(out, problem{File: f.Name, Error: true, Message: err.Error()})
+			}
+		}
 	}
 	if d.given == nil {
 		// Given URLs are checked per file below, against what each signs.

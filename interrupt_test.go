@@ -66,6 +66,40 @@ func (m multipartSetup) waitParts(t *testing.T, before int32, n int32) {
 	}
 }
 
+// waitJournaledPart waits until hoist's journal (under env's
+// XDG_STATE_HOME) records a part the server accepted: the server counting
+// a part comes a moment before hoist hears of it.
+func waitJournaledPart(t *testing.T, env []string) {
+	t.Helper()
+	var state string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "XDG_STATE_HOME="); ok {
+			state = v
+		}
+	}
+	testproc.WaitFor(t, "a part in the journal", func() bool {
+		files, _ := filepath.Glob(filepath.Join(state, "hoist", "journal", "*.jsonl"))
+		for _, f := range files {
+			if b, _ := os.ReadFile(f); bytes.Contains(b, []byte(`"op":"part"`)) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// assertUploadsLeft checks that n multipart uploads are open on the server.
+func (m multipartSetup) assertUploadsLeft(t *testing.T, n int) {
+	t.Helper()
+	out, err := m.srv.Client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String("big")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Uploads) != n {
+		t.Errorf("%d multipart uploads open on the server, want %d", len(out.Uploads), n)
+	}
+}
+
 func (m multipartSetup) assertNothingLeft(t *testing.T) {
 	t.Helper()
 	out, err := m.srv.Client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String("big")})
@@ -80,14 +114,19 @@ func (m multipartSetup) assertNothingLeft(t *testing.T) {
 	}
 }
 
-// Headless, mid-multipart: SIGINT and SIGTERM each stop hoist within 2 s
-// with exit 130 and a summary, and the multipart upload is aborted, not
-// left on the server.
-func TestInterruptMidMultipartAborts(t *testing.T) {
+// Headless, mid-multipart: SIGINT, SIGTERM and SIGHUP each stop hoist
+// within 2 s with exit 128+signal and a summary. The upload is kept on the
+// server with its journal (issue 13 item 16: it used to be aborted, so the
+// rerun sent every byte again), and hoist says how to resume and discard
+// it. After SIGINT the same command resumes it; after SIGTERM and SIGHUP
+// `hoist uploads` lists it and `hoist uploads --abort` discards it.
+func TestInterruptMidMultipartKeepsItResumable(t *testing.T) {
 	m := newMultipartSetup(t)
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+	// SIGINT last: its rerun stores the object the others check is absent.
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
-			cmd := hoistCmd(t, m.env, append(append([]string{"--no-tui"}, m.args...), m.file)...)
+			env := append(m.env, "XDG_STATE_HOME="+t.TempDir()) // one journal for every run below
+			cmd := hoistCmd(t, env, append(append([]string{"--no-tui"}, m.args...), m.file)...)
 			var out, errb bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &errb
 			before := m.proxy.partsOK.Load()
@@ -95,19 +134,50 @@ func TestInterruptMidMultipartAborts(t *testing.T) {
 				t.Fatal(err)
 			}
 			m.waitParts(t, before, 1)
+			waitJournaledPart(t, env)
 			took, code := signalAndWait(t, cmd, sig)
 			t.Logf("%v: exit %d %v after the signal", sig, code, took.Round(time.Millisecond))
-			if code != 130 {
-				t.Errorf("exit %d, want 130\n%s%s", code, out.String(), errb.String())
+			if code != 128+int(sig) {
+				t.Errorf("exit %d, want %d\n%s%s", code, 128+int(sig), out.String(), errb.String())
 			}
 			if took > stopLimit {
 				t.Errorf("hoist took %v to stop, more than %v", took, stopLimit)
 			}
-			if s := out.String(); !strings.Contains(s, "0 uploaded") || !strings.Contains(s, "1 canceled") || !strings.Contains(s, "interrupted") {
+			s := out.String()
+			if !strings.Contains(s, "0 uploaded") || !strings.Contains(s, "1 canceled") || !strings.Contains(s, "interrupted") {
 				t.Errorf("no summary of the interrupted run: %s", s)
 			}
-			m.assertNothingLeft(t)
+			if !strings.Contains(s, "run the same command again to resume") || !strings.Contains(s, "hoist uploads --abort") {
+				t.Errorf("the output does not say how to resume or discard the upload: %s", s)
+			}
+			m.assertUploadsLeft(t, 1)
 			assertNothingLeaks(t, result{stdout: out.String(), stderr: errb.String()}, cmd, m.srv.SecretKey, m.srv.AccessKey)
+
+			if sig == syscall.SIGINT {
+				r := runHoist(t, env, append(append([]string{"--no-tui"}, m.args...), m.file)...)
+				if r.code != 0 || !strings.Contains(r.stderr, "resuming") {
+					t.Fatalf("rerun: exit %d, want 0 and a resume\nfirst run:\n%s%s\nrerun:\n%s%s", r.code, out.String(), errb.String(), r.stdout, r.stderr)
+				}
+				body, _ := m.srv.Object(t, "big", "in/dataset.tar")
+				want, _ := os.ReadFile(m.file)
+				if !bytes.Equal(body, want) {
+					t.Error("the resumed object differs from the file")
+				}
+				m.assertUploadsLeft(t, 0)
+				return
+			}
+			list := runHoist(t, env, "uploads")
+			if list.code != 0 || !strings.Contains(list.stdout, "dataset.tar") || !strings.Contains(list.stdout, "in/dataset.tar") {
+				t.Fatalf("hoist uploads: exit %d\n%s%s", list.code, list.stdout, list.stderr)
+			}
+			ab := runHoist(t, env, "uploads", "--abort", "--all")
+			if ab.code != 0 || !strings.Contains(ab.stdout, "aborted") {
+				t.Fatalf("hoist uploads --abort --all: exit %d\n%s%s", ab.code, ab.stdout, ab.stderr)
+			}
+			m.assertNothingLeft(t)
+			if again := runHoist(t, env, "uploads"); !strings.Contains(again.stdout, "No multipart uploads") {
+				t.Errorf("the journal still lists the aborted upload: %s", again.stdout)
+			}
 		})
 	}
 }
@@ -322,11 +392,11 @@ func (s *tuiSession) report() map[string]any {
 	return r
 }
 
-// The terminal UI, SIGINT or SIGTERM while a file is waiting on a server
-// that never answers: hoist exits 130 within 2 s, the terminal is restored
+// The terminal UI, SIGINT, SIGTERM or SIGHUP while a file is waiting on a
+// server that never answers: hoist exits 128+signal within 2 s, the terminal is restored
 // and the report says the run was interrupted.
 func TestTUIInterruptRestoresTerminal(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) { tuiInterruptGivenURL(t, sig) })
 	}
 }
@@ -353,8 +423,8 @@ func tuiInterruptGivenURL(t *testing.T, sig syscall.Signal) {
 	s.waitFor("a.bin")
 	took, code := s.interrupt(sig)
 	t.Logf("%v: exit %d %v after the signal", sig, code, took.Round(time.Millisecond))
-	if code != 130 {
-		t.Errorf("exit %d, want 130", code)
+	if code != 128+int(sig) {
+		t.Errorf("exit %d, want %d", code, 128+int(sig))
 	}
 	if took > stopLimit {
 		t.Errorf("hoist took %v to stop, more than %v", took, stopLimit)
@@ -367,9 +437,9 @@ func tuiInterruptGivenURL(t *testing.T, sig syscall.Signal) {
 }
 
 // The terminal UI, SIGTERM or SIGINT mid-multipart against versitygw: exit
-// 130 within 2 s, terminal restored, the upload aborted on the server and
-// the report written.
-func TestTUIInterruptMidMultipartAborts(t *testing.T) {
+// 128+signal within 2 s, terminal restored, the report written, and the
+// upload kept for a resume until `hoist uploads --abort` discards it.
+func TestTUIInterruptMidMultipartKeepsIt(t *testing.T) {
 	m := newMultipartSetup(t)
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) { tuiInterruptMultipart(t, m, sig) })
@@ -391,13 +461,23 @@ func tuiInterruptMultipart(t *testing.T, m multipartSetup, sig syscall.Signal) {
 	s.waitFor("dataset.tar")
 	took, code := s.interrupt(sig)
 	t.Logf("%v: exit %d %v after the signal", sig, code, took.Round(time.Millisecond))
-	if code != 130 {
-		t.Errorf("exit %d, want 130", code)
+	if code != 128+int(sig) {
+		t.Errorf("exit %d, want %d", code, 128+int(sig))
 	}
 	if took > stopLimit {
 		t.Errorf("hoist took %v to stop, more than %v", took, stopLimit)
 	}
 	s.assertRestored()
+	m.assertUploadsLeft(t, 1)
+	env := m.env
+	for _, kv := range s.cmd.Env { // the TUI's own journal
+		if strings.HasPrefix(kv, "XDG_STATE_HOME=") {
+			env = append(env, kv)
+		}
+	}
+	if ab := runHoist(t, env, "uploads", "--abort", "--all"); ab.code != 0 {
+		t.Errorf("hoist uploads --abort --all: exit %d\n%s%s", ab.code, ab.stdout, ab.stderr)
+	}
 	m.assertNothingLeft(t)
 	r := s.report()
 	if r["interrupted"] != true {
@@ -459,7 +539,7 @@ func TestInterruptInProcessLeavesNoGoroutines(t *testing.T) {
 		stdout, stderr, code := runInProcess(t, nil, append(append([]string{"--no-tui"}, m.args...), m.file)...)
 		m.waitParts(t, 0, 1)
 		interruptSelf(t, code, stdout, stderr)
-		m.assertNothingLeft(t)
+		m.assertUploadsLeft(t, 1) // kept for a resume
 		// The test's own proxy forwards with the default transport.
 		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 		goleak.VerifyNone(t, ignore)

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -25,13 +26,60 @@ import (
 	"hoist/uploader"
 )
 
-// Exit codes, as the command-line contract documents them.
+// Exit codes, as the command-line contract documents them. A run stopped by
+// a signal exits 128+signal, as a shell reports it: 130 for SIGINT (Ctrl+C),
+// 129 for SIGHUP (the terminal went away), 143 for SIGTERM.
 const (
-	exitOK          = 0
-	exitFailed      = 1
-	exitUsage       = 2
-	exitInterrupted = 130
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
 )
+
+// stopSignals end a run cleanly: uploads stop, the terminal is restored, the
+// summary and report are written.
+var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
+
+// stoppedBy is the cause of a run's context when a signal ended it.
+type stoppedBy struct{ sig syscall.Signal }
+
+func (s stoppedBy) Error() string { return "interrupted by " + s.sig.String() }
+
+// notifyStop is signal.NotifyContext that remembers which signal came, for
+// the exit code. After the first signal, a second one ends the process at
+// once (the default action is restored).
+func notifyStop(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, stopSignals...)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			signal.Stop(ch)
+			s, _ := sig.(syscall.Signal)
+			cancel(stoppedBy{s})
+		case <-done:
+		}
+	}()
+	var once sync.Once
+	return ctx, func() {
+		once.Do(func() {
+			signal.Stop(ch)
+			close(done)
+			cancel(nil)
+		})
+	}
+}
+
+// exitInterrupted is the exit code of a run whose context ctx ended: 128+
+// the signal that ended it, 130 when nothing says which.
+func exitInterrupted(ctx context.Context) int {
+	var s stoppedBy
+	if errors.As(context.Cause(ctx), &s) && s.sig > 0 {
+		return 128 + int(s.sig)
+	}
+	return 128 + int(syscall.SIGINT)
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
@@ -41,13 +89,8 @@ func main() {
 type env func(string) (string, bool)
 
 func run(args []string, stdout, stderr io.Writer, getenv env) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyStop(context.Background())
 	defer stop()
-	go func() {
-		// After the first signal, a second one ends the process at once.
-		<-ctx.Done()
-		stop()
-	}()
 
 	if len(args) > 0 {
 		switch args[0] {
@@ -69,6 +112,8 @@ func run(args []string, stdout, stderr io.Writer, getenv env) int {
 		case "man":
 			config.Man(stdout, strings.TrimPrefix(versionLine(debug.ReadBuildInfo()), "hoist "))
 			return exitOK
+		case "uploads":
+			return runUploads(ctx, args[1:], stdout, stderr, getenv)
 		}
 	}
 	cfg, code := loadConfig(args, stdout, stderr, getenv)
@@ -212,6 +257,7 @@ func uploadFiles(ctx context.Context, cfg *config.Config, only []uploader.File, 
 		StallTimeout: cfg.StallTimeout, LimitRate: cfg.LimitRate,
 		MultipartThreshold: cfg.MultipartThreshold, PartSize: cfg.PartSize,
 		SkipExisting: cfg.SkipExisting,
+		Origin:       origin(cfg),
 	}
 	if dir, err := config.StateDir(getenv); err == nil {
 		opts.Journal = uploader.OpenJournal(filepath.Join(dir, "journal"))
@@ -347,7 +393,7 @@ func runHeadless(ctx context.Context, cfg *config.Config, dest *destination, fil
 	}
 	switch {
 	case interrupted:
-		return exitInterrupted
+		return exitInterrupted(ctx)
 	case s.Failed > 0 || s.Canceled > 0 || s.Pending > 0:
 		return exitFailed
 	}
@@ -408,7 +454,7 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 	s := out.Summary
 	switch {
 	case out.Interrupted:
-		return exitInterrupted
+		return exitInterrupted(ctx)
 	case s.Uploaded == 0 && s.Failed == 0 && s.Canceled == 0:
 		return exitOK // left before sending anything
 	case s.Failed > 0 || s.Canceled > 0 || s.Pending > 0:

@@ -272,8 +272,10 @@ func TestFailuresNeverLeakSecrets(t *testing.T) {
 
 // Exit codes and messages for mistakes: badinput_test.go.
 
+// SIGINT, SIGTERM and SIGHUP (the terminal went away) each stop hoist within
+// 2 s with a summary and exit 128+signal: 130, 143, 129.
 func TestInterruptStopsWithin2sAndSummarises(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			srv, got := silentServer(t)
 			p, _ := writeTemp(t, t.TempDir(), "a.bin", 2<<20)
@@ -293,8 +295,8 @@ func TestInterruptStopsWithin2sAndSummarises(t *testing.T) {
 			err := cmd.Wait()
 			took := time.Since(sent)
 			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-				t.Errorf("exit %v, want 130\n%s%s", err, out.String(), errb.String())
+			if !errors.As(err, &ee) || ee.ExitCode() != 128+int(sig) {
+				t.Errorf("exit %v, want %d\n%s%s", err, 128+int(sig), out.String(), errb.String())
 			}
 			if took > 2*time.Second {
 				t.Errorf("stopping took %v, want < 2s", took)

@@ -21,6 +21,7 @@ var Commands = []Command{
 	{"inspect", "URL [FILE]", "explain a presigned URL; with FILE, check the file against it"},
 	{"serve", "", "run the embedded local store alone and print a sample URL"},
 	{"config", "", "print every setting, where it came from, and the form's prefill"},
+	{"uploads", "[--abort ID|--all]", "list the multipart uploads kept for a resume, or discard them"},
 	{"history", "[--retry N]", "list past runs; --retry N re-sends the files run N did not"},
 	{"completion", "bash|zsh|fish", "print a shell completion script"},
 	{"man", "", "print the manual page (roff): hoist man | man -l -"},
@@ -57,7 +58,7 @@ exit codes:
   0    all files uploaded
   1    some files failed
   2    usage, config or preflight error
-  130  interrupted
+  130  interrupted (SIGINT, Ctrl+C); 129 SIGHUP, 143 SIGTERM: 128+signal
 `
 
 // Examples end --help and the man page: what people type first.

@@ -18,6 +18,7 @@ package fileset
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -106,7 +107,28 @@ func Open(path string) (*os.File, fs.FileInfo, error) {
 		f.Close()
 		return nil, nil, notRegular(st.Mode())
 	}
+	if err := knownSize(f, st.Size()); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
 	return f, st, nil
+}
+
+// errSizeUnknown: a regular file whose size the kernel does not know.
+var errSizeUnknown = errors.New("its size is not known before it is read (a file the kernel makes up as it is read, like those in /proc or /sys); copy it to a regular file and upload the copy")
+
+// knownSize refuses a file that says it is empty but is not: files in /proc
+// and /sys report size 0 and yield bytes, and an upload needs its exact
+// length before the first byte goes out.
+func knownSize(f io.ReaderAt, size int64) error {
+	if size != 0 {
+		return nil
+	}
+	var b [1]byte
+	if n, _ := f.ReadAt(b[:], 0); n > 0 {
+		return errSizeUnknown
+	}
+	return nil
 }
 
 // readable is Open for a check: the file is closed again at once.

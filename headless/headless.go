@@ -91,6 +91,7 @@ func (p *Printer) Event(e uploader.Event) {
 		p.jsonEvent(e)
 		return
 	}
+	name := uploader.DisplayName(e.File)
 	switch e.Kind {
 	case uploader.EventDone:
 		r := e.Result
@@ -106,19 +107,21 @@ func (p *Printer) Event(e uploader.Event) {
 		if r.Duration >= minRated {
 			speed = ", " + rate(r.Bytes, r.Duration)
 		}
-		fmt.Fprintf(p.Out, "✓ %s → %s (%s%s, crc32 %s%s)\n", e.File, where,
+		fmt.Fprintf(p.Out, "✓ %s → %s (%s%s, crc32 %s%s)\n", name, uploader.DisplayName(where),
 			human.Bytes(r.Bytes), parts, inspect.EncodeCRC32(r.CRC32), speed)
 	case uploader.EventFailed:
-		fmt.Fprintf(p.Out, "✗ %s: %s\n", e.File, p.redact(errText(e.Err)))
+		fmt.Fprintf(p.Out, "✗ %s: %s\n", name, uploader.DisplayName(p.redact(errText(e.Err))))
 	case uploader.EventCanceled:
-		fmt.Fprintf(p.Out, "– %s: %s\n", e.File, errText(e.Err))
+		fmt.Fprintf(p.Out, "– %s: %s\n", name, uploader.DisplayName(errText(e.Err)))
 	case uploader.EventSkipped:
-		fmt.Fprintf(p.Out, "↷ %s: skipped, %s\n", e.File, errText(e.Err))
+		fmt.Fprintf(p.Out, "↷ %s: skipped, %s\n", name, uploader.DisplayName(errText(e.Err)))
 	case uploader.EventRetrying:
-		fmt.Fprintf(p.Err, "… %s: %s in %s: %s\n", e.File, human.Retry(e.Attempt, e.MaxAttempts),
-			e.Delay.Round(10*time.Millisecond), p.redact(errText(e.Err)))
+		fmt.Fprintf(p.Err, "… %s: %s in %s: %s\n", name, human.Retry(e.Attempt, e.MaxAttempts),
+			e.Delay.Round(10*time.Millisecond), uploader.DisplayName(p.redact(errText(e.Err))))
 	case uploader.EventResumed:
-		fmt.Fprintf(p.Err, "… %s: resuming, %s already on the server\n", e.File, human.Bytes(e.Resumed))
+		fmt.Fprintf(p.Err, "… %s: resuming, %s already on the server\n", name, human.Bytes(e.Resumed))
+	case uploader.EventRestarted:
+		fmt.Fprintf(p.Err, "… %s: %s\n", name, uploader.DisplayName(p.redact(errText(e.Err))))
 	}
 }
 
@@ -142,8 +145,8 @@ func (p *Printer) jsonEvent(e uploader.Event) {
 		j.ETag, j.Key, j.Location = r.ETag, r.Key, r.Location
 	case uploader.EventFailed:
 		j.Error, j.Code = p.redact(errText(e.Err)), e.Code
-	case uploader.EventCanceled:
-		j.Error = errText(e.Err)
+	case uploader.EventCanceled, uploader.EventRestarted:
+		j.Error = p.redact(errText(e.Err))
 	case uploader.EventSkipped:
 		j.Error = errText(e.Err)
 	}
@@ -218,7 +221,9 @@ func (p *Printer) problem(kind, file, msg string) {
 	if kind == "warning" {
 		msg = "warning: " + msg
 	}
-	fmt.Fprintln(p.Err, "hoist: "+msg)
+	// A name is text from outside: escaped, so it cannot recolour the
+	// terminal or break the line.
+	fmt.Fprintln(p.Err, "hoist: "+uploader.DisplayName(msg))
 }
 
 func (p *Printer) writeJSON(v any) {

@@ -89,3 +89,26 @@ func TestProblemsAsEvents(t *testing.T) {
 		t.Errorf("human: stderr %q stdout %q", got, out.String())
 	}
 }
+
+// TestHumanLinesEscapeNames: a name is text from outside; an ESC sequence in
+// it must not recolour the terminal, nor a newline break the line.
+func TestHumanLinesEscapeNames(t *testing.T) {
+	var out, errb bytes.Buffer
+	p := &Printer{Out: &out, Err: &errb}
+	evil := "\x1b[2J\x1b[31mred\nfake ✓ line.txt"
+	p.Event(uploader.Event{Kind: uploader.EventRetrying, File: evil, Attempt: 1, MaxAttempts: 2, Err: errors.New("503 SlowDown")})
+	p.Event(uploader.Event{Kind: uploader.EventDone, File: evil, Result: &uploader.Result{Key: "k\x1b]0;title\x07", Bytes: 1}})
+	p.Event(uploader.Event{Kind: uploader.EventFailed, File: evil, Err: errors.New("boom")})
+	p.Event(uploader.Event{Kind: uploader.EventCanceled, File: evil, Err: errors.New("canceled")})
+	p.Warn(evil, "warned")
+	for _, s := range []string{out.String(), errb.String()} {
+		if strings.ContainsAny(s, "\x1b\x07") {
+			t.Errorf("raw control bytes reached the terminal: %q", s)
+		}
+		for _, line := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
+			if !strings.Contains(line, `\x1b[2J\x1b[31mred\nfake ✓ line.txt`) {
+				t.Errorf("line %q does not show the escaped name", line)
+			}
+		}
+	}
+}

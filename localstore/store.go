@@ -96,7 +96,7 @@ func Start(dir string, addr string) (*Store, error) {
 		accessKey: randomHex(10),
 		secretKey: randomHex(20),
 		srv: &http.Server{
-			Handler:           gofakes3.New(backend).Server(),
+			Handler:           noSpaceHandler{next: gofakes3.New(backend).Server(), dir: abs},
 			ReadHeaderTimeout: 30 * time.Second,
 		},
 		served: make(chan error, 1),

@@ -718,13 +718,13 @@ func (m pickerModel) entryView(e dirEntry, isCursor bool) string {
 
 	infoWidth := pickSizeWidth + 2 + pickAgeWidth
 	nameWidth := max(m.width-2-4-2-infoWidth, 8)
-	name := e.name
+	name := uploader.DisplayName(e.name)
 	switch e.kind {
 	case entryDir, entryParent:
 		name += "/"
 	}
 	if e.link != "" {
-		name += " → " + e.link
+		name += " → " + uploader.DisplayName(e.link)
 	}
 	name = fit(name, nameWidth)
 	styledName := style(m, e, box).Render(box) + m.highlightMatch(name, style(m, e, box))

@@ -55,7 +55,7 @@ type progressModel struct {
 	spark                    []float64 // bytes per second, one point a second
 	sparkBytes               int64
 	sparkFrom                time.Time
-	counts                   [uploader.StateSkipped + 1]int
+	counts                   [uploader.StatePaused + 1]int
 	concurrency              int
 	finished                 bool // every file reached done, failed or canceled
 	confirming               bool // "quit?" is being asked
@@ -487,7 +487,7 @@ func (m progressModel) headerView(b *strings.Builder) {
 			if r.status.State == uploader.StateFailed {
 				style = st.Failed
 			}
-			b.WriteString(style.Render(cut(r.status.Name+": "+reason, w)))
+			b.WriteString(style.Render(cut(uploader.DisplayName(r.status.Name)+": "+uploader.DisplayName(reason), w)))
 		}
 	}
 }
@@ -542,7 +542,7 @@ func (m progressModel) rowView(b *strings.Builder, r *fileRow, isCursor bool, c 
 	if isCursor {
 		nameStyle = st.Current
 	}
-	b.WriteString(nameStyle.Render(fit(s.Name, c.name)))
+	b.WriteString(nameStyle.Render(fit(uploader.DisplayName(s.Name), c.name)))
 	b.WriteByte(' ')
 
 	pct := 0

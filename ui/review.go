@@ -76,7 +76,7 @@ func (m *reviewModel) layoutProblems() {
 	for i, p := range m.problems {
 		text := oneLine(p.Message)
 		if p.File != "" {
-			text = p.File + ": " + text
+			text = uploader.DisplayName(p.File) + ": " + text
 		}
 		wrapped := strings.Split(lipgloss.Wrap(text, w, " "), "\n")
 		if len(wrapped) > 3 {
@@ -216,7 +216,7 @@ func (m reviewModel) View() string {
 		if i == m.win.cursor {
 			marker = st.Cursor.Render("› ")
 		}
-		b.WriteString(marker + st.Text.Render(fit(f.Name, max(w-2-sizeW-2, 8))) + "  " + st.Subtle.Render(fitRight(formatBytes(f.Size), sizeW)))
+		b.WriteString(marker + st.Text.Render(fit(uploader.DisplayName(f.Name), max(w-2-sizeW-2, 8))) + "  " + st.Subtle.Render(fitRight(formatBytes(f.Size), sizeW)))
 		if i < to-1 {
 			b.WriteByte('\n')
 		}

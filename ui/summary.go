@@ -47,7 +47,7 @@ func (m *summaryModel) SetSize(w, h int) {
 	m.win.setHeight(m.listHeight())
 	longest := 0
 	for _, f := range m.files {
-		longest = max(longest, len(f.Name))
+		longest = max(longest, len(uploader.DisplayName(f.Name)))
 	}
 	m.nameW = min(max(longest, 12), max(w/3, 12))
 }
@@ -157,7 +157,7 @@ func (m summaryModel) View() string {
 	if m.win.cursor < len(m.files) {
 		switch f := &m.files[m.win.cursor]; {
 		case f.State == uploader.StateFailed:
-			b.WriteString(st.Failed.Render(cut(f.Name+": "+reasonOf(f), w)))
+			b.WriteString(st.Failed.Render(cut(uploader.DisplayName(f.Name)+": "+uploader.DisplayName(reasonOf(f)), w)))
 		case f.Result != nil && f.Result.ShareURL != "":
 			// A share link is shown whole or not at all: a cut one is useless.
 			link := "share link: " + f.Result.ShareURL
@@ -210,7 +210,7 @@ func (m summaryModel) View() string {
 				detail += " (" + oneLine(f.Reason) + ")"
 			}
 		}
-		b.WriteString(marker + style.Render(mark) + st.Text.Render(fit(f.Name, nameW)) + "  " + style.Render(cut(detail, detailW)))
+		b.WriteString(marker + style.Render(mark) + st.Text.Render(fit(uploader.DisplayName(f.Name), nameW)) + "  " + style.Render(cut(detail, detailW)))
 		if i < to-1 {
 			b.WriteByte('\n')
 		}

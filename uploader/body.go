@@ -60,13 +60,12 @@ func (b *body) Read(p []byte) (int, error) {
 	if rest := b.size - b.pos; int64(len(p)) > rest {
 		p = p[:rest]
 	}
-	if b.limiter != nil {
-		if burst := b.limiter.Burst(); len(p) > burst {
-			p = p[:burst]
-		}
-		if err := b.limiter.WaitN(b.ctx, len(p)); err != nil {
+	if b.limiter != nil && b.limiter.Limit() != rate.Inf {
+		n, err := b.pace(len(p))
+		if err != nil {
 			return 0, err
 		}
+		p = p[:n]
 	}
 	n, err := b.src.ReadAt(p, b.off+b.pos)
 	if n > 0 {
@@ -88,6 +87,34 @@ func (b *body) Read(p []byte) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// pace waits until up to n bytes of the rate budget are this body's and
+// returns how many (at most a burst). The wait is the client's own pacing,
+// not a stall: the watchdog is told that bytes move at its end, so a low
+// --limit-rate never reads as a dead connection.
+func (b *body) pace(n int) (int, error) {
+	for {
+		n = min(n, max(b.limiter.Burst(), 1))
+		r := b.limiter.ReserveN(time.Now(), n)
+		if !r.OK() { // the rate changed between Burst and ReserveN
+			continue
+		}
+		d := r.Delay()
+		if d <= 0 {
+			return n, nil
+		}
+		b.moved.Store(time.Now().Add(d).UnixNano())
+		t := time.NewTimer(d)
+		select {
+		case <-b.ctx.Done():
+			t.Stop()
+			r.Cancel()
+			return 0, context.Cause(b.ctx)
+		case <-t.C:
+			return n, nil
+		}
+	}
 }
 
 func (b *body) eof() {

@@ -19,9 +19,10 @@ const (
 	// StateSkipped: with Options.SkipExisting, the object was already on the
 	// server, so nothing was sent. It is never counted as uploaded.
 	StateSkipped
+	StatePaused // stopped by Pause until Resume; not finished
 )
 
-var stateNames = [...]string{"queued", "hashing", "uploading", "awaiting response", "retrying", "done", "failed", "canceled", "skipped"}
+var stateNames = [...]string{"queued", "hashing", "uploading", "awaiting response", "retrying", "done", "failed", "canceled", "skipped", "paused"}
 
 func (s State) String() string {
 	if s < 0 || int(s) >= len(stateNames) {
@@ -45,6 +46,14 @@ const (
 	EventAwaiting EventKind = "awaiting"
 	EventRetrying EventKind = "retrying"
 	EventResumed  EventKind = "resumed"
+	// EventRestarted: what was already sent is discarded and the file starts
+	// over; Err says why (the interrupted upload is gone from the server, or
+	// was made with other metadata; a paused single PUT).
+	EventRestarted EventKind = "restarted"
+	// EventPaused: Pause stopped the file; what was sent stays on the server
+	// for a multipart upload (Resume continues at its next part), and is
+	// discarded for a single PUT (Resume starts it from zero).
+	EventPaused   EventKind = "paused"
 	EventDone     EventKind = "done"
 	EventFailed   EventKind = "failed"
 	EventCanceled EventKind = "canceled"

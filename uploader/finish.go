@@ -2,6 +2,8 @@ package uploader
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -33,6 +35,10 @@ func (p *Pool) finishFailed(t *fileTask, err error, code string) {
 }
 
 func (p *Pool) finishCanceled(t *fileTask, cause error) {
+	if errors.Is(cause, errPaused) {
+		p.finishPaused(t)
+		return
+	}
 	reason := "canceled"
 	if cause != nil && !errors.Is(cause, ErrCanceled) {
 		reason = "interrupted"
@@ -55,6 +61,25 @@ func (p *Pool) finishSkipped(t *fileTask, why string) {
 	t.state.Store(int32(StateSkipped))
 	p.emit(t, Event{Kind: EventSkipped, Err: errors.New(why)})
 	p.forget(t)
+}
+
+// finishPaused parks a file that Pause stopped, until Resume.
+func (p *Pool) finishPaused(t *fileTask) {
+	t.mu.Lock()
+	t.reason = "paused"
+	t.mu.Unlock()
+	t.state.Store(int32(StatePaused))
+	p.emit(t, Event{Kind: EventPaused})
+}
+
+// finishInterrupted ends a file the run's interrupt stopped, with why and
+// what to do next (a multipart upload kept for a resume).
+func (p *Pool) finishInterrupted(t *fileTask, why error) {
+	t.mu.Lock()
+	t.reason, t.finished = p.redact(why.Error()), time.Now()
+	t.mu.Unlock()
+	t.state.Store(int32(StateCanceled))
+	p.emit(t, Event{Kind: EventCanceled, Err: why})
 }
 
 // finishErr ends a file with err: canceled when its context ended, failed
@@ -136,8 +161,30 @@ func networkReason(err error) string {
 		// while the body was still being written.
 		return "connection reset or closed while sending"
 	}
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var recordErr tls.RecordHeaderError
+	switch {
+	case errors.As(err, &dnsErr):
+		return "cannot find the server's address (" + dnsErr.Name + " does not resolve)"
+	case errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &certErr):
+		return "the server's TLS certificate is not trusted for this address"
+	case errors.As(err, &recordErr):
+		return "the server does not speak TLS at this address; check whether the URL should be http://"
+	}
 	s := err.Error()
-	if strings.Contains(s, "EOF") {
+	switch {
+	case strings.Contains(s, "server gave HTTP response to HTTPS client"):
+		return "the server answered in plain HTTP to an https:// request"
+	case strings.Contains(s, "malformed"), strings.Contains(s, "bogus"), strings.Contains(s, "invalid header"),
+		strings.Contains(s, "unexpected content-length"), strings.Contains(s, "transport connection broken"),
+		strings.Contains(s, "too many transfer encodings"), strings.Contains(s, "unsupported transfer encoding"):
+		// net/http's parse errors ("malformed MIME header: missing colon")
+		// say nothing a person can act on.
+		return "the server's answer was not valid HTTP (is the URL an S3 endpoint, and is nothing in between rewriting it?)"
+	case strings.Contains(s, "EOF"):
 		return "connection closed by the server before it answered"
 	}
 	return s

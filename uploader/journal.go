@@ -8,9 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
+	"time"
 )
 
 // Journal remembers multipart uploads in progress so a run that died (crash,
@@ -29,13 +33,23 @@ func OpenJournal(dir string) *Journal { return &Journal{dir: dir} }
 type journalLine struct {
 	Op string `json:"op"` // "begin" or "part"
 
-	// begin
-	Key      string `json:"key,omitempty"`
-	UploadID string `json:"upload_id,omitempty"`
-	Size     int64  `json:"size,omitempty"`
-	ModTime  int64  `json:"mtime_ns,omitempty"`
-	PartSize int64  `json:"part_size,omitempty"`
-	Path     string `json:"path,omitempty"`
+	// begin: the upload, and what the object it makes will carry. A rerun
+	// resumes it only for the same file (size, mtime, and the CRC32 of each
+	// part kept) with the same metadata.
+	Key      string            `json:"key,omitempty"`
+	UploadID string            `json:"upload_id,omitempty"`
+	Size     int64             `json:"size,omitempty"`
+	ModTime  int64             `json:"mtime_ns,omitempty"`
+	PartSize int64             `json:"part_size,omitempty"`
+	Path     string            `json:"path,omitempty"`
+	Name     string            `json:"name,omitempty"`
+	Meta     map[string]string `json:"meta,omitempty"`
+	Dest     string            `json:"dest,omitempty"`
+	// Origin is how to reach the destination again (Options.Origin), so
+	// `hoist uploads --abort` can discard the upload without the command
+	// that started it. It never holds a secret.
+	Origin  map[string]string `json:"origin,omitempty"`
+	Started int64             `json:"started_ns,omitempty"`
 
 	// part
 	Number int    `json:"n,omitempty"`
@@ -74,6 +88,10 @@ func (j *Journal) load(dest, path, key string) (journalEntry, bool) {
 	if err != nil {
 		return journalEntry{}, false
 	}
+	return j.loadFile(name)
+}
+
+func (j *Journal) loadFile(name string) (journalEntry, bool) {
 	f, err := os.Open(name)
 	if err != nil {
 		return journalEntry{}, false
@@ -97,7 +115,7 @@ func (j *Journal) load(dest, path, key string) (journalEntry, bool) {
 }
 
 // begin starts a fresh journal for an upload, replacing any old one.
-func (j *Journal) begin(dest string, f File, u Upload, partSize int64) (*journalFile, error) {
+func (j *Journal) begin(dest string, f File, u Upload, partSize int64, md Metadata, origin map[string]string) (*journalFile, error) {
 	name, err := j.name(dest, f.Path, f.Key)
 	if err != nil {
 		return nil, err
@@ -112,7 +130,8 @@ func (j *Journal) begin(dest string, f File, u Upload, partSize int64) (*journal
 	jf := &journalFile{path: name, f: fh}
 	abs, _ := filepath.Abs(f.Path)
 	err = jf.append(journalLine{Op: "begin", Key: u.Key, UploadID: u.UploadID, Size: f.Size,
-		ModTime: f.ModTime.UnixNano(), PartSize: partSize, Path: abs})
+		ModTime: f.ModTime.UnixNano(), PartSize: partSize, Path: abs, Name: f.Name,
+		Meta: md.Values(), Dest: dest, Origin: origin, Started: time.Now().UnixNano()})
 	if err != nil {
 		fh.Close()
 		return nil, err
@@ -168,9 +187,76 @@ func (jf *journalFile) close() {
 	}
 }
 
-// matches reports whether the journal was written for the file as it is now.
-func (e journalEntry) matches(f File) bool {
-	return e.begin.Size == f.Size && e.begin.ModTime == f.ModTime.UnixNano()
+// mismatch says why the journal's upload cannot be resumed for the file as
+// it is now with metadata md ("" when it can): its parts are another
+// file's, or the object would carry the interrupted run's metadata.
+func (e journalEntry) mismatch(f File, md Metadata) string {
+	if e.begin.Size != f.Size || e.begin.ModTime != f.ModTime.UnixNano() {
+		return "the file changed since the interrupted upload"
+	}
+	if !maps.Equal(e.begin.Meta, md.Values()) {
+		return "the metadata differs from the interrupted upload's"
+	}
+	return ""
+}
+
+// JournaledUpload is one multipart upload hoist left to resume, as
+// `hoist uploads` lists it.
+type JournaledUpload struct {
+	ID       string // the journal's own name for it, for --abort
+	Path     string // the file, absolute
+	Name     string
+	Key      string
+	UploadID string
+	Dest     string            // where it goes, as the source describes it
+	Origin   map[string]string // how to reach the destination again
+	Metadata map[string]string
+	Size     int64
+	PartSize int64
+	Parts    int   // parts the journal recorded as on the server
+	Sent     int64 // their bytes
+	Started  time.Time
+}
+
+// List returns the uploads the journal holds, oldest first. Unreadable
+// entries are skipped.
+func (j *Journal) List() ([]JournaledUpload, error) {
+	entries, err := os.ReadDir(j.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the resume journal %s: %w", j.dir, err)
+	}
+	var out []JournaledUpload
+	for _, de := range entries {
+		id, ok := strings.CutSuffix(de.Name(), ".jsonl")
+		if !ok {
+			continue
+		}
+		e, ok := j.loadFile(filepath.Join(j.dir, de.Name()))
+		if !ok {
+			continue
+		}
+		b := e.begin
+		u := JournaledUpload{ID: id, Path: b.Path, Name: b.Name, Key: b.Key, UploadID: b.UploadID,
+			Dest: b.Dest, Origin: b.Origin, Metadata: b.Meta, Size: b.Size, PartSize: b.PartSize,
+			Parts: len(e.parts), Started: time.Unix(0, b.Started)}
+		for _, p := range e.parts {
+			u.Sent += p.Size
+		}
+		out = append(out, u)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Started.Before(out[b].Started) })
+	return out, nil
+}
+
+// Forget removes the journal entry id (from List).
+func (j *Journal) Forget(id string) error {
+	if strings.ContainsAny(id, `/\.`) || id == "" {
+		return fmt.Errorf("no upload %q in the journal", id)
+	}
+	return os.Remove(filepath.Join(j.dir, id+".jsonl"))
 }
 
 // Pending lists the uploads a journal holds, for messages ("N uploads can be

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -62,33 +64,49 @@ type multipartUpload struct {
 func (p *Pool) runMultipart(ctx context.Context, t *fileTask, ms MultipartSource, file File) {
 	dest := p.src.Describe()
 	m := &multipartUpload{t: t, ms: ms, file: file, start: time.Now(), done: map[int]Part{}}
+	// The parts share one handle of their own: runFile's closes when it
+	// returns, and the parts run after that.
+	f, _, err := fileset.Open(file.Path)
+	if err != nil {
+		p.finishFailed(t, err, "")
+		return
+	}
+	m.f = f
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			f.Close()
+		}
+	}()
 
 	var resumed int64
 	if p.opts.Journal != nil {
 		if e, ok := p.opts.Journal.load(dest, file.Path, file.Key); ok {
-			if e.matches(file) {
-				resumed = p.resume(ctx, m, e)
-			} else {
-				// The file changed since: its parts are not this file's.
+			if why := e.mismatch(file, p.opts.Metadata); why != "" {
+				// Its parts are another file's, or the object would carry
+				// the interrupted run's metadata: start afresh.
 				_ = abortQuietly(ctx, ms, Upload{Key: e.begin.Key, UploadID: e.begin.UploadID})
 				p.opts.Journal.forget(dest, file.Path, file.Key)
+				p.emit(t, Event{Kind: EventRestarted, Err: errors.New(why + "; starting a new upload and discarding that one")})
+			} else {
+				var err error
+				if resumed, err = p.resume(ctx, m, e); err != nil {
+					p.finishErr(ctx, t, err)
+					return
+				}
 			}
 		}
 	}
 	if m.upload.UploadID == "" {
 		m.partSize = PartSize(file.Size, p.opts.PartSize)
-		var u Upload
-		err := p.call(ctx, t, p.controlTimeout(), func(ctx context.Context) (err error) {
-			u, err = ms.CreateMultipart(ctx, file, p.opts.Metadata)
-			return err
-		})
+		u, err := p.createMultipart(ctx, t, ms, file)
 		if err != nil {
 			p.finishErr(ctx, t, fmt.Errorf("starting the multipart upload: %w", err))
 			return
 		}
 		m.upload = u
 		if p.opts.Journal != nil {
-			if jf, err := p.opts.Journal.begin(dest, file, u, m.partSize); err == nil {
+			if jf, err := p.opts.Journal.begin(dest, file, u, m.partSize, p.opts.Metadata, p.opts.Origin); err == nil {
 				m.journal = jf
 			}
 			// Without a journal the upload still works; it just cannot resume.
@@ -121,35 +139,95 @@ func (p *Pool) runMultipart(ctx context.Context, t *fileTask, ms MultipartSource
 		p.completeMultipart(ctx, m)
 		return
 	}
-	// The parts share one handle of their own: runFile's closes when it
-	// returns, and the parts run after that.
-	f, _, err := fileset.Open(file.Path)
-	if err != nil {
-		p.finishFailed(t, err, "")
-		return
-	}
-	m.f = f
+	handedOver = true
 	m.remaining = len(jobs)
 	p.mu.Lock()
 	p.pushFrontLocked(jobs...)
 	p.mu.Unlock()
 }
 
-// resume checks a journal's upload against the server's list of parts and
-// keeps the parts both agree on. It returns the bytes already uploaded.
-func (p *Pool) resume(ctx context.Context, m *multipartUpload, e journalEntry) int64 {
-	u := Upload{Key: e.begin.Key, UploadID: e.begin.UploadID}
-	lctx, cancel := context.WithTimeout(ctx, p.controlTimeout())
-	listed, err := m.ms.ListParts(lctx, u)
-	cancel()
+// createMultipart starts an upload, retrying like any call. An attempt
+// whose answer was lost may still have created an upload on the server,
+// which nobody would ever complete or abort: after such an attempt, the
+// uploads for this key that began while this run was creating its own, and
+// that are not the one it got, are aborted.
+func (p *Pool) createMultipart(ctx context.Context, t *fileTask, ms MultipartSource, file File) (Upload, error) {
+	began := time.Now()
+	var u Upload
+	lost := false
+	err := p.call(ctx, t, p.controlTimeout(), func(ctx context.Context) error {
+		var err error
+		if u, err = ms.CreateMultipart(ctx, file, p.opts.Metadata); err != nil {
+			lost = true
+		}
+		return err
+	})
+	if lost {
+		p.abortStrays(ctx, ms, file, began, u.UploadID)
+	}
+	return u, err
+}
+
+// abortStrays aborts the uploads to file's key that began at or after began
+// (the server keeps whole seconds) and are not keep. Others' uploads began
+// before this run asked for its own, so they are left alone.
+func (p *Pool) abortStrays(ctx context.Context, ms MultipartSource, file File, began time.Time, keep string) {
+	l, ok := ms.(UploadLister)
+	if !ok {
+		return
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.controlTimeout())
+	defer cancel()
+	ups, err := l.ListUploads(lctx, file)
 	if err != nil {
-		// The upload is gone (completed, aborted, expired): start over.
+		return
+	}
+	since := began.Truncate(time.Second)
+	for _, up := range ups {
+		if up.UploadID == keep || up.Initiated.IsZero() || up.Initiated.Before(since) {
+			continue
+		}
+		_ = abortQuietly(ctx, ms, up)
+	}
+}
+
+// IsNoSuchUpload reports whether the server said the multipart upload does
+// not exist (completed, aborted, expired), in any source's error form.
+func IsNoSuchUpload(err error) bool {
+	var se *ServerError
+	if errors.As(err, &se) {
+		return se.Code == "NoSuchUpload"
+	}
+	var coded interface{ ErrorCode() string }
+	return errors.As(err, &coded) && coded.ErrorCode() == "NoSuchUpload"
+}
+
+// resume checks a journal's upload against the server's list of parts and
+// keeps the parts both agree on and whose bytes are still the file's. It
+// returns the bytes already uploaded. The journal is dropped only when the
+// server says the upload is gone; a list that failed otherwise fails the
+// file and keeps the journal for the next run.
+func (p *Pool) resume(ctx context.Context, m *multipartUpload, e journalEntry) (int64, error) {
+	u := Upload{Key: e.begin.Key, UploadID: e.begin.UploadID}
+	var listed []Part
+	err := p.call(ctx, m.t, p.controlTimeout(), func(ctx context.Context) error {
+		var err error
+		listed, err = m.ms.ListParts(ctx, u)
+		return err
+	})
+	switch {
+	case err != nil && IsNoSuchUpload(err):
 		p.opts.Journal.forget(p.src.Describe(), m.file.Path, m.file.Key)
-		return 0
+		p.emit(m.t, Event{Kind: EventRestarted, Err: errors.New("the interrupted upload is gone from the server (NoSuchUpload: completed, aborted or expired); starting over")})
+		return 0, nil
+	case err != nil && ctx.Err() != nil:
+		return 0, context.Cause(ctx)
+	case err != nil:
+		return 0, fmt.Errorf("listing the parts already on the server: %w; the resume journal is kept — run hoist again to resume", err)
 	}
 	jf, err := p.opts.Journal.reopen(p.src.Describe(), m.file)
 	if err != nil {
-		return 0
+		return 0, nil
 	}
 	m.upload, m.partSize, m.journal = u, e.begin.PartSize, jf
 	var bytes int64
@@ -160,10 +238,19 @@ func (p *Pool) resume(ctx context.Context, m *multipartUpload, e journalEntry) i
 		if !ok || trimETag(jp.ETag) != trimETag(sp.ETag) || jp.Size != sp.Size || (sp.CRC32 != 0 && sp.CRC32 != jp.CRC32) {
 			continue
 		}
+		// Size and mtime can be put back: the part's bytes on disk must
+		// still be the ones sent, or it goes again.
+		crc, err := hashSection(ctx, m.f, int64(sp.Number-1)*m.partSize, jp.Size)
+		if err != nil {
+			return 0, err
+		}
+		if crc != jp.CRC32 {
+			continue
+		}
 		m.done[sp.Number] = jp
 		bytes += jp.Size
 	}
-	return bytes
+	return bytes, nil
 }
 
 func trimETag(s string) string {
@@ -227,12 +314,16 @@ func (p *Pool) sendPart(ctx context.Context, m *multipartUpload, n int) (Part, e
 	if err != nil {
 		return Part{}, err
 	}
+	if m.ms.WantsChecksum(m.file) && out.crc != crc {
+		return Part{}, fmt.Errorf("part %d: %w: the bytes sent do not match the CRC32 computed just before", n, errFileChanged)
+	}
 	return Part{Number: n, Size: size, ETag: out.etag, CRC32: out.crc}, nil
 }
 
 // completeMultipart ends the upload once every part job has finished: the
-// object is assembled when all parts made it; otherwise the upload is aborted
-// (canceled, or refused for good) or kept for a resume (the network gave out).
+// object is assembled when all parts made it and the file did not change;
+// otherwise the upload is aborted (canceled, or refused for good) or kept
+// for a resume (the network gave out, or the run was interrupted).
 func (p *Pool) completeMultipart(ctx context.Context, m *multipartUpload) {
 	t := m.t
 	dest := p.src.Describe()
@@ -259,12 +350,28 @@ func (p *Pool) completeMultipart(ctx context.Context, m *multipartUpload) {
 		p.finishFailed(t, failure, codeOf(failure))
 		return
 	case ctx.Err() != nil || len(parts) != m.count:
+		p.stopped(ctx, m, len(parts))
+		return
+	}
+	// A file changed between parts would be joined into a mix of old and
+	// new bytes, replacing whatever good object the key held: check first.
+	if err := unchangedPath(m.file); err != nil {
 		p.abort(ctx, m)
-		p.finishCanceled(t, context.Cause(ctx))
+		p.finishFailed(t, fmt.Errorf("%w; nothing was joined and the upload was discarded, so the object at %s, if there was one, is untouched — upload it again once nothing writes to it", err, m.upload.Key), "")
 		return
 	}
 
 	etag, err := p.completeWithRetries(ctx, m, parts)
+	if err != nil && ctx.Err() != nil {
+		// The answer may have been lost to the interrupt after the server
+		// joined the parts: ask it.
+		var ok bool
+		if etag, ok = p.completedAnyway(ctx, m); !ok {
+			p.stopped(ctx, m, len(parts))
+			return
+		}
+		err = nil
+	}
 	if err != nil {
 		p.abort(ctx, m)
 		p.finishErr(ctx, t, fmt.Errorf("joining the %d parts: %w", m.count, err))
@@ -285,6 +392,60 @@ func (p *Pool) completeMultipart(ctx context.Context, m *multipartUpload) {
 		Key: m.upload.Key, Bytes: m.file.Size, CRC32: crc, ETag: trimETag(etag),
 		Duration: time.Since(m.start), Parts: m.count,
 	})
+}
+
+// stopped ends an upload whose file was canceled or whose run was
+// interrupted. Canceling a file discards its upload. Interrupting the run
+// (Ctrl+C, SIGTERM, SIGHUP, quitting) keeps it, parts and journal, for the
+// next run of the same command to resume.
+func (p *Pool) stopped(ctx context.Context, m *multipartUpload, have int) {
+	cause := context.Cause(ctx)
+	if errors.Is(cause, errPaused) {
+		// Kept, parts and journal, for Resume to continue at the next part
+		// (without a journal it cannot, so it starts again).
+		if m.journal == nil {
+			p.abort(ctx, m)
+		}
+		p.finishPaused(m.t)
+		return
+	}
+	if errors.Is(cause, ErrCanceled) || m.journal == nil {
+		p.abort(ctx, m)
+		p.finishCanceled(m.t, cause)
+		return
+	}
+	p.finishInterrupted(m.t, fmt.Errorf("interrupted; %d of %d parts are on the server — run the same command again to resume, or `hoist uploads --abort` to discard it", have, m.count))
+}
+
+// multipartETag is S3's ETag of an object joined from parts: the MD5 of
+// the parts' MD5s, a dash, and the number of parts.
+var multipartETag = regexp.MustCompile(`^[0-9a-fA-F]{32}-(\d+)$`)
+
+// completedAnyway asks the server whether a CompleteMultipart whose answer
+// was lost joined the parts: the upload is gone (NoSuchUpload) and an
+// object of the file's size (and, when the ETag says so, part count) is at
+// the key. It returns the object's ETag.
+func (p *Pool) completedAnyway(ctx context.Context, m *multipartUpload) (string, bool) {
+	st, ok := m.ms.(ObjectStatter)
+	if !ok {
+		return "", false
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	if _, err := m.ms.ListParts(actx, m.upload); !IsNoSuchUpload(err) {
+		return "", false
+	}
+	size, etag, err := st.StatObject(actx, m.upload.Key)
+	if err != nil || size != m.file.Size {
+		return "", false
+	}
+	if mm := multipartETag.FindStringSubmatch(trimETag(etag)); mm != nil && mm[1] != strconv.Itoa(m.count) {
+		return "", false // another multipart upload's object
+	}
+	if p.opts.Journal != nil {
+		p.opts.Journal.forget(p.src.Describe(), m.file.Path, m.file.Key)
+	}
+	return etag, true
 }
 
 // completeWithRetries joins the parts under the pool's retry policy. S3 may

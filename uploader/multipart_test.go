@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -39,10 +40,22 @@ type fakeMultipart struct {
 
 	// fail, when set, answers a part request instead of storing it.
 	fail func(w http.ResponseWriter, r *http.Request, uploadID string, n int) bool
+
+	meta       map[string]Metadata  // upload id → metadata it was created with
+	keys       map[string]string    // upload id → key
+	initiated  map[string]time.Time // upload id → when it began
+	objectMeta map[string]Metadata  // key → metadata of the stored object
+
+	listFail   atomic.Int32 // ListParts calls still to fail with a network error
+	createLost atomic.Int32 // CreateMultipart calls whose answer is still to be lost
+	// onComplete, when set, runs after the parts are joined and before the
+	// answer returns; its error replaces the answer.
+	onComplete func(ctx context.Context) error
 }
 
 func newFakeMultipart(t *testing.T) *fakeMultipart {
-	m := &fakeMultipart{parts: map[string]map[int][]byte{}, objects: map[string][]byte{}}
+	m := &fakeMultipart{parts: map[string]map[int][]byte{}, objects: map[string][]byte{},
+		meta: map[string]Metadata{}, keys: map[string]string{}, initiated: map[string]time.Time{}, objectMeta: map[string]Metadata{}}
 	m.caps = Capabilities{Resign: true, Multipart: true}
 	m.srv = httptest.NewServer(http.HandlerFunc(m.serve))
 	t.Cleanup(m.srv.Close)
@@ -94,13 +107,49 @@ func (m *fakeMultipart) serve(w http.ResponseWriter, r *http.Request) {
 
 func (m *fakeMultipart) WantsChecksum(File) bool { return true }
 
-func (m *fakeMultipart) CreateMultipart(_ context.Context, f File, _ Metadata) (Upload, error) {
+func (m *fakeMultipart) CreateMultipart(_ context.Context, f File, md Metadata) (Upload, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.nextID++
 	id := "up" + strconv.Itoa(m.nextID)
 	m.parts[id] = map[int][]byte{}
+	m.meta[id], m.keys[id], m.initiated[id] = md, f.Key, time.Now()
+	if m.createLost.Add(-1) >= 0 {
+		return Upload{}, fmt.Errorf("read tcp: %w", syscall.ECONNRESET) // created, but the answer never came back
+	}
 	return Upload{Key: f.Key, UploadID: id}, nil
+}
+
+func (m *fakeMultipart) ListUploads(_ context.Context, f File) ([]Upload, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Upload
+	for id := range m.parts {
+		if m.keys[id] == f.Key {
+			out = append(out, Upload{Key: f.Key, UploadID: id, Initiated: m.initiated[id].Truncate(time.Second)})
+		}
+	}
+	return out, nil
+}
+
+func (m *fakeMultipart) StatObject(_ context.Context, key string) (int64, string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.objects[key]
+	if !ok {
+		return -1, "", nil
+	}
+	return int64(len(b)), `"whole-etag-2"`, nil
+}
+
+// foreignUpload is an upload to key another client began a minute ago.
+func (m *fakeMultipart) foreignUpload(key string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	id := "foreign-" + key
+	m.parts[id] = map[int][]byte{}
+	m.keys[id], m.initiated[id] = key, time.Now().Add(-time.Minute)
+	return id
 }
 
 func (m *fakeMultipart) PartTarget(_ context.Context, u Upload, n int, _ int64, crc uint32) (Target, error) {
@@ -112,9 +161,12 @@ func (m *fakeMultipart) PartTarget(_ context.Context, u Upload, n int, _ int64, 
 func (m *fakeMultipart) ListParts(_ context.Context, u Upload) ([]Part, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.listFail.Add(-1) >= 0 {
+		return nil, fmt.Errorf("read tcp: %w", syscall.ECONNRESET)
+	}
 	ps, ok := m.parts[u.UploadID]
 	if !ok {
-		return nil, fmt.Errorf("NoSuchUpload")
+		return nil, &ServerError{Status: 404, Code: "NoSuchUpload", Message: "The specified upload does not exist."}
 	}
 	var out []Part
 	for n, b := range ps {
@@ -124,7 +176,15 @@ func (m *fakeMultipart) ListParts(_ context.Context, u Upload) ([]Part, error) {
 	return out, nil
 }
 
-func (m *fakeMultipart) CompleteMultipart(_ context.Context, u Upload, parts []Part) (string, error) {
+func (m *fakeMultipart) CompleteMultipart(ctx context.Context, u Upload, parts []Part) (string, error) {
+	etag, err := m.complete(u, parts)
+	if err == nil && m.onComplete != nil {
+		err = m.onComplete(ctx)
+	}
+	return etag, err
+}
+
+func (m *fakeMultipart) complete(u Upload, parts []Part) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ps := m.parts[u.UploadID]
@@ -139,6 +199,7 @@ func (m *fakeMultipart) CompleteMultipart(_ context.Context, u Upload, parts []P
 		whole = append(whole, ps[p.Number]...)
 	}
 	m.objects[u.Key] = whole
+	m.objectMeta[u.Key] = m.meta[u.UploadID]
 	delete(m.parts, u.UploadID)
 	m.completed = append(m.completed, u.UploadID)
 	return `"whole-etag-2"`, nil

@@ -43,6 +43,9 @@ type Options struct {
 	// grow with the number of files sent. Snapshot and Results then leave
 	// finished files out, and Retry and Cancel cannot reach them.
 	ForgetFinished bool
+	// Origin is recorded in the journal with each multipart upload: how to
+	// reach its destination again (for `hoist uploads --abort`). No secrets.
+	Origin map[string]string
 }
 
 const (
@@ -142,12 +145,8 @@ func New(src Source, opts Options) *Pool {
 	opts = opts.withDefaults()
 	p := &Pool{src: src, opts: opts, events: newEventQueue(), limit: opts.Concurrency, ownClient: ownClient}
 	p.idle = sync.NewCond(&p.mu)
-	if opts.LimitRate > 0 {
-		// A tenth of a second's worth per wait keeps the rate smooth; never
-		// below 32 KiB so a read is not cut into slivers.
-		burst := int(max(opts.LimitRate/10, 32<<10))
-		p.limiter = rate.NewLimiter(rate.Limit(opts.LimitRate), burst)
-	}
+	p.limiter = rate.NewLimiter(rate.Inf, 0)
+	p.SetRate(opts.LimitRate)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	return p
 }
@@ -262,6 +261,28 @@ func (p *Pool) SetConcurrency(n int) int {
 	return n
 }
 
+// SetRate changes the pool's bandwidth limit while running, in bytes per
+// second over all transfers; 0 (or less) lifts it. Bodies in flight follow
+// the new rate from their next read.
+func (p *Pool) SetRate(bytesPerSecond int64) {
+	if bytesPerSecond <= 0 {
+		p.limiter.SetLimit(rate.Inf)
+		return
+	}
+	// A tenth of a second's worth per wait keeps the rate smooth; never
+	// below 32 KiB so a read is not cut into slivers.
+	p.limiter.SetBurst(int(max(bytesPerSecond/10, 32<<10)))
+	p.limiter.SetLimit(rate.Limit(bytesPerSecond))
+}
+
+// Rate is the current bandwidth limit in bytes per second; 0 means none.
+func (p *Pool) Rate() int64 {
+	if l := p.limiter.Limit(); l != rate.Inf {
+		return int64(l)
+	}
+	return 0
+}
+
 // Concurrency is the current number of worker slots.
 func (p *Pool) Concurrency() int {
 	p.mu.Lock()
@@ -296,6 +317,55 @@ func (p *Pool) Retry(id int) bool {
 	t.reason, t.result, t.attempt = "", nil, 0
 	t.finished = time.Time{}
 	t.mu.Unlock()
+	t.sent.Store(0)
+	p.mu.Lock()
+	p.enqueueFileLocked(t)
+	p.scheduleLocked()
+	p.mu.Unlock()
+	return true
+}
+
+// errPaused is the cause given to a file's work when Pause stops it.
+var errPaused = errors.New("paused")
+
+// Pause stops one file that is queued or under way until Resume. A
+// multipart upload keeps its parts on the server (and in the journal) and
+// Resume continues at its next part; a single PUT's bytes are discarded and
+// Resume starts it from zero. It reports whether the file was paused; an
+// EventPaused follows once its work has stopped.
+func (p *Pool) Pause(id int) bool {
+	t := p.task(id)
+	if t == nil {
+		return false
+	}
+	if s := State(t.state.Load()); s.Finished() || s == StatePaused {
+		return false
+	}
+	t.mu.Lock()
+	cancel := t.cancel
+	t.mu.Unlock()
+	if cancel == nil {
+		return false
+	}
+	cancel(errPaused)
+	return true
+}
+
+// Resume queues a paused file again. A multipart upload resumes at its next
+// part (EventResumed says how much is already on the server); a single PUT
+// starts from zero, and an EventRestarted says so. It reports whether it did.
+func (p *Pool) Resume(id int) bool {
+	t := p.task(id)
+	if t == nil || p.ctx.Err() != nil || State(t.state.Load()) != StatePaused {
+		return false
+	}
+	t.mu.Lock()
+	multipart, begun := t.parts > 0, t.attempt > 0
+	t.reason, t.attempt, t.parts = "", 0, 0
+	t.mu.Unlock()
+	if !multipart && begun {
+		p.emit(t, Event{Kind: EventRestarted, Err: errors.New("a paused single PUT starts again from zero")})
+	}
 	t.sent.Store(0)
 	p.mu.Lock()
 	p.enqueueFileLocked(t)

@@ -159,6 +159,11 @@ func (e *ServerError) Retryable() bool {
 	switch e.Code {
 	case "SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable":
 		return true
+	case "InsufficientStorage", "XMinioStorageFull":
+		return false // a full disk stays full
+	}
+	if e.Status == http.StatusInsufficientStorage {
+		return false
 	}
 	switch {
 	case e.Status == http.StatusRequestTimeout, e.Status == http.StatusTooEarly,
@@ -226,13 +231,13 @@ func (e *ServerError) hint(t Target) (what, next string) {
 	case e.Code == "NoSuchUpload":
 		return "the multipart upload no longer exists on the server", "upload the file again"
 	case e.Status == http.StatusUnauthorized:
-		return "the server refused the credentials (401)", "check HOIST_TOKEN or --token-file"
+		return "the server refused the credentials", "check HOIST_TOKEN or --token-file"
 	case e.Status == http.StatusForbidden:
-		return "the server refused the upload (403)", "check the URL and the token"
+		return "the server refused the upload", "check the URL and the token"
 	case e.Status == http.StatusNotFound:
-		return "the server has no such bucket or path (404)", "check the URL"
+		return "the server has no such bucket or path", "check the URL"
 	case e.Status == http.StatusRequestEntityTooLarge:
-		return "the file is too large for the server (413)", "use a source that can upload in parts"
+		return "the file is too large for the server", "use a source that can upload in parts"
 	}
 	return "the server refused the upload", "see the server's message; a retry will not help"
 }

@@ -169,6 +169,9 @@ type Source interface {
 type Upload struct {
 	Key      string
 	UploadID string
+	// Initiated is when the server says the upload began; set only by
+	// UploadLister.
+	Initiated time.Time
 }
 
 // Part is one finished part of a multipart upload.
@@ -194,4 +197,18 @@ type MultipartSource interface {
 // (S3: a HEAD), so Options.SkipExisting costs no upload.
 type Exister interface {
 	Exists(ctx context.Context, f File) (bool, error)
+}
+
+// UploadLister is a MultipartSource that can list the multipart uploads in
+// progress for the key a file goes to. A CreateMultipart whose answer was
+// lost leaves an upload the engine never heard of; this finds it.
+type UploadLister interface {
+	ListUploads(ctx context.Context, f File) ([]Upload, error)
+}
+
+// ObjectStatter is a source that can ask the server about a stored object:
+// its size and ETag. A CompleteMultipart that raced an interrupt is resolved
+// with it ("" etag and -1 size when the object does not exist).
+type ObjectStatter interface {
+	StatObject(ctx context.Context, key string) (size int64, etag string, err error)
 }

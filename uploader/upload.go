@@ -92,6 +92,20 @@ func (p *Pool) runFile(ctx context.Context, t *fileTask) {
 		p.finishFailed(t, fmt.Errorf("%w; the copy on the server may not match — upload it again once nothing writes to it", err), "")
 		return
 	}
+	// Size and time can be put back by whatever wrote to the file; the bytes
+	// that went out cannot. They are compared with the CRC32 computed before
+	// sending, or, when none was, with the file as it is now.
+	want, hashed := file.CRC32, file.HasCRC32
+	if !hashed {
+		if want, err = hashSection(ctx, f, 0, file.Size); err != nil {
+			p.finishErr(ctx, t, err)
+			return
+		}
+	}
+	if out.crc != want {
+		p.finishFailed(t, mixedBytes(out.target.Key), "")
+		return
+	}
 	p.finishDone(t, &Result{
 		Key: out.target.Key, Bytes: file.Size, CRC32: out.crc, ETag: out.etag,
 		Location: out.target.Location, Duration: time.Since(start),
@@ -268,11 +282,14 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 		req.Header.Set("Authorization", "Bearer "+p.opts.Token)
 	}
 
+	// The watchdog stays armed until the answer's body is read to its end:
+	// a server that sends its headers and then nothing (or a byte now and
+	// then, or HTTP/1.0 without closing) must not hold the file forever.
 	stopWatch := p.watchStall(reqCtx, cancel, &moved)
+	defer stopWatch()
 	resp, err := p.opts.Client.Do(req)
-	stopWatch()
 	if err != nil {
-		if cause := context.Cause(reqCtx); errors.Is(cause, errStalled) && ctx.Err() == nil {
+		if stalled(ctx, reqCtx) {
 			return "", 0, fmt.Errorf("%w: no byte moved and no answer for %s", errStalled, p.opts.StallTimeout)
 		}
 		if ctx.Err() != nil {
@@ -280,7 +297,15 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 		}
 		return "", 0, stripURL(err)
 	}
-	defer drainClose(resp.Body)
+	// S3's answers are small: the whole body gets one stall timeout from
+	// the headers, and its bytes do not re-arm the watchdog, so a trickle
+	// counts as the stall it is.
+	moved.Store(time.Now().UnixNano())
+	answer, readErr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	drainClose(resp.Body)
+	if readErr != nil && stalled(ctx, reqCtx) && (resp.StatusCode < 200 || resp.StatusCode >= 300) {
+		return "", 0, fmt.Errorf("%w: the server sent %d and then no more of its answer for %s", errStalled, resp.StatusCode, p.opts.StallTimeout)
+	}
 
 	switch {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
@@ -290,8 +315,7 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 		}
 		return "", 0, Permanent(fmt.Errorf("the server redirected the upload to %s (%d); hoist does not follow redirects with your file and token — use a URL for that endpoint", where, resp.StatusCode))
 	case resp.StatusCode < 200 || resp.StatusCode >= 300:
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		return "", 0, ParseServerError(resp.StatusCode, resp.Header, b)
+		return "", 0, ParseServerError(resp.StatusCode, resp.Header, answer)
 	}
 	mu.Lock()
 	crc, n := cur.sum()
@@ -300,6 +324,12 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 		return "", 0, fmt.Errorf("the server answered %d after only %d of %d bytes", resp.StatusCode, n, u.size)
 	}
 	return strings.Trim(resp.Header.Get("ETag"), `"`), crc, nil
+}
+
+// stalled reports whether reqCtx ended because the watchdog fired, not
+// because the upload itself (ctx) was canceled.
+func stalled(ctx, reqCtx context.Context) bool {
+	return ctx.Err() == nil && errors.Is(context.Cause(reqCtx), errStalled)
 }
 
 // watchStall cancels the request when no byte has moved for the stall
@@ -414,6 +444,12 @@ func hashSection(ctx context.Context, f io.ReaderAt, off, size int64) (uint32, e
 		}
 	}
 	return crc, nil
+}
+
+// mixedBytes is the failure of an upload whose bytes differ from the file's
+// own: it was written to in place while being sent.
+func mixedBytes(key string) error {
+	return fmt.Errorf("%w: the bytes sent do not match its CRC32, so the object at %s may hold a mix of old and new bytes; upload it again once nothing writes to it", errFileChanged, key)
 }
 
 // unchanged checks the file still has the size and time it had when the
