@@ -71,7 +71,7 @@ func Write(w io.Writer, r Report, problems []Problem, now time.Time) {
 		}
 		checksum = append(checksum, c)
 	}
-	if r.Signs(headerCRC32) {
+	if r.Signs(HeaderCRC32) {
 		checksum = append(checksum, "x-amz-checksum-crc32 signed as a header (hoist sends the file's CRC32)")
 	}
 	if len(checksum) == 0 {

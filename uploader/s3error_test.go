@@ -27,6 +27,11 @@ func TestParseServerError(t *testing.T) {
    your request rate.</Message></Error>`, "SlowDown", "Please reduce your request rate.", true, false, false},
 		{"aws auth conflict", 400, nil, `<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified</Message></Error>`,
 			"InvalidArgument", "", false, false, true},
+		{"minio auth conflict", 400, nil, `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>InvalidRequest</Code><Message>Invalid Request (request has multiple authentication types, please use one)</Message><Key>a.txt</Key><BucketName>uploads</BucketName><Resource>/uploads/a.txt</Resource></Error>`,
+			"InvalidRequest", "", false, false, true},
+		{"other invalid request", 400, nil, `<Error><Code>InvalidRequest</Code><Message>Missing required header for this request: Content-Md5.</Message></Error>`,
+			"InvalidRequest", "", false, false, false},
 		{"versitygw 411", 411, nil, `<Error><Code>MissingContentLength</Code><Message>You must provide the Content-Length HTTP header.</Message></Error>`,
 			"MissingContentLength", "You must provide the Content-Length HTTP header.", false, false, false},
 		{"json error (Companion)", 500, nil, `{"error":"could not sign"}`, "", "could not sign", true, false, false},
