@@ -309,6 +309,11 @@ func (e *ServerError) signerHint(s *Signer) (what, next string, ok bool) {
 				"use --region " + want, true
 		}
 		return "the server refused the signing region " + s.Region, "set --region to the region the server is in", true
+	case e.Code == "MissingFields":
+		// MinIO's answer to a presigned URL scoped to another region
+		// than its own; the fields hoist signs are otherwise complete.
+		return "the server refused the URL's signing scope, which MinIO does when the region is not its own (hoist signed for " + s.Region + ")",
+			"set --region to the region the server is in", true
 	case e.Code == "AccessDenied" && !strings.Contains(strings.ToLower(e.Message), "not signed"):
 		return "access denied to the credentials from " + creds,
 			"check that they may write to this bucket, or use credentials that may", true

@@ -53,6 +53,7 @@ func TestConformance(t *testing.T) {
 			t.Run("JS SDK URLs", func(t *testing.T) { jsSDKURLs(t, sv, srv) })
 			t.Run("--s3 single PUT and multipart", func(t *testing.T) { s3Mode(t, srv) })
 			t.Run("CRC32 signed as a header, another file", func(t *testing.T) { signedCRC32OtherFile(t, srv) })
+			t.Run("--s3 wrong secret or region", func(t *testing.T) { s3ModeRefusals(t, srv) })
 		})
 	}
 }
@@ -136,6 +137,48 @@ func s3Mode(t *testing.T, srv *s3test.Server) {
 	expectStored(t, srv, events, multi, "s3mode/multi.bin", multiData)
 	if r := result(events, multi.Name); r != nil && r.Parts != 3 {
 		t.Errorf("multi.bin went up in %d parts, want 3", r.Parts)
+	}
+}
+
+// s3ModeRefusals: in --s3 mode a wrong secret or region is the settings'
+// doing, and the advice says which setting (issue 13, item 3). The small
+// file is a presigned PUT; the big one starts with the SDK's
+// CreateMultipartUpload.
+func s3ModeRefusals(t *testing.T, srv *s3test.Server) {
+	dir := t.TempDir()
+	small, _ := newFile(t, dir, "small.bin", 1000)
+	big, _ := newFile(t, dir, "big.bin", 6<<20)
+	for _, tc := range []struct {
+		name           string
+		secret, region string
+		want           string
+	}{
+		{"wrong secret", "wrong-secret-never-printed", srv.Region, "check the secret access key"},
+		{"wrong region", srv.SecretKey, "eu-central-1", "--region"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, err := source.NewS3(context.Background(), source.S3Config{
+				Bucket: bucket, EndpointURL: srv.Endpoint, Region: tc.region,
+				AccessKey: srv.AccessKey, SecretKey: tc.secret, PathStyle: true, Multipart: true,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			events := upload(t, src, uploader.Options{Metadata: md, MultipartThreshold: 5 << 20, PartSize: 5 << 20}, small, big)
+			for _, f := range []uploader.File{small, big} {
+				msg := failure(t, events, f.Name).Err.Error()
+				t.Logf("%s: %s", f.Name, msg)
+				if !strings.Contains(msg, tc.want) {
+					t.Errorf("%s: %q does not say %q", f.Name, msg, tc.want)
+				}
+				for _, given := range []string{"--org-id", "hoist inspect", "wrong-secret-never-printed"} {
+					if strings.Contains(msg, given) {
+						t.Errorf("%s: %q says %q", f.Name, msg, given)
+					}
+				}
+			}
+		})
 	}
 }
 
