@@ -1,12 +1,3 @@
-// Package s3test runs real S3 servers for tests: versitygw (strict), MinIO
-// and SeaweedFS, each on free loopback ports with throwaway root keys, with
-// an aws-sdk-go-v2 client to read back what hoist stored.
-//
-// versitygw verifies SigV4 query auth, signed headers, expiry, region,
-// Content-Length and signed-header checksums, which is what hoist's request
-// has to get right; the in-process fakes check none of that. MinIO and
-// SeaweedFS are what people run themselves; see doc.go for how each one
-// was measured to behave.
 package s3test
 
 import (
