@@ -43,4 +43,13 @@
 // `weed server -s3` with an identities file, every port explicit):
 //   - Checks a non-empty body against the query-only AAAAAA== pin and refuses
 //     it: 400 BadDigest (its message names Content-MD5). An empty body passes.
+//   - Stores metadata signed as headers (API-shaped and JS SDK URLs); takes a
+//     bearer token beside a presigned URL; --s3 single PUT and multipart work.
+//   - Wrong secret: 403 SignatureDoesNotMatch. It checks a signature in
+//     whatever region its scope names: no region is wrong.
+//   - A URL signing x-amz-checksum-crc32 for another file: 403
+//     SignatureDoesNotMatch, as on versitygw and MinIO.
+//   - Starts in 5–10 s (`weed server` with master, volume, filer and S3 in one
+//     process, 8 loopback ports) and logs a great deal: the harness shows its
+//     output only when a test fails.
 package s3test
