@@ -75,7 +75,7 @@ func (r Report) Check(p Plan) []Problem {
 	}
 
 	for _, h := range r.SignedHeaders {
-		if h == headerCRC32 && !p.HasCRC32 {
+		if h == HeaderCRC32 && !p.HasCRC32 {
 			continue // hoist hashes the file before it asks for the headers
 		}
 		if _, _, prob := headerValue(r, p, h); prob != nil {
@@ -130,7 +130,7 @@ func (r Report) Check(p Plan) []Problem {
 func SendHeaders(r Report, p Plan) (http.Header, error) {
 	h := make(http.Header)
 	for _, name := range r.SignedHeaders {
-		if name == headerCRC32 && !p.HasCRC32 {
+		if name == HeaderCRC32 && !p.HasCRC32 {
 			return nil, errors.New("the URL signs x-amz-checksum-crc32, but the file's CRC32 was not computed; this is a bug in hoist; please report it")
 		}
 		value, send, prob := headerValue(r, p, name)
@@ -144,8 +144,10 @@ func SendHeaders(r Report, p Plan) (http.Header, error) {
 	return h, nil
 }
 
+// HeaderCRC32 carries the body's CRC32 (base64, as EncodeCRC32 writes it).
+const HeaderCRC32 = "x-amz-checksum-crc32"
+
 const (
-	headerCRC32        = "x-amz-checksum-crc32"
 	headerChecksumAlgo = "x-amz-sdk-checksum-algorithm"
 	headerSHA256       = "x-amz-content-sha256"
 )
@@ -161,7 +163,7 @@ func headerValue(r Report, p Plan, name string) (value string, send bool, prob *
 		return "", false, nil
 	case name == "content-type":
 		return "application/octet-stream", true, nil
-	case name == headerCRC32:
+	case name == HeaderCRC32:
 		return EncodeCRC32(p.CRC32), true, nil
 	case name == headerChecksumAlgo:
 		return "CRC32", true, nil

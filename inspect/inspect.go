@@ -111,11 +111,12 @@ func DecodeCRC32(v string) (uint32, bool) {
 type Report struct {
 	Scheme, Host, Path string // Path is decoded; Host keeps a port, drops any user:password
 
-	// Bucket and Key are a best guess for display. In a path-style URL the
-	// first path segment is the bucket; a virtual-hosted AWS URL
-	// (bucket.s3.region.amazonaws.com) names it in the host.
-	Bucket, Key  string
-	BucketInHost bool // Bucket came from the host name, not the path
+	// Addressing says where the URL names its bucket; Bucket and Key follow
+	// from it. For a host hoist does not know (AddressingUnknown) no bucket
+	// is guessed: Bucket is "" and Key is the whole object path.
+	Addressing Addressing
+	Bucket     string
+	Key        string
 
 	Algorithm       string
 	Region, Service string // from the X-Amz-Credential scope; the access key id is never kept
@@ -220,7 +221,7 @@ func Parse(raw string) (Report, error) {
 		add(Warning, CodeInsecure,
 			"the URL is plain http:// to %s: the file and the bearer token cross the network unencrypted; ask for an https:// URL", u.Hostname())
 	}
-	r.Bucket, r.Key, r.BucketInHost = bucketAndKey(u.Hostname(), u.Path)
+	r.Bucket, r.Key, r.Addressing = bucketAndKey(u.Hostname(), u.Path)
 	if r.Key == "" {
 		add(Error, CodeNoKey, "the URL names no object key (its path is %q); a PUT there does not upload a file; ask for the URL of an object", u.Path)
 	}
@@ -360,26 +361,111 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// bucketAndKey guesses the bucket and key. AWS's virtual-hosted names
-// (bucket.s3.amazonaws.com, bucket.s3.region.amazonaws.com,
-// bucket.s3-region.amazonaws.com) carry the bucket; anything else is read as
-// path-style. A single path segment is taken as the key, the bucket being in
-// the host name.
-func bucketAndKey(host, path string) (bucket, key string, inHost bool) {
-	host = strings.ToLower(host)
-	if strings.HasSuffix(host, ".amazonaws.com") {
-		for _, sep := range []string{".s3.", ".s3-"} {
-			if i := strings.Index(host, sep); i > 0 {
-				return host[:i], strings.TrimPrefix(path, "/"), true
+// Addressing is where a URL names its bucket.
+type Addressing int
+
+const (
+	// AddressingUnknown: a host hoist does not know. Its bucket may be in
+	// the host name (MinIO with MINIO_DOMAIN, a CDN in front of a bucket) or
+	// be the first path segment; guessing wrong would report a wrong key.
+	AddressingUnknown Addressing = iota
+	// PathStyle: host/bucket/key.
+	PathStyle
+	// VirtualHosted: bucket.host/key.
+	VirtualHosted
+)
+
+// storageHost is a provider's family of S3 endpoint names, told apart by
+// what precedes their common suffix.
+type storageHost struct {
+	suffix string
+	// s3Label: the endpoint starts at a label "s3" or "s3-…" (s3.REGION,
+	// s3-REGION, s3-accelerate, s3.dualstack.REGION, …); labels before it
+	// are the bucket.
+	s3Label bool
+	// endpointLabels: otherwise the endpoint has this many labels before
+	// the suffix (R2's account id, Spaces' region) and the labels in front
+	// of them are the bucket.
+	endpointLabels int
+	// optional is a label that may stand right before the suffix (R2's
+	// jurisdictions) without being counted.
+	optional []string
+}
+
+// storageHosts are the providers whose names are known. AWS's VPC endpoint
+// names (….vpce.amazonaws.com) and every other host stay unknown.
+var storageHosts = []storageHost{
+	{suffix: "amazonaws.com", s3Label: true},
+	{suffix: "amazonaws.com.cn", s3Label: true},
+	{suffix: "r2.cloudflarestorage.com", endpointLabels: 1, optional: []string{"eu", "fedramp"}},
+	{suffix: "backblazeb2.com", s3Label: true},
+	{suffix: "wasabisys.com", s3Label: true},
+	{suffix: "digitaloceanspaces.com", endpointLabels: 1},
+	{suffix: "storage.googleapis.com"},
+}
+
+// bucketAndKey reads the bucket and key from a URL whose addressing its host
+// tells: a known provider's name, an IP address or localhost (path-style:
+// a bucket cannot be an IP address). For any other host it guesses nothing.
+func bucketAndKey(host, path string) (bucket, key string, a Addressing) {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	objectPath := strings.TrimPrefix(path, "/")
+	if host == "localhost" || net.ParseIP(host) != nil {
+		bucket, key, _ = strings.Cut(objectPath, "/")
+		return bucket, key, PathStyle
+	}
+	for _, sh := range storageHosts {
+		var labels []string
+		if host != sh.suffix {
+			rest, ok := strings.CutSuffix(host, "."+sh.suffix)
+			if !ok {
+				continue
+			}
+			labels = strings.Split(rest, ".")
+		}
+		n := bucketLabels(sh, labels)
+		switch {
+		case n < 0:
+			return "", objectPath, AddressingUnknown
+		case n == 0:
+			bucket, key, _ = strings.Cut(objectPath, "/")
+			return bucket, key, PathStyle
+		}
+		return strings.Join(labels[:n], "."), objectPath, VirtualHosted
+	}
+	return "", objectPath, AddressingUnknown
+}
+
+// bucketLabels is how many of a known provider's host labels name the
+// bucket: 0 for a path-style endpoint, -1 when the name is not one of the
+// provider's endpoint forms.
+func bucketLabels(sh storageHost, labels []string) int {
+	if slices.Contains(labels, "vpce") {
+		return -1 // bucket.vpce-….s3.REGION.vpce.amazonaws.com and kin
+	}
+	if sh.s3Label {
+		// The rightmost such label starts the endpoint: a bucket name may
+		// have "s3" as one of its own labels.
+		for i := len(labels) - 1; i >= 0; i-- {
+			if isS3Label(labels[i]) {
+				return i
 			}
 		}
+		return -1
 	}
-	p := strings.TrimPrefix(path, "/")
-	first, rest, found := strings.Cut(p, "/")
-	if !found {
-		return "", first, false
+	n := len(labels)
+	if n > 1 && slices.Contains(sh.optional, labels[n-1]) {
+		n--
 	}
-	return first, rest, false
+	if n < sh.endpointLabels {
+		return -1
+	}
+	return n - sh.endpointLabels
+}
+
+// isS3Label reports whether a host label starts an S3 endpoint name.
+func isS3Label(l string) bool {
+	return l == "s3" || strings.HasPrefix(l, "s3-") || strings.HasPrefix(l, "s3express-")
 }
 
 // parseCredential splits <key>/<date>/<region>/<service>/aws4_request (SigV4)
@@ -523,4 +609,14 @@ func (q query) duplicates(names ...string) []string {
 		}
 	}
 	return dup
+}
+
+func (a Addressing) String() string {
+	switch a {
+	case PathStyle:
+		return "path-style"
+	case VirtualHosted:
+		return "virtual-hosted"
+	}
+	return "unknown"
 }

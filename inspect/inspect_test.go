@@ -37,7 +37,7 @@ func TestParseAPIURL(t *testing.T) {
 	}
 	want := Report{
 		Scheme: "http", Host: "127.0.0.1:7070", Path: "/uploads/reports/q1.pdf",
-		Bucket: "uploads", Key: "reports/q1.pdf",
+		Addressing: PathStyle, Bucket: "uploads", Key: "reports/q1.pdf",
 		Algorithm: "AWS4-HMAC-SHA256", Region: "auto", Service: "s3",
 		SignedAt: signedAt, Expires: time.Hour, ExpiresAt: signedAt.Add(time.Hour),
 		SignedHeaders:     []string{"host", "x-amz-meta-organization-id", "x-amz-meta-ttl-hours", "x-amz-meta-user-id"},
@@ -57,7 +57,7 @@ func TestParseAPIURL(t *testing.T) {
 
 func reportsEqual(a, b Report) bool {
 	return a.Scheme == b.Scheme && a.Host == b.Host && a.Path == b.Path && a.Bucket == b.Bucket && a.Key == b.Key &&
-		a.BucketInHost == b.BucketInHost && a.Algorithm == b.Algorithm && a.Region == b.Region && a.Service == b.Service &&
+		a.Addressing == b.Addressing && a.Algorithm == b.Algorithm && a.Region == b.Region && a.Service == b.Service &&
 		a.SignedAt.Equal(b.SignedAt) && a.Expires == b.Expires && a.ExpiresAt.Equal(b.ExpiresAt) &&
 		slices.Equal(a.SignedHeaders, b.SignedHeaders) && a.ContentSHA256 == b.ContentSHA256 &&
 		a.PinnedCRC32 == b.PinnedCRC32 && a.ChecksumAlgorithm == b.ChecksumAlgorithm && a.XID == b.XID &&
@@ -203,8 +203,8 @@ func TestParseShapes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Bucket != "my-bucket" || r.Key != "a/b c.txt" || !r.BucketInHost {
-			t.Errorf("bucket %q key %q inHost %v", r.Bucket, r.Key, r.BucketInHost)
+		if r.Bucket != "my-bucket" || r.Key != "a/b c.txt" || r.Addressing != VirtualHosted {
+			t.Errorf("bucket %q key %q addressing %v", r.Bucket, r.Key, r.Addressing)
 		}
 		if got := r.Redacted(); got != "https://my-bucket.s3.eu-west-1.amazonaws.com/a/b%20c.txt" {
 			t.Errorf("Redacted = %q", got)
@@ -215,8 +215,8 @@ func TestParseShapes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Bucket != "" || r.Key != "b.txt" || r.BucketInHost {
-			t.Errorf("bucket %q key %q inHost %v", r.Bucket, r.Key, r.BucketInHost)
+		if r.Bucket != "" || r.Key != "b.txt" || r.Addressing != AddressingUnknown {
+			t.Errorf("bucket %q key %q addressing %v", r.Bucket, r.Key, r.Addressing)
 		}
 	})
 	t.Run("user info is dropped", func(t *testing.T) {

@@ -24,15 +24,17 @@ func Write(w io.Writer, r Report, problems []Problem, now time.Time) {
 	}
 
 	line("url", "%s", r.Redacted())
-	switch {
-	case r.BucketInHost:
+	switch r.Addressing {
+	case VirtualHosted:
 		line("bucket", "%s (from the host name)", r.Bucket)
-	case r.Bucket != "":
-		line("bucket", "%s (first path segment, if the URL is path-style)", r.Bucket)
+		line("key", "%s", orNone(r.Key))
+	case PathStyle:
+		line("bucket", "%s (first path segment)", orNone(r.Bucket))
+		line("key", "%s", orNone(r.Key))
 	default:
-		line("bucket", "(not in the path; probably in the host name)")
+		line("bucket", "(unknown: %s may name it, or the path's first segment may)", r.Host)
+		line("key", "%s (the whole object path)", orNone(r.Key))
 	}
-	line("key", "%s", orNone(r.Key))
 
 	if r.SignedAt.IsZero() {
 		line("signed", "(unknown) with %s", orNone(r.Algorithm))
@@ -69,7 +71,7 @@ func Write(w io.Writer, r Report, problems []Problem, now time.Time) {
 		}
 		checksum = append(checksum, c)
 	}
-	if r.Signs(headerCRC32) {
+	if r.Signs(HeaderCRC32) {
 		checksum = append(checksum, "x-amz-checksum-crc32 signed as a header (hoist sends the file's CRC32)")
 	}
 	if len(checksum) == 0 {

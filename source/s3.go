@@ -18,6 +18,9 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -84,8 +87,10 @@ type S3 struct {
 	// presigning, issue 15). "" when the rules gave a shape Target cannot
 	// reproduce: it then goes through the SDK.
 	putBase string
-	creds   aws.CredentialsProvider
-	region  string
+	// signedBy says where the keys came from, for explaining refusals.
+	signedBy *uploader.Signer
+	creds    aws.CredentialsProvider
+	region   string
 
 	// now is the signing clock; tests move it into the past to get expired URLs.
 	now func() time.Time
@@ -155,7 +160,8 @@ func NewS3(ctx context.Context, c S3Config) (*S3, error) {
 		}
 		awsCfg.Region = defaultS3Region
 	}
-	if _, err := awsCfg.Credentials.Retrieve(ctx); err != nil {
+	creds, err := awsCfg.Credentials.Retrieve(ctx)
+	if err != nil {
 		return nil, fmt.Errorf("no AWS credentials found for s3://%s: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE: %w", c.Bucket, err)
 	}
 	if host == "" {
@@ -202,6 +208,7 @@ func NewS3(ctx context.Context, c S3Config) (*S3, error) {
 		expiry:   expiry,
 		caps:     caps,
 		location: c.Location,
+		signedBy: &uploader.Signer{Credentials: credentialOrigin(creds.Source, awsCfg), Region: awsCfg.Region},
 		client:   client,
 		presign:  s3.NewPresignClient(client),
 		// As the s3 client's own presigner: S3 signs the path as sent, not
@@ -234,6 +241,51 @@ func (s *S3) objectBase(ctx context.Context) string {
 		return ""
 	}
 	return base + "/"
+}
+
+// credentialOrigin says where the SDK found the keys (aws.Credentials'
+// Source), in words a person can act on. Never a key.
+func credentialOrigin(source string, cfg aws.Config) string {
+	profile := "default"
+	for _, cs := range cfg.ConfigSources {
+		if sc, ok := cs.(config.SharedConfig); ok && sc.Profile != "" {
+			profile = sc.Profile
+		}
+	}
+	switch {
+	case source == config.CredentialsSourceName:
+		return "the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"
+	case strings.HasPrefix(source, "SharedConfigCredentials"):
+		file := strings.TrimSpace(strings.TrimPrefix(source, "SharedConfigCredentials:"))
+		if file == "" || file == "SharedConfigCredentials" {
+			return fmt.Sprintf("AWS profile %q", profile)
+		}
+		return fmt.Sprintf("AWS profile %q in %s", profile, file)
+	case source == credentials.StaticCredentialsName:
+		return "the access key and secret key hoist was given"
+	case source == ssocreds.ProviderName:
+		return fmt.Sprintf("the SSO login of AWS profile %q (aws sso login --profile %s)", profile, profile)
+	case source == stscreds.ProviderName:
+		return fmt.Sprintf("the role AWS profile %q assumes", profile)
+	case source == stscreds.WebIdentityProviderName:
+		return "the web identity token (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN)"
+	case source == processcreds.ProviderName:
+		return fmt.Sprintf("the credential_process of AWS profile %q", profile)
+	}
+	return "the AWS credential chain (" + source + ")"
+}
+
+// apiError words an SDK call's refusal (CreateMultipartUpload, ListParts,
+// …) as the engine words a refused PUT, against the credentials and region
+// hoist signed with. It unwraps to the *uploader.ServerError, so retries
+// classify it as they would the answer itself.
+func (s *S3) apiError(err error, key string) error {
+	err = sdkError(err)
+	var se *uploader.ServerError
+	if !errors.As(err, &se) {
+		return err
+	}
+	return uploader.ExplainServerError(se, uploader.Target{Key: key, Signer: s.signedBy})
 }
 
 // Close lets go of the connections kept open to the store.
@@ -393,6 +445,7 @@ func (s *S3) target(req *v4.PresignedHTTPRequest, key string, at time.Time) uplo
 		URL:    req.URL,
 		Header: h,
 		Key:    key,
+		Signer: s.signedBy,
 		// X-Amz-Date keeps whole seconds: the store counts from there.
 		Expires: at.Truncate(time.Second).Add(s.expiry),
 	}
@@ -445,7 +498,7 @@ func (s *S3) CreateMultipart(ctx context.Context, f uploader.File, md uploader.M
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	})
 	if err != nil {
-		return uploader.Upload{}, fmt.Errorf("starting a multipart upload of %s to s3://%s/%s: %w", f.Name, s.bucket, key, sdkError(err))
+		return uploader.Upload{}, fmt.Errorf("starting a multipart upload of %s to s3://%s/%s: %w", f.Name, s.bucket, key, s.apiError(err, key))
 	}
 	return uploader.Upload{Key: key, UploadID: aws.ToString(out.UploadId)}, nil
 }
@@ -480,7 +533,7 @@ func (s *S3) ListParts(ctx context.Context, u uploader.Upload) ([]uploader.Part,
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("listing the parts of s3://%s/%s: %w", s.bucket, u.Key, sdkError(err))
+			return nil, fmt.Errorf("listing the parts of s3://%s/%s: %w", s.bucket, u.Key, s.apiError(err, u.Key))
 		}
 		for _, p := range page.Parts {
 			part := uploader.Part{
@@ -513,7 +566,7 @@ func (s *S3) CompleteMultipart(ctx context.Context, u uploader.Upload, parts []u
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: completed},
 	})
 	if err != nil {
-		return "", fmt.Errorf("completing the multipart upload of s3://%s/%s: %w", s.bucket, u.Key, sdkError(err))
+		return "", fmt.Errorf("completing the multipart upload of s3://%s/%s: %w", s.bucket, u.Key, s.apiError(err, u.Key))
 	}
 	return aws.ToString(out.ETag), nil
 }
@@ -526,7 +579,7 @@ func (s *S3) AbortMultipart(ctx context.Context, u uploader.Upload) error {
 		UploadId: aws.String(u.UploadID),
 	})
 	if err != nil {
-		return fmt.Errorf("aborting the multipart upload of s3://%s/%s: %w", s.bucket, u.Key, sdkError(err))
+		return fmt.Errorf("aborting the multipart upload of s3://%s/%s: %w", s.bucket, u.Key, s.apiError(err, u.Key))
 	}
 	return nil
 }
@@ -550,7 +603,9 @@ func sdkError(err error) error {
 		}
 		var ae smithy.APIError
 		if errors.As(err, &ae) {
-			se.Code, se.Message = ae.ErrorCode(), ae.ErrorMessage()
+			// Held to the rules of a parsed answer: one line, no secret.
+			clean := uploader.NewServerError(se.Status, ae.ErrorCode(), ae.ErrorMessage())
+			se.Code, se.Message = clean.Code, clean.Message
 		}
 		return se
 	}

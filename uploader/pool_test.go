@@ -232,29 +232,48 @@ func assertNoSecrets(t *testing.T, s string) {
 }
 
 func TestAuthConflictRetriesWithoutToken(t *testing.T) {
-	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request, n int) bool {
-		if r.Header.Get("Authorization") == "" {
-			return false
-		}
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = io.WriteString(w, `<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified</Message></Error>`)
-		return true
-	})
-	dir := t.TempDir()
-	a, _ := writeFile(t, dir, "a", 100)
-	b, _ := writeFile(t, dir, "b", 100)
-	events, p := run(t, &testSource{base: rec.URL, sendToken: true}, Options{Token: testToken, Retries: 0, Concurrency: 1}, a, b)
-	if s := p.Summary(); s.Uploaded != 2 {
-		t.Fatalf("summary %+v; events %v", s, events)
-	}
-	reqs := rec.requests()
-	// a: with token (refused), then without; b: without from the start.
-	if len(reqs) != 3 {
-		t.Fatalf("%d requests, want 3", len(reqs))
-	}
-	if reqs[0].Header.Get("Authorization") == "" || reqs[1].Header.Get("Authorization") != "" || reqs[2].Header.Get("Authorization") != "" {
-		t.Errorf("Authorization per request: %q %q %q", reqs[0].Header.Get("Authorization"), reqs[1].Header.Get("Authorization"), reqs[2].Header.Get("Authorization"))
+	for _, refusal := range []struct{ server, body string }{
+		{"AWS", `<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified</Message></Error>`},
+		{"MinIO", `<Error><Code>InvalidRequest</Code><Message>Invalid Request (request has multiple authentication types, please use one)</Message></Error>`},
+	} {
+		t.Run(refusal.server, func(t *testing.T) {
+			rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request, n int) bool {
+				if r.Header.Get("Authorization") == "" {
+					return false
+				}
+				_, _ = io.Copy(io.Discard, r.Body)
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = io.WriteString(w, refusal.body)
+				return true
+			})
+			dir := t.TempDir()
+			a, _ := writeFile(t, dir, "a", 100)
+			b, _ := writeFile(t, dir, "b", 100)
+			events, p := run(t, &testSource{base: rec.URL, sendToken: true}, Options{Token: testToken, Retries: 0, Concurrency: 1}, a, b)
+			if s := p.Summary(); s.Uploaded != 2 {
+				t.Fatalf("summary %+v; events %v", s, events)
+			}
+			reqs := rec.requests()
+			// a: with token (refused), then without; b: without from the start.
+			if len(reqs) != 3 {
+				t.Fatalf("%d requests, want 3", len(reqs))
+			}
+			if reqs[0].Header.Get("Authorization") == "" || reqs[1].Header.Get("Authorization") != "" || reqs[2].Header.Get("Authorization") != "" {
+				t.Errorf("Authorization per request: %q %q %q", reqs[0].Header.Get("Authorization"), reqs[1].Header.Get("Authorization"), reqs[2].Header.Get("Authorization"))
+			}
+			// Said once, naming the host, never the token.
+			var said []string
+			for _, e := range events {
+				if e.Kind == EventRetrying {
+					said = append(said, e.Err.Error())
+				}
+			}
+			host := strings.TrimPrefix(rec.URL, "http://")
+			if len(said) != 1 || !strings.Contains(said[0], host) || !strings.Contains(said[0], "without it") {
+				t.Errorf("retrying events %q; want one naming %s and saying the token is dropped", said, host)
+			}
+			assertNoSecrets(t, strings.Join(said, "\n"))
+		})
 	}
 }
 

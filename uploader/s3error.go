@@ -39,6 +39,23 @@ func (e *ServerError) Error() string {
 	return b.String()
 }
 
+// NewServerError is an answer already parsed by someone else (an SDK), held
+// to the same rules as ParseServerError's: one line, no secret, bounded.
+func NewServerError(status int, code, message string) *ServerError {
+	return &ServerError{
+		Status:  status,
+		Code:    truncate(scrubSecrets(oneLine(code)), 64),
+		Message: truncate(scrubSecrets(oneLine(message)), 300),
+	}
+}
+
+// ExplainServerError phrases a permanent answer to a request for t as the
+// engine does for its own requests: what happened and what to do next. The
+// error unwraps to e.
+func ExplainServerError(e *ServerError, t Target) error {
+	return &explained{msg: redactTarget(explainServer(e, t), t), err: e}
+}
+
 // maxErrorBody bounds what is read of an error body: S3 errors are small, and a
 // misbehaving server must not make us hold a large body.
 const maxErrorBody = 64 << 10
@@ -179,26 +196,35 @@ func (e *ServerError) expired() bool {
 		e.Code == "ExpiredToken"
 }
 
-// authConflict is real S3's answer to a presigned URL sent with an
-// Authorization header as well.
+// authConflict is a server's answer to a presigned URL sent with an
+// Authorization header as well: AWS's InvalidArgument "Only one auth
+// mechanism allowed", MinIO's InvalidRequest "request has multiple
+// authentication types, please use one".
 func (e *ServerError) authConflict() bool {
-	return e.Status == http.StatusBadRequest && strings.Contains(e.Message, "Only one auth mechanism allowed")
+	return e.Status == http.StatusBadRequest &&
+		(strings.Contains(e.Message, "Only one auth mechanism allowed") ||
+			strings.Contains(e.Message, "multiple authentication types"))
 }
 
 // hint says what a person should do about a permanent answer. It returns the
 // explanation of what happened and the next step.
 func (e *ServerError) hint(t Target) (what, next string) {
 	msg := strings.ToLower(e.Message)
-	switch {
-	case e.expired():
+	if e.expired() {
 		what = "the upload URL has expired"
 		if !t.Expires.IsZero() {
 			what += " (at " + t.Expires.UTC().Format(time.RFC3339) + ")"
 		}
 		return what, "ask for a new URL, or use --s3 so hoist can sign fresh ones"
+	}
+	if t.Signer != nil {
+		if what, next, ok := e.signerHint(t.Signer); ok {
+			return what, next
+		}
+	}
+	switch {
 	case e.Code == "SignatureDoesNotMatch":
-		return "the server rejected the signature: a signed header was sent with a different value than the URL was signed with",
-			"check that --org-id, --user-id and --ttl-hours are exactly the values the URL was made for (see `hoist inspect URL`)"
+		return signatureHint(t)
 	case e.Code == "AccessDenied" && strings.Contains(msg, "not signed"):
 		return "the request carried a header the URL did not sign",
 			"run `hoist inspect URL` to see which headers are signed, and leave the others unset"
@@ -224,9 +250,13 @@ func (e *ServerError) hint(t Target) (what, next string) {
 		return "the server needs a Content-Length", "this is a bug in hoist; please report it"
 	case e.Code == "NoSuchBucket":
 		return "the bucket does not exist", "check the bucket name, or create it"
-	case e.Code == "InvalidAccessKeyId":
+	case e.Code == "InvalidAccessKeyId" || e.Code == "XAdminUserNotFound": // versitygw: 404 XAdminUserNotFound
 		return "the server does not know the access key the URL was signed with", "check the credentials used to sign it"
-	case e.Code == "AuthorizationQueryParametersError" || e.Code == "AuthorizationHeaderMalformed":
+	case e.regionMismatch():
+		if want := expectedRegion(e.Message); want != "" {
+			return "the URL is signed for another region than the server's (" + want + ")",
+				"ask for a URL signed for region " + want
+		}
 		return "the URL's signing parameters are malformed", "run `hoist inspect URL` and ask for a new URL"
 	case e.Code == "NoSuchUpload":
 		return "the multipart upload no longer exists on the server", "upload the file again"
@@ -240,6 +270,84 @@ func (e *ServerError) hint(t Target) (what, next string) {
 		return "the file is too large for the server", "use a source that can upload in parts"
 	}
 	return "the server refused the upload", "see the server's message; a retry will not help"
+}
+
+// signatureHint explains a refused signature on a URL someone gave: a
+// signed header sent with another value than it was signed with. When the
+// URL signs the body's CRC32, hoist sent the file's own, so a different
+// file is the likelier cause than the metadata.
+func signatureHint(t Target) (what, next string) {
+	metaNext := "check that --org-id, --user-id and --ttl-hours are exactly the values the URL was made for (see `hoist inspect URL`)"
+	r, err := inspect.Parse(t.URL)
+	sent := t.Header.Get(inspect.HeaderCRC32)
+	if err != nil || sent == "" || !r.Signs(inspect.HeaderCRC32) {
+		return "the server rejected the signature: a signed header was sent with a different value than the URL was signed with", metaNext
+	}
+	what = "the server rejected the signature: the URL signs the file's CRC32, and this file's (" + sent + ") is not the one it was signed for"
+	next = "check this is the file the URL was made for, or ask for a URL made for this one"
+	for _, h := range r.SignedHeaders {
+		if strings.HasPrefix(h, "x-amz-meta-") {
+			return what, next + "; if it is, " + metaNext
+		}
+	}
+	return what, next
+}
+
+// signerHint explains an answer about the signature itself when hoist
+// signed with credentials of its own (--s3): check those credentials where
+// they came from, or sign for the region the server expects.
+func (e *ServerError) signerHint(s *Signer) (what, next string, ok bool) {
+	creds := s.Credentials
+	if creds == "" {
+		creds = "the AWS credential chain"
+	}
+	switch {
+	case e.Code == "SignatureDoesNotMatch":
+		return "the server rejected the signature hoist made with the credentials from " + creds,
+			"check the secret access key there: it must belong to that access key id", true
+	case e.Code == "InvalidAccessKeyId" || e.Code == "XAdminUserNotFound":
+		return "the server does not know the access key id from " + creds,
+			"check the credentials there, and that --endpoint-url is the server they belong to", true
+	case e.regionMismatch():
+		if want := expectedRegion(e.Message); want != "" {
+			return "the server expects region " + want + ", and hoist signed for " + s.Region,
+				"use --region " + want, true
+		}
+		return "the server refused the signing region " + s.Region, "set --region to the region the server is in", true
+	case e.Code == "MissingFields":
+		// MinIO's answer to a presigned URL scoped to another region
+		// than its own; the fields hoist signs are otherwise complete.
+		return "the server refused the URL's signing scope, which MinIO does when the region is not its own (hoist signed for " + s.Region + ")",
+			"set --region to the region the server is in", true
+	case e.Code == "AccessDenied" && !strings.Contains(strings.ToLower(e.Message), "not signed"):
+		return "access denied to the credentials from " + creds,
+			"check that they may write to this bucket, or use credentials that may", true
+	}
+	return "", "", false
+}
+
+// regionMismatch is S3's answer to a signature scoped to another region
+// (versitygw and AWS name the region they expect in the message).
+func (e *ServerError) regionMismatch() bool {
+	switch e.Code {
+	case "AuthorizationQueryParametersError", "AuthorizationHeaderMalformed", "InvalidRegion":
+		return true
+	}
+	return false
+}
+
+// expectingRegion finds the region in `… the region "us-east-1" is wrong;
+// expecting "auto"` (versitygw, AWS with single quotes, MinIO).
+var expectingRegion = regexp.MustCompile(`(?i)expecting\s+['"]?([a-z0-9][a-z0-9-]{0,62})`)
+
+// expectedRegion is the region a server's message says it expects, "" when
+// it names none.
+func expectedRegion(msg string) string {
+	m := expectingRegion.FindStringSubmatch(msg)
+	if m == nil {
+		return ""
+	}
+	return m[1]
 }
 
 // explainServer turns a permanent server answer into one line a person can act on.

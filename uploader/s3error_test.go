@@ -27,6 +27,11 @@ func TestParseServerError(t *testing.T) {
    your request rate.</Message></Error>`, "SlowDown", "Please reduce your request rate.", true, false, false},
 		{"aws auth conflict", 400, nil, `<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified</Message></Error>`,
 			"InvalidArgument", "", false, false, true},
+		{"minio auth conflict", 400, nil, `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>InvalidRequest</Code><Message>Invalid Request (request has multiple authentication types, please use one)</Message><Key>a.txt</Key><BucketName>uploads</BucketName><Resource>/uploads/a.txt</Resource></Error>`,
+			"InvalidRequest", "", false, false, true},
+		{"other invalid request", 400, nil, `<Error><Code>InvalidRequest</Code><Message>Missing required header for this request: Content-Md5.</Message></Error>`,
+			"InvalidRequest", "", false, false, false},
 		{"versitygw 411", 411, nil, `<Error><Code>MissingContentLength</Code><Message>You must provide the Content-Length HTTP header.</Message></Error>`,
 			"MissingContentLength", "You must provide the Content-Length HTTP header.", false, false, false},
 		{"json error (Companion)", 500, nil, `{"error":"could not sign"}`, "", "could not sign", true, false, false},
@@ -94,4 +99,55 @@ func FuzzParseServerError(f *testing.F) {
 		_ = explain(e, Target{}, 0).Error()
 		assertEchoScrubbed(t, s)
 	})
+}
+
+// Refusals are explained against what was really signed: hoist's own
+// credentials and region in --s3 mode, the file's CRC32 when a given URL
+// signs it, the metadata otherwise.
+func TestHintAgainstWhatWasSigned(t *testing.T) {
+	signer := &Signer{Credentials: `AWS profile "dev" in /home/a/.aws/credentials`, Region: "us-east-1"}
+	signs := func(headers string) string {
+		return "https://s3.eu-west-1.amazonaws.com/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-SignedHeaders=" + headers
+	}
+	crcHeader := http.Header{"X-Amz-Checksum-Crc32": {"NhCmhg=="}}
+	awsRegion := `<Error><Code>AuthorizationQueryParametersError</Code><Message>Error parsing the X-Amz-Credential parameter; the region 'us-east-1' is wrong; expecting 'eu-west-1'</Message></Error>`
+	for _, c := range []struct {
+		name      string
+		status    int
+		body      string
+		target    Target
+		want, not []string
+	}{
+		{"--s3 wrong secret", 403, `<Error><Code>SignatureDoesNotMatch</Code></Error>`, Target{Signer: signer},
+			[]string{`AWS profile "dev"`, "secret access key"}, []string{"--org-id", "inspect"}},
+		{"--s3 unknown key (versitygw)", 404, `<Error><Code>XAdminUserNotFound</Code></Error>`, Target{Signer: signer},
+			[]string{"does not know the access key id", `AWS profile "dev"`}, nil},
+		{"--s3 wrong region", 400, awsRegion, Target{Signer: signer},
+			[]string{"use --region eu-west-1", "signed for us-east-1"}, []string{"ask for"}},
+		{"--s3 wrong region (MinIO presigned)", 400, `<Error><Code>MissingFields</Code><Message>Missing fields in request.</Message></Error>`, Target{Signer: signer},
+			[]string{"--region", "us-east-1"}, nil},
+		{"given URL, wrong region", 400, awsRegion, Target{URL: signs("host")},
+			[]string{"ask for a URL signed for region eu-west-1"}, []string{"--region"}},
+		{"given URL signing the CRC32", 403, `<Error><Code>SignatureDoesNotMatch</Code></Error>`, Target{URL: signs("host%3Bx-amz-checksum-crc32"), Header: crcHeader},
+			[]string{"CRC32", "NhCmhg==", "the file the URL was made for"}, []string{"--org-id"}},
+		{"given URL signing the CRC32 and metadata", 403, `<Error><Code>SignatureDoesNotMatch</Code></Error>`,
+			Target{URL: signs("host%3Bx-amz-checksum-crc32%3Bx-amz-meta-user-id"), Header: crcHeader},
+			[]string{"CRC32", "if it is, check that --org-id"}, nil},
+		{"given URL signing metadata only", 403, `<Error><Code>SignatureDoesNotMatch</Code></Error>`, Target{URL: signs("host%3Bx-amz-meta-user-id")},
+			[]string{"--org-id"}, []string{"CRC32"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			msg := explainServer(ParseServerError(c.status, nil, []byte(c.body)), c.target)
+			for _, w := range c.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("%q lacks %q", msg, w)
+				}
+			}
+			for _, w := range c.not {
+				if strings.Contains(msg, w) {
+					t.Errorf("%q says %q", msg, w)
+				}
+			}
+		})
+	}
 }

@@ -141,6 +141,19 @@ type Target struct {
 	// Location tells a person where the object will be found, when that is not
 	// obvious from the key (the embedded store's folder on disk).
 	Location string
+	// Signer is set when hoist signed the URL itself (the S3 source): a
+	// refused signature or region is then its credentials' or settings'
+	// doing, not the URL's, and is explained so.
+	Signer *Signer
+}
+
+// Signer says what hoist signed a Target with. It holds no secret.
+type Signer struct {
+	// Credentials says where the keys came from, for a person to check
+	// them there: "the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)",
+	// `profile "dev" in ~/.aws/credentials`, ….
+	Credentials string
+	Region      string // the region signed for
 }
 
 // Capabilities are what a source can do beyond handing out one URL per file.

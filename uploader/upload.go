@@ -161,6 +161,7 @@ func (p *Pool) sendWithRetries(ctx context.Context, t *fileTask, u unit) (sent, 
 			p.emit(t, Event{Kind: EventStarted, Attempt: attempt, MaxAttempts: maxAttempts})
 		}
 		for {
+			withToken := p.tokenSent(tg) // before send: another file may drop it meanwhile
 			etag, crc, err := p.send(ctx, t, tg, u)
 			if err == nil {
 				out = sent{target: tg, etag: etag, crc: crc}
@@ -170,13 +171,17 @@ func (p *Pool) sendWithRetries(ctx context.Context, t *fileTask, u unit) (sent, 
 			switch {
 			case ctx.Err() != nil || !errors.As(err, &se):
 				return err
-			case se.authConflict() && !tokenDropped && p.tokenSent(tg):
+			case se.authConflict() && !tokenDropped && withToken:
 				// Real S3 refuses a bearer token beside a presigned
 				// signature. The API documents the token as required,
 				// so it is sent first; on exactly this answer the host
-				// stops getting it.
+				// stops getting it, and the person is told once per host.
 				tokenDropped = true
-				p.noToken.Store(hostOf(tg.URL), struct{}{})
+				host := hostOf(tg.URL)
+				if _, known := p.noToken.LoadOrStore(host, struct{}{}); !known {
+					reason := fmt.Sprintf("%s refuses the bearer token beside the URL's signature (%s); sending without it to that host from now on", host, se.Error())
+					p.emit(t, Event{Kind: EventRetrying, Attempt: attempt, MaxAttempts: maxAttempts, Err: errors.New(redactTarget(reason, tg)), Code: se.Code})
+				}
 				continue
 			case se.expired() && u.resign && resigned < 2:
 				// A URL that ran out is the source's to renew, not a

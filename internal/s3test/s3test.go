@@ -1,8 +1,3 @@
-// Package s3test runs a real, strict S3 gateway (versitygw) for tests.
-//
-// versitygw verifies SigV4 query auth, signed headers, expiry, region,
-// Content-Length and signed-header checksums, which is what hoist's request
-// has to get right; the in-process fakes check none of that.
 package s3test
 
 import (
@@ -31,66 +26,104 @@ import (
 // Region is the region the gateway runs in, the one the API signs for.
 const Region = "auto"
 
-// Server is one running versitygw with a posix backend in a temporary folder.
+// Server is one running S3 server on loopback with its data in a temporary
+// folder.
 type Server struct {
+	Name      string // versitygw, MinIO, SeaweedFS
 	Endpoint  string // http://127.0.0.1:PORT
 	AccessKey string
 	SecretKey string
 	Region    string
-	Dir       string     // the posix backend's root: <Dir>/<bucket>/<key>
+	Dir       string     // where it keeps its data (versitygw: <Dir>/<bucket>/<key>)
 	Client    *s3.Client // path-style, signed with the root keys
+	// Domain is MinIO's MINIO_DOMAIN: it then takes virtual-hosted
+	// requests to BUCKET.Domain as well. "" for none.
+	Domain string
+}
+
+// kind is one S3 server hoist is tested against: how to find it and run it.
+type kind struct {
+	name    string // as people write it
+	binary  string // its file name where `make deps` installs it
+	env     string // a variable naming the binary, which overrides the search
+	ports   int    // loopback ports it listens on; the first is the S3 endpoint
+	command func(bin string, ports []int, s *Server) (*exec.Cmd, error)
+	// startup is how long it may take to answer an S3 call once running.
+	startup time.Duration
+}
+
+var versitygw = kind{
+	name: "versitygw", binary: "versitygw", env: "HOIST_VERSITYGW", ports: 1, startup: 15 * time.Second,
+	command: func(bin string, ports []int, s *Server) (*exec.Cmd, error) {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
+		cmd := exec.Command(bin, "--port", addr, "--region", s.Region, "posix", s.Dir)
+		cmd.Env = append(os.Environ(),
+			"ROOT_ACCESS_KEY="+s.AccessKey,
+			"ROOT_SECRET_KEY="+s.SecretKey,
+		)
+		return cmd, nil
+	},
 }
 
 // Start runs versitygw on a free loopback port and stops it when the test ends.
 // A missing binary fails the test: the strict server is the point of these tests.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin := findVersitygw()
+	return start(t, versitygw, Server{Region: Region})
+}
+
+// start runs a server of kind k with the settings in c (Region, Domain).
+// A missing binary fails the test rather than skipping it: a real server
+// is the point.
+func start(t testing.TB, k kind, c Server) *Server {
+	t.Helper()
+	bin := find(k)
 	if bin == "" {
-		t.Fatal("versitygw v1.8.0 not found; run `make test`, which installs it")
+		t.Fatalf("%s not found (set %s, or put it in GOBIN); run `make deps`, which installs it", k.name, k.env)
 	}
 
-	s := &Server{
-		AccessKey: testproc.RandomHex(t, 10),
-		SecretKey: testproc.RandomHex(t, 20),
-		Region:    Region,
-		Dir:       t.TempDir(),
-	}
+	s := &c
+	s.Name = k.name
+	s.AccessKey = testproc.RandomHex(t, 10)
+	s.SecretKey = testproc.RandomHex(t, 20)
+	s.Dir = t.TempDir()
 
-	// The port is chosen by closing a listener and handing its number to the
-	// gateway, so another process can take it in between; try a few.
+	// Ports are chosen by closing a listener and handing the number to the
+	// server, so another process can take one in between; try a few times.
 	var lastErr error
 	for range 5 {
-		port := testproc.FreePort(t)
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		g, err := startGateway(bin, addr, s)
+		ports := make([]int, k.ports)
+		for i := range ports {
+			ports[i] = testproc.FreePort(t)
+		}
+		s.Endpoint = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
+		s.Client = s.newClient(t)
+		p, err := startProcess(t, k, bin, ports, s)
 		if err != nil {
 			lastErr = err
 			continue
 		}
-		s.Endpoint = "http://" + addr
 		t.Cleanup(func() {
-			stderr := g.stop()
-			if t.Failed() && stderr != "" {
-				t.Logf("versitygw stderr:\n%s", stderr)
+			out := p.stop()
+			if t.Failed() && out != "" {
+				t.Logf("%s output:\n%s", k.name, tail(out, 8000))
 			}
 		})
-		s.Client = s.newClient(t)
 		return s
 	}
-	t.Fatalf("starting versitygw: %v", lastErr)
+	t.Fatalf("starting %s: %v", k.name, lastErr)
 	return nil
 }
 
-// findVersitygw looks where `make test` and CI put it.
-func findVersitygw() string {
-	if p := os.Getenv("HOIST_VERSITYGW"); p != "" {
+// find looks where `make deps` and CI put the binary.
+func find(k kind) string {
+	if p := os.Getenv(k.env); p != "" {
 		if testproc.IsExecutable(p) {
 			return p
 		}
 		return ""
 	}
-	if p, err := exec.LookPath("versitygw"); err == nil {
+	if p, err := exec.LookPath(k.binary); err == nil {
 		return p
 	}
 	var dirs []string
@@ -101,72 +134,81 @@ func findVersitygw() string {
 		dirs = append(dirs, filepath.Join(gp, "bin"))
 	}
 	for _, d := range dirs {
-		if p := filepath.Join(d, "versitygw"); testproc.IsExecutable(p) {
+		if p := filepath.Join(d, k.binary); testproc.IsExecutable(p) {
 			return p
 		}
 	}
 	return ""
 }
 
-type gateway struct {
+type process struct {
 	cmd    *exec.Cmd
-	stderr *testproc.Output
+	output *testproc.Output
 	exited chan struct{} // closed when Wait returns
 	once   sync.Once
 }
 
-func startGateway(bin, addr string, s *Server) (*gateway, error) {
-	cmd := exec.Command(bin, "--port", addr, "--region", s.Region, "posix", s.Dir)
-	cmd.Env = append(os.Environ(),
-		"ROOT_ACCESS_KEY="+s.AccessKey,
-		"ROOT_SECRET_KEY="+s.SecretKey,
-	)
-	g := &gateway{cmd: cmd, stderr: &testproc.Output{}, exited: make(chan struct{})}
-	cmd.Stdout = g.stderr
-	cmd.Stderr = g.stderr
+// startProcess runs the server and waits until it answers a signed
+// ListBuckets: it then checks signatures and has its storage ready.
+func startProcess(t testing.TB, k kind, bin string, ports []int, s *Server) (*process, error) {
+	cmd, err := k.command(bin, ports, s)
+	if err != nil {
+		return nil, err
+	}
+	p := &process{cmd: cmd, output: &testproc.Output{}, exited: make(chan struct{})}
+	cmd.Stdout = p.output
+	cmd.Stderr = p.output
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("running %s: %w", bin, err)
 	}
 	go func() {
 		_ = cmd.Wait()
-		close(g.exited)
+		close(p.exited)
 	}()
 
-	deadline := time.Now().Add(15 * time.Second)
-	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	deadline := time.Now().Add(k.startup)
+	var lastErr error
 	for {
 		select {
-		case <-g.exited:
-			return nil, fmt.Errorf("versitygw exited at start: %s", strings.TrimSpace(g.stderr.String()))
+		case <-p.exited:
+			return nil, fmt.Errorf("%s exited at start: %s", k.name, tail(strings.TrimSpace(p.output.String()), 2000))
 		default:
 		}
-		// Any HTTP answer (an anonymous request gets 403) means it is serving.
-		resp, err := client.Get("http://" + addr + "/")
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			return g, nil
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, lastErr = s.Client.ListBuckets(ctx, &s3.ListBucketsInput{}, func(o *s3.Options) { o.RetryMaxAttempts = 1 })
+		cancel()
+		if lastErr == nil {
+			return p, nil
 		}
 		if time.Now().After(deadline) {
-			stderr := g.stop()
-			return nil, fmt.Errorf("versitygw did not answer on %s within 15s: %v; stderr: %s", addr, err, stderr)
+			out := p.stop()
+			return nil, fmt.Errorf("%s did not answer on %s within %v: %v; output: %s", k.name, s.Endpoint, k.startup, lastErr, tail(out, 2000))
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-// stop sends SIGTERM, then kills after a grace period, and returns stderr.
-func (g *gateway) stop() string {
-	g.once.Do(func() {
-		_ = g.cmd.Process.Signal(syscall.SIGTERM)
+// stop sends SIGTERM, then kills after a grace period, and returns the
+// output.
+func (p *process) stop() string {
+	p.once.Do(func() {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-g.exited:
-		case <-time.After(5 * time.Second):
-			_ = g.cmd.Process.Kill()
-			<-g.exited
+		case <-p.exited:
+		case <-time.After(10 * time.Second):
+			_ = p.cmd.Process.Kill()
+			<-p.exited
 		}
 	})
-	return g.stderr.String()
+	return p.output.String()
+}
+
+// tail is the last n bytes of s: servers log a lot at start.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
 }
 
 func (s *Server) newClient(t testing.TB) *s3.Client {
@@ -206,6 +248,9 @@ type APIStyle struct {
 	// (the CRC32 of an empty body, as the JS SDK pins it), "-"
 	// (apiurl.NoChecksum) means none.
 	PinnedCRC32 string
+	// SignedCRC32, when set, is signed as the x-amz-checksum-crc32 header:
+	// the URL then takes only a body with this CRC32.
+	SignedCRC32 string
 }
 
 // PresignAPIStyle signs a path-style PUT URL whose query has exactly the
@@ -214,8 +259,15 @@ type APIStyle struct {
 // query checksum and x-id=PutObject.
 func (s *Server) PresignAPIStyle(t testing.TB, o APIStyle) string {
 	t.Helper()
+	header := make(map[string]string, len(o.Meta)+1)
+	for k, v := range o.Meta {
+		header[k] = v
+	}
+	if o.SignedCRC32 != "" {
+		header["x-amz-checksum-crc32"] = o.SignedCRC32
+	}
 	signed, err := s.Signer().PresignPut(context.Background(), apiurl.Put{
-		Bucket: o.Bucket, Key: o.Key, Header: o.Meta,
+		Bucket: o.Bucket, Key: o.Key, Header: header,
 		Expires: o.Expires, SignedAt: o.SignedAt, PinnedCRC32: o.PinnedCRC32,
 	})
 	if err != nil {
@@ -234,7 +286,8 @@ func (s *Server) Signer() apiurl.Signer {
 // uploader.Metadata.Values uses.
 func (s *Server) Object(t testing.TB, bucket, key string) (body []byte, meta map[string]string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Generous: a test may read back a few hundred MiB on a busy machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {

@@ -49,7 +49,7 @@ func put(t *testing.T, url string, hdr map[string]string, body []byte, length in
 		_ = xml.Unmarshal(raw, &a)
 	}
 	a.Status = resp.StatusCode
-	t.Logf("versitygw answered %d %s %q", a.Status, a.Code, a.Message)
+	t.Logf("server answered %d %s %q", a.Status, a.Code, a.Message)
 	return a
 }
 
@@ -198,11 +198,11 @@ func TestNoPinnedChecksum(t *testing.T) {
 
 func TestFindVersitygwHonoursEnv(t *testing.T) {
 	t.Setenv("HOIST_VERSITYGW", t.TempDir()+"/missing")
-	if got := findVersitygw(); got != "" {
+	if got := find(versitygw); got != "" {
 		t.Errorf("with HOIST_VERSITYGW pointing nowhere, found %q", got)
 	}
 	t.Setenv("HOIST_VERSITYGW", "")
-	if got := findVersitygw(); got == "" {
+	if got := find(versitygw); got == "" {
 		t.Error("versitygw not found on PATH or in GOBIN/GOPATH/bin")
 	}
 }
