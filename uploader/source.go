@@ -3,6 +3,7 @@ package uploader
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -141,6 +142,25 @@ type Target struct {
 	// Location tells a person where the object will be found, when that is not
 	// obvious from the key (the embedded store's folder on disk).
 	Location string
+
+	// Body, when not nil, makes the request body from the file's bytes (an
+	// encryption, say), and BodySize is that body's exact length. The engine
+	// still reads, counts and paces the file's own bytes, so progress is the
+	// file's. A target with a Body serves one attempt: a retry asks the source
+	// for a fresh Target, so no two attempts share its secrets (a key and
+	// nonce must never encrypt two plaintexts).
+	Body     func(file io.Reader) io.Reader
+	BodySize int64
+	// Finish, when not nil, is called once the upload succeeded, to make what
+	// the source makes of it (a share link). An error fails the file.
+	Finish func(ctx context.Context) (Share, error)
+}
+
+// Share is a link a sharing source made for an uploaded file. The URL is a
+// secret: shown to its owner, never logged.
+type Share struct {
+	URL     string
+	Expires time.Time // zero when unknown
 }
 
 // Capabilities are what a source can do beyond handing out one URL per file.
