@@ -10,6 +10,7 @@ import (
 	"hoist/config"
 	"hoist/fileset"
 	"hoist/inspect"
+	"hoist/konfidant"
 	"hoist/localstore"
 	"hoist/source"
 	"hoist/uploader"
@@ -26,6 +27,8 @@ type destination struct {
 	close []func() error
 	// sendsToken: a bearer token is set, and given URLs get it.
 	sendsToken bool
+	// shares: the source makes a share link per file (Konfidant).
+	shares bool
 }
 
 func (d *destination) Close() {
@@ -88,6 +91,21 @@ func openDestination(ctx context.Context, cfg *config.Config, getenv env) (*dest
 		}
 		d.src = s
 		d.close = append(d.close, s.Close)
+	case cfg.Konfidant:
+		api, err := konfidant.New(konfidant.Config{
+			APIURL: cfg.APIURL, APIKey: cfg.Token, KeySource: cfg.TokenSource(), Rate: float64(cfg.APIRate),
+			Retry: uploader.RetryPolicy{Retries: cfg.Retries},
+		})
+		if err != nil {
+			return nil, err
+		}
+		s, err := source.NewKonfidant(api, cfg.KonfidantProtocol)
+		if err != nil {
+			return nil, err
+		}
+		d.src, d.shares = s, true
+		// The key goes to the API only, never to an upload URL.
+		d.sendsToken = false
 	case cfg.PresignURL != "":
 		s, err := source.NewCompanion(source.CompanionConfig{Endpoint: cfg.PresignURL, Token: cfg.Token, Multipart: true})
 		if err != nil {
@@ -129,6 +147,11 @@ func openLocalStore(ctx context.Context, dir, addr string) (*localstore.Store, *
 // required lists the metadata headers the form must ask for: those the given
 // URLs sign, or all three for sources that sign their own.
 func (d *destination) required() []string {
+	if d.shares {
+		// Konfidant knows the organization and the user from the API key:
+		// only the share's lifetime is asked.
+		return []string{uploader.HeaderTTLHours}
+	}
 	if d.given == nil {
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 
 	"golang.org/x/term"
@@ -55,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer, getenv env) int {
 			return runServe(ctx, args[1:], stdout, stderr, getenv)
 		case "config":
 			return runConfig(args[1:], stdout, stderr, getenv)
+		case "open":
+			return runOpen(ctx, args[1:], stdout, stderr)
 		}
 	}
 	cfg, code := loadConfig(args, stdout, stderr, getenv)
@@ -137,6 +140,14 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 		return exitUsage
 	}
 	defer dest.Close()
+	var links *linkFile
+	if cfg.SaveLinks != "" {
+		if links, err = openLinkFile(cfg.SaveLinks); err != nil {
+			fmt.Fprintln(stderr, "hoist:", err)
+			return exitUsage
+		}
+		defer links.Close()
+	}
 
 	md := uploader.Metadata{OrgID: cfg.OrgID, UserID: cfg.UserID, TTLHours: cfg.TTLHours}
 	opts := uploader.Options{
@@ -149,7 +160,7 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 		opts.Journal = uploader.OpenJournal(filepath.Join(dir, "journal"))
 	}
 	if tui {
-		return runTUI(ctx, cfg, dest, opts, stdout, stderr, getenv)
+		return runTUI(ctx, cfg, dest, opts, links, stdout, stderr, getenv)
 	}
 
 	if dest.files != nil {
@@ -189,6 +200,11 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 		defer close(done)
 		for e := range pool.Events() {
 			printer.Event(e)
+			if e.Kind == uploader.EventDone {
+				if err := links.save(e.Result); err != nil {
+					printer.Warn("--save-links: " + err.Error())
+				}
+			}
 		}
 	}()
 	dest.files = nil
@@ -215,7 +231,7 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 	return exitOK
 }
 
-func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts uploader.Options, stdout, stderr io.Writer, getenv env) int {
+func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts uploader.Options, links *linkFile, stdout, stderr io.Writer, getenv env) int {
 	md := opts.Metadata
 	var remembered uploader.Metadata
 	if last, err := config.LoadLastUsed(getenv); err == nil {
@@ -227,6 +243,10 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 	if dir, err := config.StateDir(getenv); err == nil {
 		reportDir = filepath.Join(dir, "reports")
 	}
+	var ( // the runs' pools, for the links they made
+		poolsMu sync.Mutex
+		pools   []*uploader.Pool
+	)
 	out, err := ui.Run(ctx, ui.Options{
 		Paths:      cfg.Paths,
 		FixedFiles: dest.files,
@@ -248,7 +268,11 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		NewPool: func(md uploader.Metadata) *uploader.Pool {
 			o := opts
 			o.Metadata = md
-			return uploader.New(dest.src, o)
+			pool := uploader.New(dest.src, o)
+			poolsMu.Lock()
+			pools = append(pools, pool)
+			poolsMu.Unlock()
+			return pool
 		},
 		SaveMetadata: func(md uploader.Metadata) {
 			_ = config.SaveLastUsed(getenv, config.LastUsed{OrgID: md.OrgID, UserID: md.UserID, TTLHours: md.TTLHours})
@@ -257,6 +281,18 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 	})
 	// The alternate screen is gone: what happened stays on the terminal.
 	out.Print(stdout, cfg.Redact)
+	poolsMu.Lock()
+	for _, pool := range pools {
+		// The links outlive the alternate screen: in the scrollback, pipeable.
+		results := pool.Results()
+		printLinks(stdout, results)
+		for i := range results {
+			if err := links.save(&results[i]); err != nil {
+				fmt.Fprintln(stderr, "hoist: --save-links:", err)
+			}
+		}
+	}
+	poolsMu.Unlock()
 	if err != nil {
 		fmt.Fprintln(stderr, "hoist:", cfg.Redact(err.Error()))
 		return exitFailed

@@ -58,8 +58,12 @@ type reportFile struct {
 	Location string  `json:"location,omitempty"`
 	Seconds  float64 `json:"seconds,omitempty"`
 	Parts    int     `json:"parts,omitempty"`
-	Error    string  `json:"error,omitempty"`
-	Code     string  `json:"code,omitempty"`
+	// LinkMade says a share link was made for the file; the link itself is a
+	// secret and never goes into a report.
+	LinkMade    bool       `json:"link_made,omitempty"`
+	LinkExpires *time.Time `json:"link_expires,omitempty"`
+	Error       string     `json:"error,omitempty"`
+	Code        string     `json:"code,omitempty"`
 }
 
 // runInfo is what finishRun needs, copied out of the model.
@@ -114,6 +118,13 @@ func buildReport(ri runInfo, sum uploader.Summary, files []uploader.FileStatus, 
 				rf.CRC32 = crc32Base64(res.CRC32)
 				rf.Seconds = res.Duration.Seconds()
 				rf.Path = res.Path
+				if res.ShareURL != "" {
+					rf.LinkMade = true
+					if !res.ShareExpires.IsZero() {
+						exp := res.ShareExpires.UTC()
+						rf.LinkExpires = &exp
+					}
+				}
 			}
 		case uploader.StateFailed, uploader.StateCanceled:
 			rf.Error = oneLine(s.Reason)

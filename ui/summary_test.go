@@ -169,3 +169,18 @@ func TestSummaryShowsTheShareLink(t *testing.T) {
 		t.Errorf("no share link:\n%s", v)
 	}
 }
+
+func TestReportRecordsThatALinkWasMadeButNotTheLink(t *testing.T) {
+	exp := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	link := "https://k.example/#t=tok123&k=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+	files := []uploader.FileStatus{{ID: 0, Name: "a.pdf", State: uploader.StateDone,
+		Result: &uploader.Result{File: "a.pdf", Key: "a.pdf", ShareURL: link, ShareExpires: exp}}}
+	r := buildReport(runInfo{files: map[int]uploader.File{0: {Path: "/a.pdf", Key: "a.pdf"}}}, uploader.Summary{Uploaded: 1}, files, exp)
+	data, _ := json.Marshal(r)
+	if strings.Contains(string(data), "tok123") || strings.Contains(string(data), "AAECAwQF") {
+		t.Fatalf("the link is in the report: %s", data)
+	}
+	if f := r.Files[0]; !f.LinkMade || f.LinkExpires == nil || !f.LinkExpires.Equal(exp) {
+		t.Fatalf("report file %+v: want link_made and its expiry", f)
+	}
+}
