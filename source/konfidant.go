@@ -46,10 +46,10 @@ func NewKonfidant(api *konfidant.Client, protocol string) (*Konfidant, error) {
 	k := &Konfidant{api: api}
 	switch protocol {
 	case "", KonfidantEncrypted:
-		k.describe = "Konfidant at " + api.Describe() + " (encrypted, one-time links)"
+		k.describe = "Konfidant " + api.Describe() + ": encrypted here, shared as one-time links"
 	case KonfidantPlain:
 		k.plain = true
-		k.describe = "Konfidant at " + api.Describe() + " (plain upload, one-time links)"
+		k.describe = "Konfidant " + api.Describe() + ": sent as is, shared as one-time links"
 	default:
 		return nil, fmt.Errorf("--konfidant-protocol %q is not one hoist knows; use %s (the default) or %s", protocol, KonfidantEncrypted, KonfidantPlain)
 	}
