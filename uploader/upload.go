@@ -247,7 +247,9 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 		cur = newBody()
 		switch {
 		case tg.Body != nil:
-			return io.NopCloser(tg.Body(cur))
+			// The body runs up to a chunk ahead of the file's bytes: the
+			// stall watch must see the body's own bytes move too.
+			return io.NopCloser(&movingReader{r: tg.Body(cur), moved: &moved})
 		case tg.Form == nil:
 			return cur
 		}
@@ -334,6 +336,20 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 		return "", 0, fmt.Errorf("the server answered %d after only %d of %d bytes", resp.StatusCode, n, u.size)
 	}
 	return strings.Trim(resp.Header.Get("ETag"), `"`), crc, nil
+}
+
+// movingReader records when its bytes move, for the stall watch.
+type movingReader struct {
+	r     io.Reader
+	moved *atomic.Int64
+}
+
+func (m *movingReader) Read(p []byte) (int, error) {
+	n, err := m.r.Read(p)
+	if n > 0 {
+		m.moved.Store(time.Now().UnixNano())
+	}
+	return n, err
 }
 
 // watchStall cancels the request when no byte has moved for the stall

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -126,5 +129,83 @@ func TestFinishFailureFailsTheFile(t *testing.T) {
 	}
 	if len(p.Results()) != 0 {
 		t.Fatalf("a result for a file whose share was never made: %+v", p.Results())
+	}
+}
+
+// prereading takes the whole file on its first Read, as a body that runs
+// ahead of the file would, then hands it out as asked.
+type prereading struct {
+	file io.Reader
+	rest []byte
+	read bool
+}
+
+func (p *prereading) Read(b []byte) (int, error) {
+	if !p.read {
+		p.read = true
+		all, err := io.ReadAll(p.file)
+		if err != nil {
+			return 0, err
+		}
+		p.rest = all
+	}
+	if len(p.rest) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, p.rest)
+	p.rest = p.rest[n:]
+	return n, nil
+}
+
+type aheadSource struct{ testSource }
+
+func (s *aheadSource) Target(ctx context.Context, f File, md Metadata) (Target, error) {
+	tg, err := s.testSource.Target(ctx, f, md)
+	tg.BodySize = f.Size
+	tg.Body = func(file io.Reader) io.Reader { return &prereading{file: file} }
+	return tg, err
+}
+
+// smallBuffers makes sockets with 64 KiB kernel buffers, so a slow reader
+// holds its writer back at once instead of behind megabytes of loopback
+// buffering.
+func smallBuffers(_, _ string, c syscall.RawConn) error {
+	var err error
+	_ = c.Control(func(fd uintptr) {
+		if err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 64<<10); err == nil {
+			err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 64<<10)
+		}
+	})
+	return err
+}
+
+func TestWrappedBodyMovingSlowlyIsNotAStall(t *testing.T) {
+	// The server takes the body steadily, 64 KiB every 50 ms: 2 MiB take
+	// longer than the 500 ms stall timeout, while the file's own bytes were
+	// all read at the start.
+	ln, err := (&net.ListenConfig{Control: smallBuffers}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 64<<10)
+		for {
+			if _, err := io.ReadFull(r.Body, buf); err != nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond) // the slow network being simulated, not synchronisation
+		}
+	}))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	defer srv.Close()
+	tr := &http.Transport{DialContext: (&net.Dialer{Control: smallBuffers}).DialContext}
+	defer tr.CloseIdleConnections()
+
+	f, _ := writeFile(t, t.TempDir(), "a", 2<<20)
+	events, _ := run(t, &aheadSource{testSource{base: srv.URL}}, Options{Client: &http.Client{Transport: tr}, StallTimeout: 500 * time.Millisecond}, f)
+	if last := lastOf(events, 0); last.Kind != EventDone {
+		t.Fatalf("last event %v: %v", last.Kind, last.Err)
 	}
 }
