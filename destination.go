@@ -93,8 +93,9 @@ func openDestination(ctx context.Context, cfg *config.Config, getenv env) (*dest
 		d.close = append(d.close, s.Close)
 	case cfg.Konfidant:
 		api, err := konfidant.New(konfidant.Config{
+			// No retries of its own: the engine retries the source's calls
+			// by --retries, as every other call, and reports each retry.
 			APIURL: cfg.APIURL, APIKey: cfg.Token, KeySource: cfg.TokenSource(), Rate: float64(cfg.APIRate),
-			Retry: uploader.RetryPolicy{Retries: cfg.Retries},
 		})
 		if err != nil {
 			return nil, err

@@ -172,7 +172,7 @@ func (c *Client) call(ctx context.Context, method, path string, payload, out any
 	}
 	if out != nil {
 		if err := json.Unmarshal(answer, out); err != nil {
-			return fmt.Errorf("the answer to %s %s is not the JSON Konfidant's API documents (%v); check --api-url", method, c.base+path, err)
+			return uploader.Permanent(fmt.Errorf("the answer to %s %s is not the JSON Konfidant's API documents (%v); check --api-url", method, c.base+path, err))
 		}
 	}
 	return nil

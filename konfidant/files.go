@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"hoist/uploader"
 )
 
 // Slot is where one file's ciphertext goes (the encrypted flow).
@@ -152,12 +154,12 @@ func (c *Client) WaitComplete(ctx context.Context, fileKey string, size int64) (
 			return Status{FileID: ans.FileID, FileName: ans.FileName, ShareURL: ans.ShareURL, ExpiresAt: ans.ExpiresAt, VerifiedBurn: ans.VerifiedBurn}, nil
 		case "processing", "pending", "uploading":
 		case "failed", "error":
-			return Status{}, fmt.Errorf("the file failed on Konfidant's side (status %q: %s); upload it again", ans.Status, oneLine(ans.Message))
+			return Status{}, uploader.Permanent(fmt.Errorf("the file failed on Konfidant's side (status %q: %s); upload it again", ans.Status, oneLine(ans.Message)))
 		default:
 			return Status{}, c.badAnswer("GET "+path, fmt.Sprintf("an unknown status %q", oneLine(ans.Status)))
 		}
 		if c.now().After(deadline) {
-			return Status{}, fmt.Errorf("the file was still processing at Konfidant after %s (last said: %s); check its dashboard later, or upload it again", limit, oneLine(ans.Message))
+			return Status{}, uploader.Permanent(fmt.Errorf("the file was still processing at Konfidant after %s (last said: %s); check its dashboard later, or upload it again", limit, oneLine(ans.Message)))
 		}
 		t := time.NewTimer(PollInterval)
 		select {
@@ -179,7 +181,7 @@ func (c *Client) checkAnswerURL(raw, field string) error {
 }
 
 func (c *Client) badAnswer(where, what string) error {
-	return errors.New("the API at " + c.host + " gave " + what + " in " + where + "; check --api-url points at Konfidant's API")
+	return uploader.Permanent(errors.New("the API at " + c.host + " gave " + what + " in " + where + "; check --api-url points at Konfidant's API"))
 }
 
 func oneLine(s string) string {

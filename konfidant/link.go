@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"hoist/knf1"
+	"hoist/uploader"
 )
 
 // ErrBadLink: a share link hoist cannot use (no token, no key, a malformed
@@ -21,10 +22,10 @@ var ErrBadLink = errors.New("not a Konfidant share link")
 func ShareLink(downloadURL string, key knf1.Key) (string, error) {
 	u, err := url.Parse(downloadURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", errors.New("the download_url Konfidant gave is not an http(s) URL; no link was made")
+		return "", uploader.Permanent(errors.New("the download_url Konfidant gave is not an http(s) URL; no link was made"))
 	}
 	if !strings.HasPrefix(u.EscapedFragment(), "t=") || len(u.EscapedFragment()) == len("t=") {
-		return "", errors.New("the download_url Konfidant gave has no #t= fragment, so the key would reach a server; no link was made")
+		return "", uploader.Permanent(errors.New("the download_url Konfidant gave has no #t= fragment, so the key would reach a server; no link was made"))
 	}
 	return downloadURL + "&k=" + key.String(), nil
 }

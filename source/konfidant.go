@@ -103,11 +103,11 @@ func (k *Konfidant) Target(ctx context.Context, f uploader.File, md uploader.Met
 	}
 	meta, err := KonfidantMeta(f)
 	if err != nil {
-		return uploader.Target{}, err
+		return uploader.Target{}, uploader.Permanent(err)
 	}
 	size, err := knf1.Size(meta, f.Size, k.chunkSize)
 	if err != nil {
-		return uploader.Target{}, err
+		return uploader.Target{}, uploader.Permanent(err)
 	}
 	slot, err := k.api.CreateUpload(ctx, size, md.TTLHours)
 	if err != nil {

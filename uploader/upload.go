@@ -93,8 +93,13 @@ func (p *Pool) runFile(ctx context.Context, t *fileTask) {
 		return
 	}
 	var share Share
-	if out.target.Finish != nil {
-		if share, err = out.target.Finish(ctx); err != nil {
+	if finish := out.target.Finish; finish != nil {
+		// The source's own calls, under the one retry rule; no per-attempt
+		// timeout: a finish that waits (a status poll) bounds itself.
+		if err := p.retryPolicy().Do(ctx, func(ctx context.Context, _ int) (err error) {
+			share, err = finish(ctx)
+			return err
+		}, func(n RetryNotice) { p.retrying(t, n, Target{}, 0) }); err != nil {
 			p.finishErr(ctx, t, err)
 			return
 		}
