@@ -176,6 +176,15 @@ func (d *destination) required() []string {
 	return out
 }
 
+// formIntro is what the form says above its fields, when the source has
+// its own reason for what is asked; "" leaves the form's default.
+func (d *destination) formIntro() string {
+	if d.shares {
+		return "Konfidant knows who you are from the API key: only the links' lifetime is asked."
+	}
+	return ""
+}
+
 // expires is when the first of the given URLs stops working; zero when the
 // source signs its own.
 func (d *destination) expires() time.Time {

@@ -253,6 +253,7 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		Metadata:   md,
 		Remembered: remembered,
 		Required:   dest.required(),
+		FormIntro:  dest.formIntro(),
 		Target:     dest.src.Describe(),
 		Expires:    dest.expires(),
 		Preflight: func(files []uploader.File, md uploader.Metadata) []ui.Preflight {

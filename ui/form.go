@@ -34,6 +34,7 @@ type formModel struct {
 	fields        []formField
 	focus         int
 	signed        bool   // the fields are the ones the URLs' signatures require
+	intro         string // what the source says above the fields; "" = the default
 	about         string // what is being sent where, one line
 }
 
@@ -210,6 +211,9 @@ func (m formModel) View() string {
 	intro := "These travel with every file as x-amz-meta-* headers."
 	if m.signed {
 		intro = "The upload URLs were signed with these headers: the values must match what the URLs were made for."
+	}
+	if m.intro != "" {
+		intro = m.intro
 	}
 	b.WriteString(st.Subtle.Render(cut(intro, m.width)) + "\n")
 	// Drop the blank line between fields when the window is short.

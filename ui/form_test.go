@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -172,5 +173,15 @@ func TestFormOpensOnFirstEmptyAndMarksRemembered(t *testing.T) {
 	m = formType(m, "x")
 	if n := strings.Count(plain(m.View()), "from last time"); n != 1 {
 		t.Errorf("after editing the org id, %d marks remain, want 1", n)
+	}
+}
+
+func TestFormSaysTheSourcesReason(t *testing.T) {
+	m := newModel(context.Background(), Options{Required: []string{uploader.HeaderTTLHours},
+		FormIntro: "Konfidant knows who you are from the API key: only the links' lifetime is asked."})
+	m.form.SetSize(goldenWidth-2, goldenHeight-4)
+	v := plain(m.form.View())
+	if !strings.Contains(v, "only the links' lifetime is asked") || strings.Contains(v, "Organization ID") || strings.Contains(v, "were signed") {
+		t.Fatalf("form:\n%s", v)
 	}
 }
