@@ -263,7 +263,7 @@ expect "$screen" "encrypted here, shared as one-time links"
 tm send-keys -t e2e Enter
 wait_for "All 2 files uploaded" 60
 screen=$(capture knf-summary)
-expect "$screen" "alpha.bin" "beta.bin" "#t="
+expect "$screen" "alpha.bin" "beta.bin" "share link"
 [[ $(grep -c "link made, expires" "$screen") == 2 ]] || fail "the summary does not show two links"
 tm send-keys -t e2e q
 wait_for "HOIST-EXIT=" 20
