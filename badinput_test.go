@@ -193,6 +193,8 @@ func TestBadInput(t *testing.T) {
 	}
 	tokenFile := config("token-empty", "")
 	const token = "tok_badinput_7c1e0d9a2b"
+	const knfKey = "kf_badinput_3f9a1c77e0"
+	const knfLinkKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
 
 	meta3 := func(args ...string) []string { return append(args, meta...) }
 	cases := []badCase{
@@ -276,6 +278,21 @@ func TestBadInput(t *testing.T) {
 		{name: "manifest names a directory", args: meta3("--no-tui", "--manifest", manifest("dir.jsonl", line(folder, okURL))), code: 2, want: []string{"folder", "directory", "one file"}},
 		{name: "missing manifest", args: []string{"--no-tui", "--manifest", filepath.Join(dir, "none.jsonl")}, code: 2, want: []string{"none.jsonl", "no such file"}},
 
+		// Konfidant: the API key, the API's address, the TTL, the link.
+		{name: "konfidant without a key", args: []string{"--no-tui", "--konfidant", file}, code: 2, want: []string{"API key", "KONFIDANT_API_KEY", "HOIST_TOKEN", "--token-file"}},
+		{name: "konfidant api-url not http", args: []string{"--no-tui", "--konfidant", "--api-url", "ftp://konfidant.example", file}, env: []string{"KONFIDANT_API_KEY=" + knfKey}, code: 2, want: []string{"--api-url", "http"}},
+		{name: "konfidant api-url plain http to another host", args: []string{"--no-tui", "--konfidant", "--api-url", "http://konfidant.example", file}, env: []string{"KONFIDANT_API_KEY=" + knfKey}, code: 2, want: []string{"plain http", "unencrypted", "https://"}},
+		{name: "konfidant ttl 0", args: []string{"--no-tui", "--konfidant", "--ttl-hours", "0", file}, env: []string{"KONFIDANT_API_KEY=" + knfKey}, code: 2, want: []string{"--ttl-hours", "1 to 8760"}},
+		{name: "konfidant ttl above 8760", args: []string{"--no-tui", "--konfidant", "--ttl-hours", "8761", file}, env: []string{"KONFIDANT_API_KEY=" + knfKey}, code: 2, want: []string{"--ttl-hours", "1 to 8760"}},
+		{name: "konfidant unknown protocol", args: []string{"--no-tui", "--konfidant", "--konfidant-protocol", "rot13", file}, env: []string{"KONFIDANT_API_KEY=" + knfKey}, code: 2, want: []string{"--konfidant-protocol", "encrypted or plain"}},
+		{name: "konfidant and another target", args: []string{"--no-tui", "--konfidant", "--s3", "s3://bucket", file}, env: []string{"KONFIDANT_API_KEY=" + knfKey}, code: 2, want: []string{"--konfidant", "--s3", "keep only one"}},
+		{name: "konfidant api-rate above the API's maximum", args: []string{"--no-tui", "--konfidant", "--api-rate", "241", file}, env: []string{"KONFIDANT_API_KEY=" + knfKey}, code: 2, want: []string{"--api-rate", "1 to 240"}},
+		{name: "save-links into a missing folder", args: []string{"--no-tui", "--konfidant", "--save-links", filepath.Join(dir, "no", "links.txt"), file}, env: []string{"KONFIDANT_API_KEY=" + knfKey}, code: 2, want: []string{"--save-links", "no such file"}},
+		{name: "open a link without #t=", args: []string{"open", "https://konfidant.example/#k=" + knfLinkKey}, code: 2, want: []string{"no #t="}},
+		{name: "open a link without k=", args: []string{"open", "https://konfidant.example/#t=tok"}, code: 2, want: []string{"no k="}},
+		{name: "open a link with a malformed key", args: []string{"open", "https://konfidant.example/#t=tok&k=" + knfLinkKey[:40]}, code: 2, want: []string{"key (k=) is malformed"}},
+		{name: "open into a missing folder", args: []string{"open", "-o", filepath.Join(dir, "nowhere"), "https://konfidant.example/#t=tok&k=" + knfLinkKey}, code: 2, want: []string{"nowhere", "no such file", "the link was not used"}},
+
 		// hoist inspect.
 		{name: "inspect without a URL", args: []string{"inspect"}, code: 2, want: []string{"URL"}},
 		{name: "inspect an expired URL", args: []string{"inspect", expired}, code: 1, want: []string{"expired"}},
@@ -285,7 +302,7 @@ func TestBadInput(t *testing.T) {
 	if len(cases) < 25 {
 		t.Fatalf("only %d cases", len(cases))
 	}
-	secrets := append(secretsOf(t, okURL), append(secretsOf(t, remoteHTTP), token, "s3cr3tsig")...)
+	secrets := append(secretsOf(t, okURL), append(secretsOf(t, remoteHTTP), token, "s3cr3tsig", knfKey, knfLinkKey)...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			env := append([]string{"HTTP_PROXY=" + tripwire.URL, "HTTPS_PROXY=" + tripwire.URL, "NO_PROXY="}, c.env...)

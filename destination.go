@@ -10,6 +10,7 @@ import (
 	"hoist/config"
 	"hoist/fileset"
 	"hoist/inspect"
+	"hoist/konfidant"
 	"hoist/localstore"
 	"hoist/source"
 	"hoist/uploader"
@@ -26,6 +27,8 @@ type destination struct {
 	close []func() error
 	// sendsToken: a bearer token is set, and given URLs get it.
 	sendsToken bool
+	// shares: the source makes a share link per file (Konfidant).
+	shares bool
 }
 
 func (d *destination) Close() {
@@ -88,6 +91,22 @@ func openDestination(ctx context.Context, cfg *config.Config, getenv env) (*dest
 		}
 		d.src = s
 		d.close = append(d.close, s.Close)
+	case cfg.Konfidant:
+		api, err := konfidant.New(konfidant.Config{
+			// No retries of its own: the engine retries the source's calls
+			// by --retries, as every other call, and reports each retry.
+			APIURL: cfg.APIURL, APIKey: cfg.Token, KeySource: cfg.TokenSource(), Rate: float64(cfg.APIRate),
+		})
+		if err != nil {
+			return nil, err
+		}
+		s, err := source.NewKonfidant(api, cfg.KonfidantProtocol)
+		if err != nil {
+			return nil, err
+		}
+		d.src, d.shares = s, true
+		// The key goes to the API only, never to an upload URL.
+		d.sendsToken = false
 	case cfg.PresignURL != "":
 		s, err := source.NewCompanion(source.CompanionConfig{Endpoint: cfg.PresignURL, Token: cfg.Token, Multipart: true})
 		if err != nil {
@@ -145,6 +164,10 @@ var allMetadata = []string{uploader.HeaderOrgID, uploader.HeaderUserID, uploader
 // other source needs none unless it says so.
 func (d *destination) required() []string {
 	switch {
+	case d.shares:
+		// Konfidant knows the organization and the user from the API key:
+		// only the share's lifetime is asked.
+		return []string{uploader.HeaderTTLHours}
 	case d.store != nil:
 		return []string{}
 	case d.given == nil:
@@ -174,6 +197,15 @@ func (d *destination) required() []string {
 		out = []string{} // URLs that sign no metadata: ask for nothing
 	}
 	return out
+}
+
+// formIntro is what the form says above its fields, when the source has
+// its own reason for what is asked; "" leaves the form's default.
+func (d *destination) formIntro() string {
+	if d.shares {
+		return "Konfidant knows who you are from the API key: only the links' lifetime is asked."
+	}
+	return ""
 }
 
 // expires is when the first of the given URLs stops working; zero when the
@@ -214,6 +246,11 @@ func (d *destination) preflight(ctx context.Context, files []uploader.File, md u
 				out = append(out, problem{File: f.Name, Error: true, Message: err.Error()})
 			}
 		}
+	}
+	if d.shares {
+		// Konfidant's TTL may be left to the plan's default headless; the
+		// API checks it against the plan and its answer is explained.
+		return out
 	}
 	if d.given == nil {
 		// Given URLs are checked per file below, against what each signs.

@@ -43,6 +43,8 @@ type event struct {
 	CRC32    string  `json:"crc32"`
 	ETag     string  `json:"etag"`
 	Bytes    *int64  `json:"bytes"`
+	ShareURL string  `json:"share_url"`
+	Expires  string  `json:"expires_at"`
 	Uploaded int     `json:"uploaded"`
 	Failed   int     `json:"failed"`
 	Canceled int     `json:"canceled"`

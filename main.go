@@ -114,6 +114,8 @@ func run(args []string, stdout, stderr io.Writer, getenv env) int {
 			return exitOK
 		case "uploads":
 			return runUploads(ctx, args[1:], stdout, stderr, getenv)
+		case "open":
+			return runOpen(ctx, args[1:], stdout, stderr)
 		}
 	}
 	cfg, code := loadConfig(args, stdout, stderr, getenv)
@@ -250,6 +252,14 @@ func uploadFiles(ctx context.Context, cfg *config.Config, only []uploader.File, 
 		return exitUsage
 	}
 	defer dest.Close()
+	var links *linkFile
+	if cfg.SaveLinks != "" {
+		if links, err = openLinkFile(cfg.SaveLinks); err != nil {
+			fmt.Fprintln(stderr, "hoist:", err)
+			return exitUsage
+		}
+		defer links.Close()
+	}
 
 	md := metadataOf(cfg)
 	opts := uploader.Options{
@@ -263,7 +273,7 @@ func uploadFiles(ctx context.Context, cfg *config.Config, only []uploader.File, 
 		opts.Journal = uploader.OpenJournal(filepath.Join(dir, "journal"))
 	}
 	if tui {
-		return runTUI(ctx, cfg, dest, opts, stdout, stderr, getenv)
+		return runTUI(ctx, cfg, dest, opts, links, stdout, stderr, getenv)
 	}
 
 	if dest.files != nil {
@@ -298,13 +308,13 @@ func uploadFiles(ctx context.Context, cfg *config.Config, only []uploader.File, 
 		return exitUsage
 	}
 
-	return runHeadless(ctx, cfg, dest, files, opts, printer, stderr, getenv)
+	return runHeadless(ctx, cfg, dest, files, opts, links, printer, stderr, getenv)
 }
 
 // runHeadless sends files without the TUI: a start line, progress while it
 // runs, a line per file, the summary and the run report, as the printer's
 // mode has them.
-func runHeadless(ctx context.Context, cfg *config.Config, dest *destination, files []uploader.File, opts uploader.Options,
+func runHeadless(ctx context.Context, cfg *config.Config, dest *destination, files []uploader.File, opts uploader.Options, links *linkFile,
 	printer *headless.Printer, stderr io.Writer, getenv env) int {
 	every := headless.PlainEvery
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
@@ -345,6 +355,11 @@ func runHeadless(ctx context.Context, cfg *config.Config, dest *destination, fil
 				codes[e.ID] = e.Code
 			}
 			printer.Event(e)
+			if e.Kind == uploader.EventDone {
+				if err := links.save(e.Result); err != nil {
+					printer.Warn("", "--save-links: "+err.Error())
+				}
+			}
 		}
 	}()
 	started := time.Now()
@@ -400,7 +415,7 @@ func runHeadless(ctx context.Context, cfg *config.Config, dest *destination, fil
 	return exitOK
 }
 
-func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts uploader.Options, stdout, stderr io.Writer, getenv env) int {
+func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts uploader.Options, links *linkFile, stdout, stderr io.Writer, getenv env) int {
 	// The form offers last time's values; flags, environment and the config
 	// file win. A state file that cannot be read offers nothing.
 	_ = cfg.PrefillLastUsed(getenv)
@@ -414,6 +429,10 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 	if optional {
 		required = nil // ask for all three; ui reads nil so
 	}
+	var ( // the runs' pools, for the links they made
+		poolsMu sync.Mutex
+		pools   []*uploader.Pool
+	)
 	out, err := ui.Run(ctx, ui.Options{
 		Paths:      cfg.Paths,
 		FixedFiles: dest.files,
@@ -422,6 +441,7 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		Required:   required,
 		// A source that needs no metadata still gets the form: optional.
 		OptionalMetadata: optional,
+		FormIntro:        dest.formIntro(),
 		Target:           dest.src.Describe(),
 		Expires:          dest.expires(),
 		Preflight: func(files []uploader.File, md uploader.Metadata) []ui.Preflight {
@@ -437,7 +457,11 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		NewPool: func(md uploader.Metadata) *uploader.Pool {
 			o := opts
 			o.Metadata = md
-			return uploader.New(dest.src, o)
+			pool := uploader.New(dest.src, o)
+			poolsMu.Lock()
+			pools = append(pools, pool)
+			poolsMu.Unlock()
+			return pool
 		},
 		SaveMetadata: func(md uploader.Metadata) {
 			_ = config.SaveLastUsed(getenv, config.LastUsed{OrgID: md.OrgID, UserID: md.UserID, TTLHours: md.TTLHours})
@@ -447,6 +471,18 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 	})
 	// The alternate screen is gone: what happened stays on the terminal.
 	out.Print(stdout, cfg.Redact)
+	poolsMu.Lock()
+	for _, pool := range pools {
+		// The links outlive the alternate screen: in the scrollback, pipeable.
+		results := pool.Results()
+		printLinks(stdout, results)
+		for i := range results {
+			if err := links.save(&results[i]); err != nil {
+				fmt.Fprintln(stderr, "hoist: --save-links:", err)
+			}
+		}
+	}
+	poolsMu.Unlock()
 	if err != nil {
 		fmt.Fprintln(stderr, "hoist:", cfg.Redact(err.Error()))
 		return exitFailed

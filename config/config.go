@@ -38,6 +38,13 @@ type Config struct {
 	URL, Manifest, S3, EndpointURL, PresignURL, LocalDir string
 	Region, Profile                                      string // for S3; the AWS chain supplies defaults
 
+	// Konfidant: shares through its API instead (then the target settings above are unset).
+	Konfidant         bool
+	APIURL            string
+	KonfidantProtocol string // "encrypted" or "plain"
+	APIRate           int    // API calls per minute
+	SaveLinks         string // file the share links are also written to; "" = none
+
 	// Metadata, sent as x-amz-meta-*.
 	OrgID, UserID string
 	TTLHours      int // 0 = not set, else 1..8760
@@ -93,8 +100,10 @@ func usageErr(cause error, format string, args ...any) error {
 }
 
 const (
-	envToken  = "HOIST_TOKEN"
-	envConfig = "HOIST_CONFIG"
+	envToken = "HOIST_TOKEN"
+	// envKonfidantKey is the Konfidant SDKs' own name for the API key.
+	envKonfidantKey = "KONFIDANT_API_KEY"
+	envConfig       = "HOIST_CONFIG"
 )
 
 // Load builds the Config for args (without the program name). Later layers win:
@@ -182,6 +191,11 @@ func LoadSettings(args []string, getenv func(string) (string, bool)) (*Config, e
 
 	if err := c.loadToken(*cmd.tokenFile, fileToken, env); err != nil {
 		return nil, err
+	}
+	if v, ok := env(envKonfidantKey); ok && c.Konfidant {
+		// The official SDKs' variable wins: it names this key and no other.
+		c.Token = v
+		c.from("token", OriginEnv, envKonfidantKey)
 	}
 	return c, nil
 }
@@ -346,8 +360,14 @@ func (c *Config) validateTarget() error {
 			targets = append(targets, fmt.Sprintf("--%s (%s)", name, c.describe(name)))
 		}
 	}
+	if c.Konfidant {
+		targets = append(targets, fmt.Sprintf("--konfidant (%s)", c.describe("konfidant")))
+	}
 	if len(targets) > 1 {
 		return usageErr(nil, "%s each say where files go; keep only one", joinAnd(targets))
+	}
+	if c.Konfidant && c.Token == "" {
+		return usageErr(nil, "--konfidant needs an API key, and none was found in KONFIDANT_API_KEY, HOIST_TOKEN, --token-file or the config file's token; set KONFIDANT_API_KEY")
 	}
 	switch {
 	case c.URL != "" && len(c.Paths) == 0:
@@ -379,6 +399,11 @@ func (c *Config) validateMetadata() error {
 	name := metadataFlags[me.Header]
 	return usageErr(nil, "--%s (from %s): %s", name, c.describe(name), me.Problem)
 }
+
+// TokenSource says where the token (or Konfidant API key) came from, for an
+// error that must say which key was refused: "env KONFIDANT_API_KEY",
+// "--token-file PATH", "file PATH line N". Never the token itself.
+func (c *Config) TokenSource() string { return c.describe("token") }
 
 // describe says where a setting's value came from, for errors and Write.
 func (c *Config) describe(name string) string {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,20 +39,22 @@ type setting struct {
 	def   string // default, written as on the command line; "" = none
 	want  string // the allowed form, said in every error about this setting
 
-	min, max int64 // bounds for numbers and durations
-	zeroOK   bool  // 0 is allowed below min: it means "off" or "automatic"
+	choices  []string // the only texts allowed, when set
+	min, max int64    // bounds for numbers and durations
+	zeroOK   bool     // 0 is allowed below min: it means "off" or "automatic"
 	zero     string
 
 	field func(*Config) any // pointer to the Config field it fills
 }
 
 const (
-	groupTarget   = "where files go (at most one; none = the embedded local store)"
-	groupS3       = "for --s3 (the standard AWS chain fills in what is not given)"
-	groupMetadata = "metadata (sent as x-amz-meta-*)"
-	groupEngine   = "engine"
-	groupOutput   = "output"
-	groupJob      = "many machines on one job"
+	groupTarget    = "where files go (at most one; none = the embedded local store)"
+	groupS3        = "for --s3 (the standard AWS chain fills in what is not given)"
+	groupKonfidant = "for --konfidant (the API key comes from KONFIDANT_API_KEY, HOIST_TOKEN, --token-file or the config's token)"
+	groupMetadata  = "metadata (sent as x-amz-meta-*)"
+	groupEngine    = "engine"
+	groupOutput    = "output"
+	groupJob       = "many machines on one job"
 )
 
 const (
@@ -68,6 +71,8 @@ var settings = []setting{
 		want: "an S3 location like s3://bucket or s3://bucket/prefix", field: func(c *Config) any { return &c.S3 }},
 	{name: "presign-url", group: groupTarget, kind: kindURL, arg: "URL", usage: "presign service (Uppy Companion S3 protocol)",
 		want: "an http:// or https:// URL", field: func(c *Config) any { return &c.PresignURL }},
+	{name: "konfidant", group: groupTarget, kind: kindBool, arg: "bool", usage: "share through Konfidant: each file encrypted, a one-time link out",
+		want: "true or false", field: func(c *Config) any { return &c.Konfidant }},
 	{name: "local-dir", group: groupTarget, kind: kindPath, arg: "DIR", usage: "embedded store folder (default $XDG_DATA_HOME/hoist/local)",
 		want: "a directory path", field: func(c *Config) any { return &c.LocalDir }},
 
@@ -77,6 +82,13 @@ var settings = []setting{
 		want: "a region name", field: func(c *Config) any { return &c.Region }},
 	{name: "profile", group: groupS3, kind: kindText, arg: "NAME", usage: "AWS shared-config profile",
 		want: "a profile name", field: func(c *Config) any { return &c.Profile }},
+
+	{name: "api-url", group: groupKonfidant, kind: kindURL, arg: "URL", usage: "Konfidant's API", def: "https://www.konfidant.app",
+		want: "an http:// or https:// URL", field: func(c *Config) any { return &c.APIURL }},
+	{name: "konfidant-protocol", group: groupKonfidant, kind: kindText, arg: "NAME", usage: "encrypted (KNF1 on the way up) or plain (the API page's flow)", def: "encrypted",
+		want: "encrypted or plain", choices: []string{"encrypted", "plain"}, field: func(c *Config) any { return &c.KonfidantProtocol }},
+	{name: "api-rate", group: groupKonfidant, kind: kindInt, arg: "N", usage: "API calls per minute, 1..240", def: "60",
+		want: "a whole number from 1 to 240", min: 1, max: 240, field: func(c *Config) any { return &c.APIRate }},
 
 	{name: "org-id", group: groupMetadata, kind: kindText, arg: "ID", usage: "organization id",
 		want: "an id", field: func(c *Config) any { return &c.OrgID }},
@@ -112,6 +124,8 @@ var settings = []setting{
 
 	{name: "json", group: groupOutput, kind: kindBool, arg: "bool", usage: "print JSON-lines events instead of text",
 		want: "true or false", field: func(c *Config) any { return &c.JSON }},
+	{name: "save-links", group: groupOutput, kind: kindPath, arg: "FILE", usage: "also write each share link to FILE (mode 0600): links are secrets",
+		want: "a file path", field: func(c *Config) any { return &c.SaveLinks }},
 	{name: "no-tui", group: groupOutput, kind: kindBool, arg: "bool", usage: "never start the terminal UI",
 		want: "true or false", field: func(c *Config) any { return &c.NoTUI }},
 	{name: "progress-interval", group: groupOutput, kind: kindDuration, arg: "DURATION", usage: "--json: a progress event this often (0 = none)", def: "1s",
@@ -195,6 +209,9 @@ func (s setting) inRange(n int64) bool {
 }
 
 func (s setting) validText(text string) bool {
+	if s.choices != nil {
+		return slices.Contains(s.choices, text)
+	}
 	switch s.kind {
 	case kindURL:
 		u, err := url.Parse(text)

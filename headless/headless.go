@@ -65,6 +65,9 @@ type jsonEvent struct {
 	ETag     string `json:"etag,omitempty"`
 	Key      string `json:"key,omitempty"`
 	Location string `json:"location,omitempty"`
+	// A sharing source's link (a secret for its owner) and its expiry.
+	ShareURL  string `json:"share_url,omitempty"`
+	ExpiresAt string `json:"expires_at,omitempty"`
 
 	// failed, retrying
 	Error string `json:"error,omitempty"`
@@ -95,6 +98,10 @@ func (p *Printer) Event(e uploader.Event) {
 	switch e.Kind {
 	case uploader.EventDone:
 		r := e.Result
+		if r.ShareURL != "" {
+			fmt.Fprintf(p.Out, "✓ %s → %s (%s%s)\n", e.File, r.ShareURL, human.Bytes(r.Bytes), expiry(r.ShareExpires))
+			return
+		}
 		where := r.Key
 		if r.Location != "" {
 			where = r.Location
@@ -143,6 +150,10 @@ func (p *Printer) jsonEvent(e uploader.Event) {
 		j.Bytes = &r.Bytes
 		j.CRC32 = inspect.EncodeCRC32(r.CRC32) // S3's form, as x-amz-checksum-crc32 shows it
 		j.ETag, j.Key, j.Location = r.ETag, r.Key, r.Location
+		j.ShareURL = r.ShareURL
+		if !r.ShareExpires.IsZero() {
+			j.ExpiresAt = r.ShareExpires.UTC().Format(time.RFC3339)
+		}
 	case uploader.EventFailed:
 		j.Error, j.Code = p.redact(errText(e.Err)), e.Code
 	case uploader.EventCanceled, uploader.EventRestarted:
@@ -251,4 +262,12 @@ func rate(n int64, d time.Duration) string {
 		return human.Rate(0)
 	}
 	return human.Rate(float64(n) / d.Seconds())
+}
+
+// expiry says when a link stops working, for the human line.
+func expiry(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return ", expires " + t.UTC().Format(time.RFC3339)
 }

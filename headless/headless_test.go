@@ -112,3 +112,23 @@ func TestHumanLinesEscapeNames(t *testing.T) {
 		}
 	}
 }
+
+func TestShareLinksInHumanAndJSONLines(t *testing.T) {
+	exp := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	done := uploader.Event{Kind: uploader.EventDone, File: "a.pdf", Result: &uploader.Result{Key: "a.pdf", Bytes: 2048,
+		ShareURL: "https://k.example/#t=tok&k=KEY", ShareExpires: exp}}
+	var out bytes.Buffer
+	(&Printer{Out: &out, Err: &out}).Event(done)
+	if want := "✓ a.pdf → https://k.example/#t=tok&k=KEY (2.0 KiB, expires 2030-01-02T03:04:05Z)\n"; out.String() != want {
+		t.Errorf("human line %q, want %q", out.String(), want)
+	}
+	out.Reset()
+	(&Printer{Out: &out, Err: &out, JSON: true}).Event(done)
+	var j map[string]any
+	if err := json.Unmarshal(out.Bytes(), &j); err != nil {
+		t.Fatal(err)
+	}
+	if j["share_url"] != "https://k.example/#t=tok&k=KEY" || j["expires_at"] != "2030-01-02T03:04:05Z" {
+		t.Errorf("done event %v", j)
+	}
+}

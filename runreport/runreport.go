@@ -67,8 +67,12 @@ type File struct {
 	Location string  `json:"location,omitempty"`
 	Seconds  float64 `json:"seconds,omitempty"`
 	Parts    int     `json:"parts,omitempty"`
-	Error    string  `json:"error,omitempty"`
-	Code     string  `json:"code,omitempty"`
+	// LinkMade says a share link was made for the file; the link itself is a
+	// secret and never goes into a report.
+	LinkMade    bool       `json:"link_made,omitempty"`
+	LinkExpires *time.Time `json:"link_expires,omitempty"`
+	Error       string     `json:"error,omitempty"`
+	Code        string     `json:"code,omitempty"`
 }
 
 // Sent reports whether the file reached the server whole.
@@ -112,6 +116,13 @@ func Build(run Run, sum uploader.Summary, files []uploader.FileStatus, now time.
 				rf.Seconds = res.Duration.Seconds()
 				if res.Path != "" {
 					rf.Path = absPath(res.Path)
+				}
+				if res.ShareURL != "" {
+					rf.LinkMade = true
+					if !res.ShareExpires.IsZero() {
+						exp := res.ShareExpires.UTC()
+						rf.LinkExpires = &exp
+					}
 				}
 			}
 		case uploader.StateFailed, uploader.StateCanceled:

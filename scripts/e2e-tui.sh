@@ -223,4 +223,58 @@ wait_for "HOIST-EXIT=" 20
 screen=$(capture ctrl-c)
 expect "$screen" "HOIST-EXIT=130" "hoist: interrupted; nothing was sent"
 
+# Fourth run: sharing through Konfidant (the emulator of `hoist serve
+# --konfidant`). The form asks only the TTL, the review says the files are
+# encrypted and shared, the summary shows two links, and after the TUI
+# leaves the screen the links are printed as name<TAB>link lines.
+echo "e2e-tui: sharing two files through Konfidant"
+env -i HOME="$WORK/home" PATH="/usr/bin:/bin" XDG_STATE_HOME="$WORK/xdg/state" \
+	"$WORK/hoist" serve --konfidant --local-dir "$WORK/knf-store" >"$WORK/knf-serve.out" 2>&1 &
+serve_pid=$!
+trap 'kill $serve_pid 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 1 200); do
+	grep -q "Ctrl+C stops it" "$WORK/knf-serve.out" 2>/dev/null && break
+	sleep 0.1
+done
+api=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/knf-serve.out" | head -n 1)
+key=$(grep -o 'kfd_[0-9a-f]*' "$WORK/knf-serve.out" | head -n 1)
+[[ -n "$api" && -n "$key" ]] || fail "hoist serve --konfidant printed no API URL or key: $(cat "$WORK/knf-serve.out")"
+tm kill-session -t e2e
+tm new-session -d -s e2e -x 120 -y 40 -c "$WORK/src" \
+	env -i HOME="$WORK/home" PATH="/usr/bin:/bin" TERM=xterm-256color LANG=C.UTF-8 \
+	XDG_CONFIG_HOME="$WORK/xdg/config" XDG_DATA_HOME="$WORK/xdg/data" \
+	XDG_STATE_HOME="$WORK/xdg/state" XDG_CACHE_HOME="$WORK/xdg/cache" KONFIDANT_API_KEY="$key" \
+	sh -c "'$WORK/hoist' --konfidant --api-url '$api' alpha.bin beta.bin; echo \"HOIST-EXIT=\$?\"; sleep 600"
+wait_for "2 files selected"
+tm send-keys -t e2e Tab
+wait_for "Upload details"
+screen=$(capture knf-form)
+expect "$screen" "TTL (hours)" "only the links' lifetime is asked"
+if grep -qF "Organization ID" "$screen"; then
+	fail "the form asks for an organization the API already knows"
+fi
+# Last run's 48 hours is above the emulator's plan (8): type 8 instead.
+tm send-keys -t e2e BSpace BSpace BSpace BSpace
+tm send-keys -t e2e -l "8"
+tm send-keys -t e2e Enter
+wait_for "Review before sending"
+screen=$(capture knf-review)
+expect "$screen" "encrypted here, shared as one-time links"
+tm send-keys -t e2e Enter
+wait_for "All 2 files uploaded" 60
+screen=$(capture knf-summary)
+expect "$screen" "alpha.bin" "beta.bin" "share link"
+[[ $(grep -c "link made, expires" "$screen") == 2 ]] || fail "the summary does not show two links"
+tm send-keys -t e2e q
+wait_for "HOIST-EXIT=" 20
+screen=$(capture knf-exit)
+expect "$screen" "HOIST-EXIT=0"
+for name in alpha.bin beta.bin; do
+	grep -qE "^$name[[:space:]]+http://127\.0\.0\.1:[0-9]+/#t=.*&k=" "$screen" || fail "no $name<TAB>link line after the TUI"
+done
+if grep -rqF "#t=" "$WORK/xdg/state"; then
+	fail "a share link went into a report or journal"
+fi
+kill $serve_pid 2>/dev/null || true
+
 echo "e2e-tui: PASS"

@@ -42,6 +42,7 @@ type Options struct {
 	// last time" while it still holds that value.
 	Remembered uploader.Metadata
 	Required   []string // header names the form must ask for (uploader.HeaderOrgID…); nil = all three
+	FormIntro  string   // why the form asks what it asks, when the source says; "" = the default
 	Target     string   // Source.Describe(), safe to print
 	// Expires is when the given URLs stop working, shown on the review
 	// screen; zero when unknown or when the source signs each file itself.
@@ -255,6 +256,7 @@ func newModel(ctx context.Context, o Options) model {
 	}
 	m.form.markRemembered(o.Remembered)
 	m.form.optional = o.OptionalMetadata
+	m.form.intro = o.FormIntro
 	// With nothing to ask, nothing is sent: a header the URLs did not sign
 	// would be refused.
 	m.md = m.form.metadata()

@@ -35,6 +35,7 @@ type formModel struct {
 	focus         int
 	signed        bool   // the fields are the ones the URLs' signatures require
 	optional      bool   // the source needs none of them: each may stay empty
+	intro         string // what the source says above the fields; "" = the default
 	about         string // what is being sent where, one line
 }
 
@@ -223,6 +224,9 @@ func (m formModel) View() string {
 		intro = "The upload URLs were signed with these headers: the values must match what the URLs were made for."
 	case m.optional:
 		intro = "Optional: these travel with every file as x-amz-meta-* headers; leave a field empty to send none."
+	}
+	if m.intro != "" {
+		intro = m.intro
 	}
 	b.WriteString(st.Subtle.Render(cut(intro, m.width)) + "\n")
 	// Drop the blank line between fields when the window is short.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -200,5 +201,15 @@ func TestOptionalFormAcceptsEmptyFields(t *testing.T) {
 	m.SetSize(120, 30)
 	if !strings.Contains(m.View(), "Optional") {
 		t.Errorf("the form does not say the fields are optional:\n%s", m.View())
+	}
+}
+
+func TestFormSaysTheSourcesReason(t *testing.T) {
+	m := newModel(context.Background(), Options{Required: []string{uploader.HeaderTTLHours},
+		FormIntro: "Konfidant knows who you are from the API key: only the links' lifetime is asked."})
+	m.form.SetSize(goldenWidth-2, goldenHeight-4)
+	v := plain(m.form.View())
+	if !strings.Contains(v, "only the links' lifetime is asked") || strings.Contains(v, "Organization ID") || strings.Contains(v, "were signed") {
+		t.Fatalf("form:\n%s", v)
 	}
 }

@@ -167,22 +167,24 @@ func (k confirmKeys) FullHelp() [][]key.Binding { return [][]key.Binding{{k.Yes,
 
 type summaryKeys struct {
 	listKeys
-	Retry, Quit, Help key.Binding
+	Retry, Copy, CopyAll, Quit, Help key.Binding
 }
 
 func newSummaryKeys() summaryKeys {
 	return summaryKeys{
 		listKeys: newListKeys(),
 		Retry:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry failed")),
+		Copy:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy link")),
+		CopyAll:  key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "copy all links")),
 		Quit:     key.NewBinding(key.WithKeys("q", "enter", "esc"), key.WithHelp("q/enter", "quit")),
 		Help:     newGlobalKeys().Help,
 	}
 }
 
 func (k summaryKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Up, k.Down, k.Retry, k.Quit, k.Help}
+	return []key.Binding{k.Up, k.Down, k.Retry, k.Copy, k.CopyAll, k.Quit, k.Help}
 }
 
 func (k summaryKeys) FullHelp() [][]key.Binding {
-	return [][]key.Binding{k.listKeys.bindings(), {k.Retry}, {k.Help, k.Quit}}
+	return [][]key.Binding{k.listKeys.bindings(), {k.Retry, k.Copy, k.CopyAll}, {k.Help, k.Quit}}
 }

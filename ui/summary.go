@@ -85,6 +85,16 @@ func (m summaryModel) Update(msg tea.Msg) (summaryModel, tea.Cmd) {
 			return m, nil
 		}
 		switch {
+		case key.Matches(msg, m.keys.Copy):
+			if m.win.cursor < len(m.files) {
+				if r := m.files[m.win.cursor].Result; r != nil && r.ShareURL != "" {
+					return m, tea.SetClipboard(r.ShareURL) // OSC 52: works over ssh
+				}
+			}
+		case key.Matches(msg, m.keys.CopyAll):
+			if links := m.links(); links != "" {
+				return m, tea.SetClipboard(links)
+			}
 		case key.Matches(msg, m.keys.Retry):
 			if ids := m.retryIDs(); m.canRetry && len(ids) > 0 {
 				return m, func() tea.Msg { return retryRequestedMsg{ids: ids} }
@@ -96,9 +106,24 @@ func (m summaryModel) Update(msg tea.Msg) (summaryModel, tea.Cmd) {
 	return m, nil
 }
 
+// links is every share link made, one "name<TAB>link" line each, as main
+// prints them after the run.
+func (m summaryModel) links() string {
+	var b strings.Builder
+	for _, f := range m.files {
+		if f.Result != nil && f.Result.ShareURL != "" {
+			b.WriteString(f.Name + "\t" + f.Result.ShareURL + "\n")
+		}
+	}
+	return b.String()
+}
+
 func (m summaryModel) helpKeys() help.KeyMap {
 	k := m.keys
 	k.Retry.SetEnabled(m.canRetry && len(m.retryIDs()) > 0)
+	hasLinks := m.links() != ""
+	k.Copy.SetEnabled(hasLinks)
+	k.CopyAll.SetEnabled(hasLinks)
 	return k
 }
 
@@ -222,6 +247,13 @@ func (m summaryModel) View() string {
 func landedAt(f *uploader.FileStatus) string {
 	if f.Result == nil {
 		return ""
+	}
+	if f.Result.ShareURL != "" {
+		exp := ""
+		if !f.Result.ShareExpires.IsZero() {
+			exp = ", expires " + f.Result.ShareExpires.Local().Format("Jan 2 15:04")
+		}
+		return "share link made" + exp
 	}
 	if f.Result.Location != "" {
 		return f.Result.Location

@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,5 +169,47 @@ func TestSummaryShowsTheShareLink(t *testing.T) {
 	m.SetSize(78, 20)
 	if v := plain(m.View()); !strings.Contains(v, "share link: https://konfidant.example/s/abc#k=1") {
 		t.Errorf("no share link:\n%s", v)
+	}
+}
+
+func TestReportRecordsThatALinkWasMadeButNotTheLink(t *testing.T) {
+	exp := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	link := "https://k.example/#t=tok123&k=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+	files := []uploader.FileStatus{{ID: 0, Name: "a.pdf", State: uploader.StateDone,
+		Result: &uploader.Result{File: "a.pdf", Key: "a.pdf", ShareURL: link, ShareExpires: exp}}}
+	r := buildReport(runInfo{files: map[int]uploader.File{0: {Path: "/a.pdf", Key: "a.pdf"}}}, uploader.Summary{Uploaded: 1}, files, exp)
+	data, _ := json.Marshal(r)
+	if strings.Contains(string(data), "tok123") || strings.Contains(string(data), "AAECAwQF") {
+		t.Fatalf("the link is in the report: %s", data)
+	}
+	if f := r.Files[0]; !f.LinkMade || f.LinkExpires == nil || !f.LinkExpires.Equal(exp) {
+		t.Fatalf("report file %+v: want link_made and its expiry", f)
+	}
+}
+
+func TestSummaryShowsAndCopiesShareLinks(t *testing.T) {
+	msg := finishedRun()
+	links := []string{"https://k.example/#t=one&k=AAAA", "https://k.example/#t=two&k=BBBB"}
+	exp := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	msg.files = []uploader.FileStatus{
+		{ID: 0, Name: "a.pdf", State: uploader.StateDone, Result: &uploader.Result{Key: "a.pdf", ShareURL: links[0], ShareExpires: exp}},
+		{ID: 1, Name: "b.pdf", State: uploader.StateDone, Result: &uploader.Result{Key: "b.pdf", ShareURL: links[1], ShareExpires: exp}},
+	}
+	m := newSummary(newStyles(true), "Konfidant", msg, false)
+	m.SetSize(goldenWidth-2, goldenHeight-4)
+	v := plain(m.View())
+	if !strings.Contains(v, links[0]) || strings.Count(v, "link made, expires") != 2 {
+		t.Errorf("view lacks the focused link or the rows' expiry:\n%s", v)
+	}
+	_, cmd := m.Update(press("c"))
+	if cmd == nil || fmt.Sprint(cmd()) != links[0] {
+		t.Fatalf("c copied %v, want the focused link", cmd)
+	}
+	_, cmd = m.Update(press("C"))
+	if cmd == nil || fmt.Sprint(cmd()) != "a.pdf\t"+links[0]+"\nb.pdf\t"+links[1]+"\n" {
+		t.Fatalf("C copied %q", fmt.Sprint(cmd()))
+	}
+	if plainRun := newSummary(newStyles(true), "t", finishedRun(), false); plainRun.helpKeys().ShortHelp()[3].Enabled() {
+		t.Error("copy offered with no link made")
 	}
 }

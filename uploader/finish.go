@@ -104,6 +104,9 @@ func (e *explained) Unwrap() error { return e.err }
 
 // explain phrases a final error: what happened and what to do next.
 func explain(err error, tg Target, part int) error {
+	if se := (*sourceError)(nil); errors.As(err, &se) {
+		return se.err
+	}
 	var prefix string
 	if part > 0 {
 		prefix = fmt.Sprintf("part %d: ", part)

@@ -90,9 +90,13 @@ func ParseServerError(status int, header http.Header, body []byte) *ServerError 
 		}
 		if json.Unmarshal([]byte(trimmed), &doc) == nil {
 			var s string
-			if json.Unmarshal(doc.Error, &s) == nil && s != "" {
+			switch {
+			case json.Unmarshal(doc.Error, &s) == nil && s != "" && doc.Message != "":
+				// {"error": code, "message": text}, as Konfidant's API answers.
+				e.Code, e.Message = oneLine(s), oneLine(doc.Message)
+			case s != "":
 				e.Message = oneLine(s)
-			} else if doc.Message != "" {
+			case doc.Message != "":
 				e.Message = oneLine(doc.Message)
 			}
 		}

@@ -35,6 +35,7 @@ func TestParseServerError(t *testing.T) {
 		{"versitygw 411", 411, nil, `<Error><Code>MissingContentLength</Code><Message>You must provide the Content-Length HTTP header.</Message></Error>`,
 			"MissingContentLength", "You must provide the Content-Length HTTP header.", false, false, false},
 		{"json error (Companion)", 500, nil, `{"error":"could not sign"}`, "", "could not sign", true, false, false},
+		{"json error and message (Konfidant)", 409, nil, `{"error":"upload_incomplete","message":"The upload has not completed"}`, "upload_incomplete", "The upload has not completed", false, false, false},
 		{"empty 502", 502, nil, ``, "", "", true, false, false},
 		{"html 404", 404, nil, `<html><body>nope</body></html>`, "", "", false, false, false},
 		{"header code", 403, http.Header{"X-Amz-Error-Code": {"AccessDenied"}}, ``, "AccessDenied", "", false, false, false},

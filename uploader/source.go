@@ -3,6 +3,7 @@ package uploader
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -145,6 +146,18 @@ type Target struct {
 	// refused signature or region is then its credentials' or settings'
 	// doing, not the URL's, and is explained so.
 	Signer *Signer
+
+	// Body, when not nil, makes the request body from the file's bytes (an
+	// encryption, say), and BodySize is that body's exact length. The engine
+	// still reads, counts and paces the file's own bytes, so progress is the
+	// file's. A target with a Body serves one attempt: a retry asks the source
+	// for a fresh Target, so no two attempts share its secrets (a key and
+	// nonce must never encrypt two plaintexts).
+	Body     func(file io.Reader) io.Reader
+	BodySize int64
+	// Finish, when not nil, is called once the upload succeeded, to make what
+	// the source makes of it (a share link). An error fails the file.
+	Finish func(ctx context.Context) (Share, error)
 }
 
 // Signer says what hoist signed a Target with. It holds no secret.
@@ -154,6 +167,14 @@ type Signer struct {
 	// `profile "dev" in ~/.aws/credentials`, ….
 	Credentials string
 	Region      string // the region signed for
+
+}
+
+// Share is a link a sharing source made for an uploaded file. The URL is a
+// secret: shown to its owner, never logged.
+type Share struct {
+	URL     string
+	Expires time.Time // zero when unknown
 }
 
 // Capabilities are what a source can do beyond handing out one URL per file.

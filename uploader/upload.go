@@ -106,9 +106,23 @@ func (p *Pool) runFile(ctx context.Context, t *fileTask) {
 		p.finishFailed(t, mixedBytes(out.target.Key), "")
 		return
 	}
+	// Only bytes proven whole are shared.
+	var share Share
+	if finish := out.target.Finish; finish != nil {
+		// The source's own calls, under the one retry rule; no per-attempt
+		// timeout: a finish that waits (a status poll) bounds itself.
+		if err := p.retryPolicy().Do(ctx, func(ctx context.Context, _ int) (err error) {
+			share, err = finish(ctx)
+			return err
+		}, func(n RetryNotice) { p.retrying(t, n, Target{}, 0) }); err != nil {
+			p.finishErr(ctx, t, err)
+			return
+		}
+	}
 	p.finishDone(t, &Result{
 		Key: out.target.Key, Bytes: file.Size, CRC32: out.crc, ETag: out.etag,
 		Location: out.target.Location, Duration: time.Since(start),
+		ShareURL: share.URL, ShareExpires: share.Expires,
 	})
 }
 
@@ -145,6 +159,7 @@ func (p *Pool) sendWithRetries(ctx context.Context, t *fileTask, u unit) (sent, 
 	tokenDropped := false
 	resigned := 0
 	var out sent
+	used := false // tg served an attempt; a target with a Body serves only one
 	err := p.retryPolicy().Do(ctx, func(ctx context.Context, attempt int) error {
 		if u.resign && !tg.Expires.IsZero() && time.Until(tg.Expires) < resignMargin {
 			fresh, err := u.target(ctx)
@@ -161,6 +176,16 @@ func (p *Pool) sendWithRetries(ctx context.Context, t *fileTask, u unit) (sent, 
 			p.emit(t, Event{Kind: EventStarted, Attempt: attempt, MaxAttempts: maxAttempts})
 		}
 		for {
+			if used && tg.Body != nil {
+				// Never a second attempt under one Body's secrets (a key
+				// and nonce must not encrypt two plaintexts).
+				fresh, err := u.target(ctx)
+				if err != nil {
+					return &sourceError{err}
+				}
+				tg = fresh
+			}
+			used = true
 			withToken := p.tokenSent(tg) // before send: another file may drop it meanwhile
 			etag, crc, err := p.send(ctx, t, tg, u)
 			if err == nil {
@@ -189,9 +214,9 @@ func (p *Pool) sendWithRetries(ctx context.Context, t *fileTask, u unit) (sent, 
 				// clock or the signer is wrong, and the error says so.
 				fresh, terr := u.target(ctx)
 				if terr != nil {
-					return terr
+					return &sourceError{terr}
 				}
-				tg = fresh
+				tg, used = fresh, false
 				resigned++
 				continue
 			}
@@ -206,6 +231,13 @@ func (p *Pool) sendWithRetries(ctx context.Context, t *fileTask, u unit) (sent, 
 	}
 	return out, nil
 }
+
+// sourceError is a source failing to give a fresh target mid-upload: it is
+// phrased by the source already, and retried by the rule like any other.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }
 
 // send makes one attempt at one unit.
 func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag string, crc uint32, err error) {
@@ -238,7 +270,12 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 	var cur *body
 	open := func() io.ReadCloser { // with mu held, or before the request exists
 		cur = newBody()
-		if tg.Form == nil {
+		switch {
+		case tg.Body != nil:
+			// The body runs up to a chunk ahead of the file's bytes: the
+			// stall watch must see the body's own bytes move too.
+			return io.NopCloser(&movingReader{r: tg.Body(cur), moved: &moved})
+		case tg.Form == nil:
 			return cur
 		}
 		return &framed{parts: []io.Reader{bytes.NewReader(prefix), cur, bytes.NewReader(suffix)}}
@@ -256,14 +293,19 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 		return "", 0, Permanent(errors.New("the upload URL is malformed; check it with `hoist inspect URL`"))
 	}
 	req.ContentLength = int64(len(prefix)) + u.size + int64(len(suffix))
+	if tg.Body != nil {
+		req.ContentLength = tg.BodySize
+	}
 	if req.ContentLength == 0 {
 		req.Body = http.NoBody
 	}
-	req.GetBody = func() (io.ReadCloser, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		cur.detach(true)
-		return open(), nil
+	if tg.Body == nil { // a Body is made once: its target serves one attempt
+		req.GetBody = func() (io.ReadCloser, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			cur.detach(true)
+			return open(), nil
+		}
 	}
 	for k, vs := range tg.Header {
 		for _, v := range vs {
@@ -335,6 +377,20 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 // because the upload itself (ctx) was canceled.
 func stalled(ctx, reqCtx context.Context) bool {
 	return ctx.Err() == nil && errors.Is(context.Cause(reqCtx), errStalled)
+}
+
+// movingReader records when its bytes move, for the stall watch.
+type movingReader struct {
+	r     io.Reader
+	moved *atomic.Int64
+}
+
+func (m *movingReader) Read(p []byte) (int, error) {
+	n, err := m.r.Read(p)
+	if n > 0 {
+		m.moved.Store(time.Now().UnixNano())
+	}
+	return n, err
 }
 
 // watchStall cancels the request when no byte has moved for the stall
