@@ -27,7 +27,7 @@ type konfidantWorld struct {
 
 const konfidantBucket = "shares"
 
-func newKonfidantWorld(t *testing.T) *konfidantWorld {
+func newKonfidantWorld(t *testing.T, tune ...func(*konfidantemu.Options)) *konfidantWorld {
 	t.Helper()
 	gw := s3test.Start(t)
 	gw.CreateBucket(t, konfidantBucket)
@@ -37,11 +37,15 @@ func newKonfidantWorld(t *testing.T) *konfidantWorld {
 	}
 	t.Cleanup(func() { _ = rec.Close() })
 	w := &konfidantWorld{gw: gw, rec: rec, key: konfidantemu.NewKey()}
-	w.emu, err = konfidantemu.Start(konfidantemu.Options{
+	o := konfidantemu.Options{
 		Store: konfidantemu.Store{Endpoint: rec.URL, Direct: gw.Endpoint, Region: gw.Region,
 			Bucket: konfidantBucket, AccessKey: gw.AccessKey, SecretKey: gw.SecretKey},
 		Keys: []konfidantemu.Key{w.key},
-	}, "")
+	}
+	for _, f := range tune {
+		f(&o)
+	}
+	w.emu, err = konfidantemu.Start(o, "")
 	if err != nil {
 		t.Fatal(err)
 	}

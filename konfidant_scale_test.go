@@ -1,13 +1,3 @@
-//go:build knfscale
-
-// Built only with -tags knfscale until branch knf (knf1/, konfidant/, the
-// --konfidant CLI and konfidant_e2e_test.go) is on main: these tests use that
-// file's konfidantWorld, whose constructor must then take the emulator's
-// options: newKonfidantWorld(t *testing.T, tune ...func(*konfidantemu.Options)),
-// applying each tune to the Options before konfidantemu.Start. After that
-// merge, drop this constraint. Green under go test -race on knf at 0e2e4e1
-// with that change (54 s for the three).
-
 package main
 
 import (
