@@ -157,7 +157,7 @@ func (c *Client) call(ctx context.Context, method, path string, payload, out any
 		req.Header.Set("Accept", "application/json")
 		resp, err := c.http.Do(req)
 		if err != nil {
-			return withoutURL(err)
+			return uploader.WithoutRequestURL(err)
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -176,13 +176,4 @@ func (c *Client) call(ctx context.Context, method, path string, payload, out any
 		}
 	}
 	return nil
-}
-
-// withoutURL drops the URL net/http puts in its errors.
-func withoutURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }

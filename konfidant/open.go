@@ -77,7 +77,7 @@ func Open(ctx context.Context, client *http.Client, link, dir string, force bool
 	req.Header.Set("Accept", "application/octet-stream")
 	resp, err := noRedirects.Do(req)
 	if err != nil {
-		return Opened{}, fmt.Errorf("could not reach %s: %s; check the connection and try again", l.Origin, networkWords(withoutURL(err)))
+		return Opened{}, fmt.Errorf("could not reach %s: %s; check the connection and try again", l.Origin, networkWords(uploader.WithoutRequestURL(err)))
 	}
 	defer resp.Body.Close()
 	switch {

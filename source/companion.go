@@ -373,7 +373,7 @@ func (c *Companion) do(ctx context.Context, method, target, shown string, payloa
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		return c.fail(&CompanionError{Method: method, URL: shown, Err: withoutRequestURL(err)})
+		return c.fail(&CompanionError{Method: method, URL: shown, Err: uploader.WithoutRequestURL(err)})
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -422,16 +422,6 @@ func (c *Companion) fail(e *CompanionError) *CompanionError {
 		}
 	}
 	return e
-}
-
-// withoutRequestURL drops the URL net/http puts in its errors: its query is
-// not for printing.
-func withoutRequestURL(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
 
 // companionRefusal reads Companion's error body: {"error": "…"} from its S3

@@ -611,7 +611,7 @@ func sdkError(err error) error {
 	}
 	var se *smithyhttp.RequestSendError
 	if errors.As(err, &se) && se.Err != nil {
-		return withoutRequestURL(se.Err)
+		return uploader.WithoutRequestURL(se.Err)
 	}
 	var oe *smithy.OperationError
 	if errors.As(err, &oe) && oe.Err != nil {

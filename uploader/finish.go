@@ -43,23 +43,22 @@ func (p *Pool) finishCanceled(t *fileTask, cause error) {
 	if cause != nil && !errors.Is(cause, ErrCanceled) {
 		reason = "interrupted"
 	}
-	t.release()
-	t.mu.Lock()
-	t.reason, t.finished = reason, time.Now()
-	t.mu.Unlock()
-	t.state.Store(int32(StateCanceled))
-	p.emit(t, Event{Kind: EventCanceled, Err: errors.New(reason)})
-	p.forget(t)
+	p.finishWith(t, StateCanceled, EventCanceled, reason)
 }
 
 // finishSkipped ends a file whose object was already stored.
 func (p *Pool) finishSkipped(t *fileTask, why string) {
+	p.finishWith(t, StateSkipped, EventSkipped, why)
+}
+
+// finishWith ends t in state with reason, announced by kind.
+func (p *Pool) finishWith(t *fileTask, state State, kind EventKind, reason string) {
 	t.release()
 	t.mu.Lock()
-	t.reason, t.finished = why, time.Now()
+	t.reason, t.finished = reason, time.Now()
 	t.mu.Unlock()
-	t.state.Store(int32(StateSkipped))
-	p.emit(t, Event{Kind: EventSkipped, Err: errors.New(why)})
+	t.state.Store(int32(state))
+	p.emit(t, Event{Kind: kind, Err: errors.New(reason)})
 	p.forget(t)
 }
 

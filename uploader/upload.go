@@ -466,6 +466,17 @@ func hostOf(raw string) string {
 	return u.Host
 }
 
+// WithoutRequestURL drops the URL (and its signature) that net/http puts in
+// its errors, keeping what went wrong: the one rule every HTTP client of
+// hoist's uses before an error is shown.
+func WithoutRequestURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
 // stripURL removes the URL (and its signature) that net/http puts in its
 // errors, keeping what went wrong.
 func stripURL(err error) error {
