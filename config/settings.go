@@ -50,7 +50,7 @@ type setting struct {
 const (
 	groupTarget    = "where files go (at most one; none = the embedded local store)"
 	groupS3        = "for --s3 (the standard AWS chain fills in what is not given)"
-	groupKonfidant = "for --konfidant (the API key comes from KONFIDANT_API_KEY, HOIST_TOKEN, --token-file or the config's token)"
+	groupKonfidant = "for --konfidant (API key: KONFIDANT_API_KEY, HOIST_TOKEN or --token-file)"
 	groupMetadata  = "metadata (sent as x-amz-meta-*)"
 	groupEngine    = "engine"
 	groupOutput    = "output"
@@ -357,7 +357,7 @@ func (c *Config) Rerun() map[string]string {
 		}
 		v := s.text(c)
 		where := s.group == groupTarget || s.group == groupS3
-		if (where && v == "") || (!where && c.Origins[s.name] == OriginDefault) {
+		if (where && (v == "" || v == "false")) || (!where && c.Origins[s.name] == OriginDefault) {
 			continue
 		}
 		if s.kind == kindURL && safeURL(v) != v {
