@@ -57,6 +57,15 @@ wait_for() {
 	fail "timed out waiting for \"$text\""
 }
 
+# send_from_review: the review takes enter only once its checks are done and
+# a moment (ui's armDelay, 400 ms) after it opened, so Enters typed ahead on
+# the form cannot send; a person's deliberate Enter comes later than that.
+send_from_review() {
+	wait_for "enter send"
+	sleep 0.5
+	tm send-keys -t e2e Enter
+}
+
 # expect FILE TEXT...: every TEXT is in the captured screen FILE.
 expect() {
 	local file=$1
@@ -124,8 +133,7 @@ expect "$screen" "2 files · 2.7 MiB" 'organization-id "acme-e2e" · user-id "u-
 if grep -qi "x-amz-signature\|x-amz-credential" "$screen"; then
 	fail "the review shows a URL query"
 fi
-wait_for "enter send"
-tm send-keys -t e2e Enter
+send_from_review
 
 echo "e2e-tui: uploading"
 wait_for "All 2 files uploaded" 60
@@ -177,8 +185,7 @@ expect "$screen" "> acme-e2e" "> u-e2e" "> 48" "from last time"
 tm send-keys -t e2e Enter Enter Enter
 wait_for "Review before sending"
 wait_for "no problems found"
-wait_for "enter send"
-tm send-keys -t e2e Enter
+send_from_review
 wait_for "uploading"
 screen=$(capture progress)
 expect "$screen" "4 Upload" "Uploading 1 file" "big.bin" "throughput" "ETA"
@@ -260,7 +267,7 @@ tm send-keys -t e2e Enter
 wait_for "Review before sending"
 screen=$(capture knf-review)
 expect "$screen" "encrypted here, shared as one-time links"
-tm send-keys -t e2e Enter
+send_from_review
 wait_for "All 2 files uploaded" 60
 screen=$(capture knf-summary)
 expect "$screen" "alpha.bin" "beta.bin" "share link"
