@@ -17,7 +17,7 @@ func collectFiles(paths []string) ([]uploader.File, int, error) {
 		roots[i] = fileset.Root{Path: p}
 	}
 	set, err := fileset.Collect(roots)
-	return set.Files, set.Skipped, err
+	return set.Files, set.Special, err
 }
 
 // givenFiles is collectFiles for paths that each have their own URL (--url,

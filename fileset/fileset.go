@@ -197,7 +197,7 @@ func (r Root) name() string {
 // Set is what a run can send from what was picked.
 type Set struct {
 	Files   []File
-	Skipped int // special files and links to folders inside picked folders
+	Special int // special files, broken links and links to folders inside picked folders: passed over
 }
 
 // Collect turns what was picked into files. Anything that cannot be sent is
@@ -227,7 +227,7 @@ func Collect(roots []Root) (Set, error) {
 				return Set{}, fmt.Errorf("%s: the directory holds no files to upload", r.name())
 			}
 			set.Files = append(set.Files, found.Files...)
-			set.Skipped += found.Skipped
+			set.Special += found.Special
 		default:
 			return Set{}, fmt.Errorf("%s: it is %s, not a regular file; give a file or a directory", r.name(), Kind(st.Mode()))
 		}
@@ -260,13 +260,13 @@ func Walk(r Root) (Set, error) {
 		st, err := os.Stat(p) // follows a link to see what it points at
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ELOOP) {
-				set.Skipped++ // a broken link, or a link loop
+				set.Special++ // a broken link, or a link loop
 				return nil
 			}
 			return fmt.Errorf("%s: %s", shown, Problem(err))
 		}
 		if !st.Mode().IsRegular() {
-			set.Skipped++
+			set.Special++
 			return nil
 		}
 		if _, err := readable(p); err != nil {

@@ -97,8 +97,8 @@ func TestSpecialFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	set, err := Collect([]Root{{Path: filepath.Join(dir, "docs")}})
-	if err != nil || len(set.Files) != 1 || set.Skipped != 1 {
-		t.Fatalf("folder with a FIFO: %d files, %d skipped, %v", len(set.Files), set.Skipped, err)
+	if err != nil || len(set.Files) != 1 || set.Special != 1 {
+		t.Fatalf("folder with a FIFO: %d files, %d skipped, %v", len(set.Files), set.Special, err)
 	}
 	_, err = Collect([]Root{{Path: fifo, Name: "docs/pipe"}})
 	if err == nil || !strings.Contains(err.Error(), "docs/pipe: it is a named pipe (FIFO)") {

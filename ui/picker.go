@@ -915,7 +915,7 @@ func walkDir(root, name string) tea.Cmd {
 // collectDir is the one file-set rule (fileset.Walk) for a picked folder.
 func collectDir(root, name string) ([]uploader.File, int, error) {
 	set, err := fileset.Walk(fileset.Root{Path: root, Name: name})
-	return set.Files, set.Skipped, err
+	return set.Files, set.Special, err
 }
 
 // pastedPaths reads the paths out of pasted text: each line is either a
