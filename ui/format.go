@@ -55,6 +55,29 @@ func cutLeft(s string, w int) string {
 	return ansi.TruncateLeft(s, ansi.StringWidth(s)-w+1, "…")
 }
 
+// fitName fits a file's name (a slash-separated path inside what was
+// picked) to w cells the way a person tells files apart: by the end. The
+// base name is kept whole when it fits and the folders give way
+// ("…/scan-0001.tiff", "ph…/scan-0001.tiff"); a base name too long on its
+// own keeps its end, where the numbers and the extension are ("…0001.tiff").
+func fitName(name string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(name) > w {
+		dir, base := "", name
+		if i := strings.LastIndexByte(name, '/'); i >= 0 {
+			dir, base = name[:i], name[i+1:]
+		}
+		if bw := ansi.StringWidth(base); dir != "" && bw+2 <= w {
+			name = ansi.Truncate(dir, w-bw-1, "…") + "/" + base
+		} else {
+			name = cutLeft(base, w)
+		}
+	}
+	return fit(name, w)
+}
+
 // oneLine makes a reason safe for a single row: no newlines or tabs.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")

@@ -17,7 +17,8 @@ func assertNoRawName(t *testing.T, screen, view string) {
 	if strings.Contains(view, "\x1b[2J") || strings.Contains(view, "red\nfake") {
 		t.Errorf("%s shows the raw name: %q", screen, view)
 	}
-	if !strings.Contains(plain(view), `\x1b[2J\x1b[31m`) {
+	// A long name is cut from its start (fitName), so look for its end.
+	if !strings.Contains(plain(view), `red\nfake.txt`) {
 		t.Errorf("%s does not show the escaped name:\n%s", screen, plain(view))
 	}
 }
@@ -43,4 +44,11 @@ func TestScreensEscapeFileNames(t *testing.T) {
 	s := newSummary(newStyles(true), "t", run, false)
 	s.SetSize(goldenWidth-2, goldenHeight-4)
 	assertNoRawName(t, "summary", s.View())
+
+	// A file that landed shows where, beside its name: escaped too.
+	run.summary = uploader.Summary{Uploaded: 1}
+	run.files[0].State, run.files[0].Reason = uploader.StateDone, ""
+	s = newSummary(newStyles(true), "t", run, false)
+	s.SetSize(goldenWidth-2, goldenHeight-4)
+	assertNoRawName(t, "summary of an uploaded file", s.View())
 }

@@ -542,7 +542,7 @@ func (m progressModel) rowView(b *strings.Builder, r *fileRow, isCursor bool, c 
 	if isCursor {
 		nameStyle = st.Current
 	}
-	b.WriteString(nameStyle.Render(fit(uploader.DisplayName(s.Name), c.name)))
+	b.WriteString(nameStyle.Render(fitName(uploader.DisplayName(s.Name), c.name)))
 	b.WriteByte(' ')
 
 	pct := 0

@@ -216,7 +216,7 @@ func (m reviewModel) View() string {
 		if i == m.win.cursor {
 			marker = st.Cursor.Render("› ")
 		}
-		b.WriteString(marker + st.Text.Render(fit(uploader.DisplayName(f.Name), max(w-2-sizeW-2, 8))) + "  " + st.Subtle.Render(fitRight(formatBytes(f.Size), sizeW)))
+		b.WriteString(marker + st.Text.Render(fitName(uploader.DisplayName(f.Name), max(w-2-sizeW-2, 8))) + "  " + st.Subtle.Render(fitRight(formatBytes(f.Size), sizeW)))
 		if i < to-1 {
 			b.WriteByte('\n')
 		}

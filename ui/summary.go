@@ -219,7 +219,7 @@ func (m summaryModel) View() string {
 			}
 			text := lead + cutLeft(where, max(detailW-ansi.StringWidth(lead), 1))
 			mark, style = "✓ ", st.Done
-			b.WriteString(marker + style.Render(mark) + st.Text.Render(fit(f.Name, nameW)) + "  " + style.Render(hyperlink(text, linkTarget(where))))
+			b.WriteString(marker + style.Render(mark) + st.Text.Render(fitName(uploader.DisplayName(f.Name), nameW)) + "  " + style.Render(hyperlink(text, linkTarget(where))))
 			if i < to-1 {
 				b.WriteByte('\n')
 			}
@@ -235,7 +235,7 @@ func (m summaryModel) View() string {
 				detail += " (" + oneLine(f.Reason) + ")"
 			}
 		}
-		b.WriteString(marker + style.Render(mark) + st.Text.Render(fit(uploader.DisplayName(f.Name), nameW)) + "  " + style.Render(cut(detail, detailW)))
+		b.WriteString(marker + style.Render(mark) + st.Text.Render(fitName(uploader.DisplayName(f.Name), nameW)) + "  " + style.Render(cut(detail, detailW)))
 		if i < to-1 {
 			b.WriteByte('\n')
 		}
