@@ -724,9 +724,10 @@ func (m pickerModel) entryView(e dirEntry, isCursor bool) string {
 		name += "/"
 	}
 	if e.link != "" {
-		name += " → " + uploader.DisplayName(e.link)
+		name = fit(name+" → "+uploader.DisplayName(e.link), nameWidth)
+	} else {
+		name = fitName(name, nameWidth)
 	}
-	name = fit(name, nameWidth)
 	styledName := style(m, e, box).Render(box) + m.highlightMatch(name, style(m, e, box))
 
 	var info string

@@ -456,3 +456,21 @@ func TestPickerTakesPastedPaths(t *testing.T) {
 		t.Errorf("b.bin not ticked:\n%s", plain(m.View()))
 	}
 }
+
+// A long name keeps its end in the picker at 64 columns, as everywhere else:
+// the version and the extension tell "report-final-v2.pdf" from "-v3.pdf".
+func TestPickerLongNamesKeepTheirEnd(t *testing.T) {
+	var entries []dirEntry
+	for _, name := range []string{"quarterly-report-final-v2.pdf", "quarterly-report-final-v3.pdf"} {
+		entries = append(entries, dirEntry{name: name, path: "/p/" + name, kind: entryFile, size: 10, modTime: fixedNow})
+	}
+	m := newPicker(newStyles(true), "/p")
+	m.SetSize(62, 14)
+	m, _ = m.Update(dirReadMsg{dir: "/p", entries: entries, at: fixedNow})
+	v := plain(m.View())
+	for _, end := range []string{"final-v2.pdf", "final-v3.pdf"} {
+		if !strings.Contains(v, end) {
+			t.Errorf("no %q at 64 columns:\n%s", end, v)
+		}
+	}
+}
