@@ -456,10 +456,19 @@ func (m progressModel) headerView(b *strings.Builder) {
 	} else if m.finished {
 		pct = 1
 	}
-	stats := fmt.Sprintf("  %s / %s · %s · elapsed %s · ETA %s",
-		formatBytes(m.sent), formatBytes(m.total), formatSpeed(m.speed),
-		formatDuration(m.now.Sub(m.started)), m.eta())
-	b.WriteString(m.bar.ViewAs(pct) + st.Text.Render(cut(stats, max(w-m.bar.Width(), 1))) + "\n")
+	// When the line is narrow, elapsed time gives way first, then the
+	// speed: what is left to wait for (ETA) is the last to go.
+	room := max(w-m.bar.Width(), 1)
+	sent := fmt.Sprintf("  %s / %s", formatBytes(m.sent), formatBytes(m.total))
+	speed, elapsed, eta := " · "+formatSpeed(m.speed), " · elapsed "+formatDuration(m.now.Sub(m.started)), " · ETA "+m.eta()
+	stats := sent + speed + elapsed + eta
+	for _, shorter := range []string{sent + speed + eta, sent + eta} {
+		if ansi.StringWidth(stats) <= room {
+			break
+		}
+		stats = shorter
+	}
+	b.WriteString(m.bar.ViewAs(pct) + st.Text.Render(cut(stats, room)) + "\n")
 
 	sparkW := max(min(w-40, 60), 10)
 	peak := 0.0
