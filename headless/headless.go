@@ -114,10 +114,18 @@ func (p *Printer) Event(e uploader.Event) {
 		if r.Duration >= minRated {
 			speed = ", " + rate(r.Bytes, r.Duration)
 		}
-		fmt.Fprintf(p.Out, "✓ %s → %s (%s%s, crc32 %s%s)\n", name, uploader.DisplayName(where),
-			human.Bytes(r.Bytes), parts, inspect.EncodeCRC32(r.CRC32), speed)
+		retries := ""
+		if n := human.Retries(e.Attempt); n != "" {
+			retries = ", " + n
+		}
+		fmt.Fprintf(p.Out, "✓ %s → %s (%s%s, crc32 %s%s%s)\n", name, uploader.DisplayName(where),
+			human.Bytes(r.Bytes), parts, inspect.EncodeCRC32(r.CRC32), speed, retries)
 	case uploader.EventFailed:
-		fmt.Fprintf(p.Out, "✗ %s: %s\n", name, uploader.DisplayName(p.redact(errText(e.Err))))
+		retries := ""
+		if n := human.Retries(e.Attempt); n != "" {
+			retries = " (" + n + ")"
+		}
+		fmt.Fprintf(p.Out, "✗ %s: %s%s\n", name, uploader.DisplayName(p.redact(errText(e.Err))), retries)
 	case uploader.EventCanceled:
 		fmt.Fprintf(p.Out, "– %s: %s\n", name, uploader.DisplayName(errText(e.Err)))
 	case uploader.EventSkipped:
@@ -147,6 +155,7 @@ func (p *Printer) jsonEvent(e uploader.Event) {
 		j.Resumed = e.Resumed
 	case uploader.EventDone:
 		r := e.Result
+		j.Attempt, j.Max = e.Attempt, e.MaxAttempts
 		j.Bytes = &r.Bytes
 		j.CRC32 = inspect.EncodeCRC32(r.CRC32) // S3's form, as x-amz-checksum-crc32 shows it
 		j.ETag, j.Key, j.Location = r.ETag, r.Key, r.Location
@@ -155,6 +164,7 @@ func (p *Printer) jsonEvent(e uploader.Event) {
 			j.ExpiresAt = r.ShareExpires.UTC().Format(time.RFC3339)
 		}
 	case uploader.EventFailed:
+		j.Attempt, j.Max = e.Attempt, e.MaxAttempts
 		j.Error, j.Code = p.redact(errText(e.Err)), e.Code
 	case uploader.EventCanceled, uploader.EventRestarted:
 		j.Error = p.redact(errText(e.Err))

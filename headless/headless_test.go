@@ -16,14 +16,17 @@ func TestHumanLines(t *testing.T) {
 	p := &Printer{Out: &out, Err: &errb, Redact: func(s string) string { return strings.ReplaceAll(s, "tok123", "[REDACTED]") }}
 	p.Event(uploader.Event{Kind: uploader.EventQueued, File: "a.bin"})
 	p.Event(uploader.Event{Kind: uploader.EventRetrying, File: "a.bin", Attempt: 1, MaxAttempts: 6, Delay: 1500 * time.Millisecond, Err: errors.New("503 SlowDown")})
-	p.Event(uploader.Event{Kind: uploader.EventDone, File: "a.bin", Result: &uploader.Result{Key: "in/a.bin", Bytes: 3 << 20, CRC32: 0x3610a686, Duration: time.Second}})
-	p.Event(uploader.Event{Kind: uploader.EventDone, File: "tiny", Result: &uploader.Result{Key: "tiny", Bytes: 17, Duration: 2 * time.Millisecond}})
-	p.Event(uploader.Event{Kind: uploader.EventFailed, File: "b.bin", Err: errors.New("403 AccessDenied echoing tok123")})
+	p.Event(uploader.Event{Kind: uploader.EventDone, File: "a.bin", Attempt: 2, MaxAttempts: 6, Result: &uploader.Result{Key: "in/a.bin", Bytes: 3 << 20, CRC32: 0x3610a686, Duration: time.Second}})
+	p.Event(uploader.Event{Kind: uploader.EventDone, File: "tiny", Attempt: 1, MaxAttempts: 6, Result: &uploader.Result{Key: "tiny", Bytes: 17, Duration: 2 * time.Millisecond}})
+	p.Event(uploader.Event{Kind: uploader.EventFailed, File: "b.bin", Attempt: 1, MaxAttempts: 6, Err: errors.New("403 AccessDenied echoing tok123")})
+	p.Event(uploader.Event{Kind: uploader.EventFailed, File: "c.bin", Attempt: 6, MaxAttempts: 6, Err: errors.New("503 SlowDown")})
 	p.Summary(uploader.Summary{Uploaded: 2, Failed: 1, Bytes: 3<<20 + 17, Elapsed: 2 * time.Second}, false, "")
 
-	want := "✓ a.bin → in/a.bin (3.0 MiB, crc32 NhCmhg==, 3.0 MiB/s)\n" +
+	// Each file's line says how many retries it needed, as the TUI's summary does.
+	want := "✓ a.bin → in/a.bin (3.0 MiB, crc32 NhCmhg==, 3.0 MiB/s, 1 retry)\n" +
 		"✓ tiny → tiny (17 B, crc32 AAAAAA==)\n" +
 		"✗ b.bin: 403 AccessDenied echoing [REDACTED]\n" +
+		"✗ c.bin: 503 SlowDown (5 retries)\n" +
 		"2 uploaded, 1 failed · 3.0 MiB in 2s (1.5 MiB/s)\n"
 	if out.String() != want {
 		t.Errorf("stdout:\n%s\nwant:\n%s", out.String(), want)
@@ -37,8 +40,8 @@ func TestJSONLines(t *testing.T) {
 	var out bytes.Buffer
 	p := &Printer{Out: &out, Err: &out, JSON: true}
 	p.Event(uploader.Event{Kind: uploader.EventAwaiting, File: "a"})
-	p.Event(uploader.Event{Kind: uploader.EventDone, File: "a", Result: &uploader.Result{Key: "k", Bytes: 0, ETag: "e"}})
-	p.Event(uploader.Event{Kind: uploader.EventFailed, File: "b", Err: errors.New("nope"), Code: "AccessDenied"})
+	p.Event(uploader.Event{Kind: uploader.EventDone, File: "a", Attempt: 2, MaxAttempts: 3, Result: &uploader.Result{Key: "k", Bytes: 0, ETag: "e"}})
+	p.Event(uploader.Event{Kind: uploader.EventFailed, File: "b", Attempt: 3, MaxAttempts: 3, Err: errors.New("nope"), Code: "AccessDenied"})
 	p.Summary(uploader.Summary{Uploaded: 1, Failed: 1, Canceled: 1, Pending: 1}, true, "/state/reports/r.json")
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 3 {
@@ -50,10 +53,10 @@ func TestJSONLines(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if done["event"] != "done" || done["bytes"] != 0.0 || done["key"] != "k" || done["etag"] != "e" || done["crc32"] != "AAAAAA==" {
+	if done["event"] != "done" || done["bytes"] != 0.0 || done["key"] != "k" || done["etag"] != "e" || done["crc32"] != "AAAAAA==" || done["attempt"] != 2.0 || done["max_attempts"] != 3.0 {
 		t.Errorf("done %v (an empty file still reports bytes: 0)", done)
 	}
-	if failed["event"] != "failed" || failed["error"] != "nope" || failed["code"] != "AccessDenied" {
+	if failed["event"] != "failed" || failed["error"] != "nope" || failed["code"] != "AccessDenied" || failed["attempt"] != 3.0 {
 		t.Errorf("failed %v", failed)
 	}
 	if summary["event"] != "summary" || summary["uploaded"] != 1.0 || summary["failed"] != 1.0 || summary["canceled"] != 2.0 || summary["report"] != "/state/reports/r.json" {

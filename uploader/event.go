@@ -68,7 +68,7 @@ type Event struct {
 	Path string // File.Path: what a rerun (--retry-failed) matches files by
 	Time time.Time
 
-	Attempt     int // 1-based attempt of this send (started, retrying)
+	Attempt     int // 1-based attempt of this send (started, retrying); sends made (done, failed)
 	MaxAttempts int
 	Delay       time.Duration // retrying: how long until the next attempt
 

@@ -18,9 +18,10 @@ func (p *Pool) finishDone(t *fileTask, r *Result) {
 	t.release()
 	t.mu.Lock()
 	t.result, t.reason, t.finished = r, "", time.Now()
+	attempts := t.attempt
 	t.mu.Unlock()
 	t.state.Store(int32(StateDone))
-	p.emit(t, Event{Kind: EventDone, Result: r})
+	p.emit(t, Event{Kind: EventDone, Result: r, Attempt: attempts, MaxAttempts: p.opts.Retries + 1})
 	p.forget(t)
 }
 
@@ -28,9 +29,10 @@ func (p *Pool) finishFailed(t *fileTask, err error, code string) {
 	t.release()
 	t.mu.Lock()
 	t.reason, t.finished = p.redact(err.Error()), time.Now()
+	attempts := t.attempt
 	t.mu.Unlock()
 	t.state.Store(int32(StateFailed))
-	p.emit(t, Event{Kind: EventFailed, Err: err, Code: code})
+	p.emit(t, Event{Kind: EventFailed, Err: err, Code: code, Attempt: attempts, MaxAttempts: p.opts.Retries + 1})
 	p.forget(t)
 }
 

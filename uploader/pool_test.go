@@ -136,8 +136,14 @@ func TestRetriesTransientAnswers(t *testing.T) {
 	f, data := writeFile(t, t.TempDir(), "a", 70_000)
 	start := time.Now()
 	events, p := run(t, &testSource{base: rec.URL}, Options{Retries: 5, BackoffMax: time.Second}, f)
-	if last := lastOf(events, 0); last.Kind != EventDone {
+	last := lastOf(events, 0)
+	if last.Kind != EventDone {
 		t.Fatalf("last event %v (%v), want done", last.Kind, last.Err)
+	}
+	// The done event says how many sends it took, for the per-file
+	// "N retries" of headless lines and summaries.
+	if last.Attempt != len(answers)+1 || last.MaxAttempts != 6 {
+		t.Errorf("done after attempt %d of %d, want %d of 6", last.Attempt, last.MaxAttempts, len(answers)+1)
 	}
 	var retrying []Event
 	for _, e := range events {
