@@ -1,6 +1,7 @@
 package uploader
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // serialServer reads one body at a time, as gofakes3 does under its backend
@@ -178,4 +181,41 @@ func kib(ns []int64) []int64 {
 		out[i] = n >> 10
 	}
 	return out
+}
+
+// TestRateGrantsAreEqualWhateverTheReadSize (issue 14 item 4): a body read
+// 64 KiB at a time (plain http) and one read 32 KiB at a time (TLS) share
+// one budget evenly. Before, each turn granted a whole read, and the plain
+// body got about 60% (measured 1280 KiB of 2 MiB).
+func TestRateGrantsAreEqualWhateverTheReadSize(t *testing.T) {
+	const perSecond = 1 << 20
+	limiter := rate.NewLimiter(rate.Limit(perSecond), perSecond/10) // as SetRate makes it
+	data := bytes.NewReader(make([]byte, 16<<20))
+	var total atomic.Int64
+	got := make([]int64, 2)
+	var wg sync.WaitGroup
+	for i, readSize := range []int{64 << 10, 32 << 10} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var counter, moved atomic.Int64
+			b := &body{ctx: context.Background(), src: data, size: data.Size(), counter: &counter, moved: &moved, limiter: limiter}
+			buf := make([]byte, readSize)
+			for total.Load() < 2<<20 {
+				n, err := b.Read(buf)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				total.Add(int64(n))
+			}
+			got[i] = counter.Load()
+		}()
+	}
+	wg.Wait()
+	for i, n := range got {
+		if share := float64(n) / float64(got[0]+got[1]); share < 0.4 || share > 0.6 {
+			t.Errorf("body %d (reads of %d KiB) had %.0f%% of the budget (%v KiB), want half", i, []int{64, 32}[i], 100*share, kib(got))
+		}
+	}
 }
