@@ -101,7 +101,7 @@ type Result struct {
 	CRC32    uint32
 	ETag     string
 	Location string        // where a person finds the object, when known
-	Duration time.Duration // from first byte of the first attempt to the server's answer
+	Duration time.Duration // from the file's start to the server's answer, less its waits for a turn (Capabilities.OneAtATime)
 	Parts    int           // 0 for a single PUT
 
 	// ShareURL is the link a sharing source (Konfidant) made for the file: a

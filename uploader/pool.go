@@ -138,6 +138,7 @@ type fileTask struct {
 	result      *Result
 	started     time.Time
 	finished    time.Time
+	waited      time.Duration // waiting for turns (Capabilities.OneAtATime) since started
 	ctx         context.Context
 	cancel      context.CancelCauseFunc
 }

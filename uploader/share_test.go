@@ -88,10 +88,12 @@ func TestOneAtATimeDestinationTakesTurns(t *testing.T) {
 			}
 		}
 	}()
+	began := time.Now()
 	p.Add(files...)
 	if err := p.Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
+	wall := time.Since(began)
 	p.Close()
 	<-consumed
 
@@ -118,6 +120,18 @@ func TestOneAtATimeDestinationTakesTurns(t *testing.T) {
 	}
 	if waited != len(files)-1 {
 		t.Errorf("%d files waited for their turn, want %d", waited, len(files)-1)
+	}
+	// A file's speed is taken over its own turn, not its wait: the files
+	// went one after another, so their durations add up to the run's time
+	// (counting the waits, they would be about 2.5 times it).
+	var sum time.Duration
+	for _, e := range events {
+		if e.Kind == EventDone {
+			sum += e.Result.Duration
+		}
+	}
+	if limit := wall*5/4 + 200*time.Millisecond; sum > limit {
+		t.Errorf("the files' durations add up to %v in a run of %v: their waits for a turn were counted", sum, wall)
 	}
 }
 

@@ -35,7 +35,7 @@ func (p *Pool) runFile(ctx context.Context, t *fileTask) {
 	}
 	start := time.Now()
 	t.mu.Lock()
-	t.started = start
+	t.started, t.waited = start, 0
 	t.mu.Unlock()
 
 	f, st, err := fileset.Open(t.file.Path)
@@ -121,7 +121,7 @@ func (p *Pool) runFile(ctx context.Context, t *fileTask) {
 	}
 	p.finishDone(t, &Result{
 		Key: out.target.Key, Bytes: file.Size, CRC32: out.crc, ETag: out.etag,
-		Location: out.target.Location, Duration: time.Since(start),
+		Location: out.target.Location, Duration: time.Since(start) - t.waitedFor(),
 		ShareURL: share.URL, ShareExpires: share.Expires,
 	})
 }
@@ -255,13 +255,27 @@ func (p *Pool) takeTurn(ctx context.Context, t *fileTask, part int) (release fun
 			t.state.Store(int32(StateWaiting))
 			p.emit(t, Event{Kind: EventWaiting})
 		}
+		since := time.Now()
 		select {
 		case p.turn <- struct{}{}:
 		case <-ctx.Done():
 			return nil, context.Cause(ctx)
 		}
+		if part == 0 { // a part's wait overlaps its file's other parts
+			t.mu.Lock()
+			t.waited += time.Since(since)
+			t.mu.Unlock()
+		}
 	}
 	return func() { <-p.turn }, nil
+}
+
+// waitedFor is how long the file waited for its turns: time its speed is
+// not measured over.
+func (t *fileTask) waitedFor() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.waited
 }
 
 // sourceError is a source failing to give a fresh target mid-upload: it is
