@@ -233,3 +233,41 @@ func TestRateGrantsAreEqualWhateverTheReadSize(t *testing.T) {
 		}
 	}
 }
+
+// TestPauseWhileWaitingForATurn: a file paused while it waits for its turn
+// is paused, not failed, and gives up its place; resumed, it is sent.
+func TestPauseWhileWaitingForATurn(t *testing.T) {
+	srv := newSerialServer(t)
+	dir := t.TempDir()
+	first, _ := writeFile(t, dir, "first", 64<<10)
+	second, _ := writeFile(t, dir, "second", 64<<10)
+	p := New(&testSource{base: srv.URL, caps: Capabilities{OneAtATime: true}}, Options{Concurrency: 2})
+	live, finish := startPaused(t, p, first, second)
+	waiting := waitEvent(t, live, EventWaiting) // the other holds the turn, held by the server
+	if !p.Pause(waiting.ID) {
+		t.Fatal("Pause refused a waiting file")
+	}
+	if e := waitEvent(t, live, EventPaused); e.ID != waiting.ID {
+		t.Fatalf("file %d paused, want %d", e.ID, waiting.ID)
+	}
+	close(srv.gate)
+	if e := waitEvent(t, live, EventDone); e.ID == waiting.ID {
+		t.Fatal("the paused file was sent")
+	}
+	if !p.Resume(waiting.ID) {
+		t.Fatal("Resume refused the paused file")
+	}
+	if e := waitEvent(t, live, EventDone); e.ID != waiting.ID {
+		t.Fatalf("file %d done, want %d", e.ID, waiting.ID)
+	}
+	_ = p.Wait(context.Background())
+	p.Close()
+	for _, e := range finish() {
+		if e.Kind == EventFailed || e.Kind == EventRetrying {
+			t.Errorf("file %d: %s (%v)", e.ID, e.Kind, e.Err)
+		}
+	}
+	if n := srv.seen.Load(); n != 2 {
+		t.Errorf("the server saw %d requests, want 2", n)
+	}
+}
