@@ -137,6 +137,9 @@ func openLocalStore(ctx context.Context, dir, addr string) (*localstore.Store, *
 		PathStyle: true, MaxSinglePut: -1, Location: st.PathFor,
 		// gofakes3 assembles multipart objects in memory: never send it parts.
 		Multipart: false,
+		// and it reads one body at a time: the others would wait inside it
+		// with nothing moving, taken for stalls (issue 14 item 4).
+		OneAtATime: localstore.OneAtATime,
 	})
 	if err != nil {
 		st.Close()

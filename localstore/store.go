@@ -13,9 +13,14 @@
 //     file under <dir>/metadata/<bucket>/, named from the key and its hash.
 //   - It checks no signatures, no expiry and no checksum header: it is a place
 //     to put files, not a test of the request. Hence loopback only.
-//   - Every PutObject runs under one backend lock, so uploads to it go one at
-//     a time; multipart parts are kept in memory and joined in memory, so it
-//     is only ever sent single PUTs (there is no 5 GiB limit).
+//   - Every PutObject runs under one backend lock held while it copies the
+//     body (s3afero's MultiBucketBackend.PutObject; HEAD and GET take the
+//     same lock), so uploads to it go one at a time: sent four at once, three
+//     bodies wait in their connections with nothing moving once ~4 MiB of
+//     each fill the loopback socket buffers (TestConcurrentPutsQueue), and
+//     hoist sends it one at a time (OneAtATime). Multipart parts are kept in
+//     memory and joined in memory, so it is only ever sent single PUTs
+//     (there is no 5 GiB limit).
 //   - Overwriting a key reads the old object's metadata through GetObject and
 //     never closes that file; the descriptor lingers until garbage collection.
 package localstore
@@ -41,6 +46,10 @@ import (
 
 // Bucket is the one bucket the store keeps files in.
 const Bucket = "hoist"
+
+// OneAtATime: the store serves one PUT at a time (gofakes3's backend lock,
+// see the package doc), so a client should send it one at a time.
+const OneAtATime = true
 
 // Store is a running local store.
 type Store struct {

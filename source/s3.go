@@ -59,6 +59,9 @@ type S3Config struct {
 	// MaxSinglePut is the largest single PUT: 0 means S3's 5 GiB, negative
 	// means no limit (the embedded store has none).
 	MaxSinglePut int64
+	// OneAtATime: the store serves one request at a time (the embedded
+	// store), so the engine sends it one file at a time.
+	OneAtATime bool
 
 	// Location, when set, says where a person finds an uploaded object (the
 	// embedded store's file on disk); it fills Target.Location.
@@ -193,7 +196,7 @@ func NewS3(ctx context.Context, c S3Config) (*S3, error) {
 		o.Retryer = aws.NopRetryer{}
 	})
 
-	caps := uploader.Capabilities{Resign: true, Multipart: c.Multipart}
+	caps := uploader.Capabilities{Resign: true, Multipart: c.Multipart, OneAtATime: c.OneAtATime}
 	switch {
 	case c.MaxSinglePut == 0:
 		caps.MaxSinglePut = inspect.S3MaxSinglePut

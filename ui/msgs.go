@@ -78,6 +78,10 @@ type uploadQueuedMsg struct{ id int }
 
 type hashingStartedMsg struct{ id int }
 
+// turnAwaitedMsg: the file is ready and waits for its turn at a destination
+// that takes one upload at a time.
+type turnAwaitedMsg struct{ id int }
+
 type uploadStartedMsg struct {
 	id           int
 	attempt, max int

@@ -55,7 +55,7 @@ type progressModel struct {
 	spark                    []float64 // bytes per second, one point a second
 	sparkBytes               int64
 	sparkFrom                time.Time
-	counts                   [uploader.StatePaused + 1]int
+	counts                   [uploader.NumStates]int
 	concurrency              int
 	finished                 bool // every file reached done, failed or canceled
 	confirming               bool // "quit?" is being asked
@@ -151,6 +151,8 @@ func (m progressModel) Update(msg tea.Msg) (progressModel, tea.Cmd) {
 		m.setState(msg.id, uploader.StateQueued, "")
 	case hashingStartedMsg:
 		m.setState(msg.id, uploader.StateHashing, "")
+	case turnAwaitedMsg:
+		m.setState(msg.id, uploader.StateWaiting, "")
 	case uploadStartedMsg:
 		if r := m.row(msg.id); r != nil {
 			r.status.Attempt, r.status.MaxAttempts = msg.attempt, msg.max
@@ -481,7 +483,7 @@ func (m progressModel) headerView(b *strings.Builder) {
 	b.WriteString(m.countsView() + "\n")
 	switch {
 	case m.confirming:
-		queued := m.counts[uploader.StateQueued]
+		queued := m.counts[uploader.StateQueued] + m.counts[uploader.StateWaiting]
 		what := plural(m.running()-queued, "upload", "uploads") + " in progress"
 		if queued > 0 {
 			what += fmt.Sprintf(" and %d queued", queued)
@@ -528,6 +530,7 @@ func (m progressModel) countsView() string {
 		{m.counts[uploader.StateCanceled], "canceled", st.Canceled.Render},
 		{m.counts[uploader.StateRetrying], "retrying", st.Retrying.Render},
 		{active, "uploading", st.Active.Render},
+		{m.counts[uploader.StateWaiting], "waiting", st.Queued.Render},
 		{m.counts[uploader.StateQueued], "queued", st.Queued.Render},
 	}
 	var out []string
@@ -694,6 +697,8 @@ func eventMsg(e uploader.Event) tea.Msg {
 		return uploadQueuedMsg{id: e.ID}
 	case uploader.EventHashing:
 		return hashingStartedMsg{id: e.ID}
+	case uploader.EventWaiting:
+		return turnAwaitedMsg{id: e.ID}
 	case uploader.EventStarted:
 		return uploadStartedMsg{id: e.ID, attempt: e.Attempt, max: e.MaxAttempts}
 	case uploader.EventAwaiting:

@@ -388,3 +388,49 @@ func TestProgressResumedBytesAreNotSpeed(t *testing.T) {
 		t.Errorf("progress %d leaves out the bytes already on the server", m.sent)
 	}
 }
+
+// TestProgressWaitingForItsTurn (issue 14 item 4): at a destination that
+// takes one upload at a time, the files behind the one being sent say
+// "waiting", with no speed or time left, and the counts line says how many.
+func TestProgressWaitingForItsTurn(t *testing.T) {
+	m, files := newTestProgress(3)
+	m, _ = m.Update(eventMsg(uploader.Event{Kind: uploader.EventStarted, ID: 0, Attempt: 1, MaxAttempts: 6}))
+	for _, id := range []int{1, 2} {
+		m, _ = m.Update(eventMsg(uploader.Event{Kind: uploader.EventWaiting, ID: id}))
+	}
+	state := func(i int) uploader.State {
+		if i == 0 {
+			return uploader.StateUploading
+		}
+		return uploader.StateWaiting
+	}
+	for s := 1; s <= 20; s++ {
+		m, _ = m.Update(sampleAt(files, fixedNow.Add(time.Duration(s)*sampleEvery), state, func(i int) int64 {
+			if i == 0 {
+				return int64(s) << 18
+			}
+			return 0
+		}))
+	}
+	if got := stateText(&m.rows[1], fixedNow); got != "waiting" {
+		t.Errorf("a file waiting for its turn reads %q", got)
+	}
+	if got := m.countsView(); !strings.Contains(got, "1 uploading") || !strings.Contains(got, "2 waiting") {
+		t.Errorf("counts line %q, want 1 uploading and 2 waiting", got)
+	}
+	view := m.View()
+	for _, line := range strings.Split(view, "\n") {
+		if !strings.Contains(line, "scan-0002.tiff") {
+			continue
+		}
+		if strings.Contains(line, "uploading") || strings.Contains(line, "/s") {
+			t.Errorf("waiting row shows a transfer: %q", line)
+		}
+		if !strings.Contains(line, "waiting") {
+			t.Errorf("waiting row does not say so: %q", line)
+		}
+	}
+	if m.running() != 3 || m.finished {
+		t.Errorf("running %d finished %v: waiting files are not finished", m.running(), m.finished)
+	}
+}

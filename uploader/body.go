@@ -89,13 +89,20 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// paceGrant is the most of the rate budget one read is given. Reservations
+// are served in the order asked, one outstanding per body, so bodies take
+// turns a grant each; grants of one size make the turns equal in bytes,
+// whatever a body's reads: net/http reads 32 KiB over TLS, 64 KiB over plain
+// http (bodyChunk), and a plain body would otherwise get twice the share.
+const paceGrant = 32 << 10
+
 // pace waits until up to n bytes of the rate budget are this body's and
-// returns how many (at most a burst). The wait is the client's own pacing,
+// returns how many (at most a grant). The wait is the client's own pacing,
 // not a stall: the watchdog is told that bytes move at its end, so a low
 // --limit-rate never reads as a dead connection.
 func (b *body) pace(n int) (int, error) {
 	for {
-		n = min(n, max(b.limiter.Burst(), 1))
+		n = min(n, paceGrant, max(b.limiter.Burst(), 1))
 		r := b.limiter.ReserveN(time.Now(), n)
 		if !r.OK() { // the rate changed between Burst and ReserveN
 			continue

@@ -20,9 +20,14 @@ const (
 	// server, so nothing was sent. It is never counted as uploaded.
 	StateSkipped
 	StatePaused // stopped by Pause until Resume; not finished
+	// StateWaiting: ready to send, waiting for its turn at a destination
+	// that takes one upload at a time (Capabilities.OneAtATime).
+	StateWaiting
+	// NumStates is the number of states, for tables indexed by State.
+	NumStates
 )
 
-var stateNames = [...]string{"queued", "hashing", "uploading", "awaiting response", "retrying", "done", "failed", "canceled", "skipped", "paused"}
+var stateNames = [NumStates]string{"queued", "hashing", "uploading", "awaiting response", "retrying", "done", "failed", "canceled", "skipped", "paused", "waiting"}
 
 func (s State) String() string {
 	if s < 0 || int(s) >= len(stateNames) {
@@ -44,6 +49,9 @@ const (
 	EventHashing  EventKind = "hashing"
 	EventStarted  EventKind = "started"
 	EventAwaiting EventKind = "awaiting"
+	// EventWaiting: the file is ready and waits for its turn at a
+	// destination that takes one upload at a time; EventStarted follows.
+	EventWaiting  EventKind = "waiting"
 	EventRetrying EventKind = "retrying"
 	EventResumed  EventKind = "resumed"
 	// EventRestarted: what was already sent is discarded and the file starts
@@ -93,7 +101,7 @@ type Result struct {
 	CRC32    uint32
 	ETag     string
 	Location string        // where a person finds the object, when known
-	Duration time.Duration // from first byte of the first attempt to the server's answer
+	Duration time.Duration // from the file's start to the server's answer, less its waits for a turn (Capabilities.OneAtATime)
 	Parts    int           // 0 for a single PUT
 
 	// ShareURL is the link a sharing source (Konfidant) made for the file: a

@@ -90,6 +90,9 @@ type Pool struct {
 	src     Source
 	opts    Options
 	limiter *rate.Limiter
+	// turn is held by the one request under way to a destination that
+	// takes one at a time (Capabilities.OneAtATime); nil for the others.
+	turn    chan struct{}
 	events  *eventQueue
 	noToken sync.Map // host → struct{}: hosts that refused a bearer token beside the URL's signature
 	// ownClient: the pool made its HTTP client, so closing its idle
@@ -135,6 +138,7 @@ type fileTask struct {
 	result      *Result
 	started     time.Time
 	finished    time.Time
+	waited      time.Duration // waiting for turns (Capabilities.OneAtATime) since started
 	ctx         context.Context
 	cancel      context.CancelCauseFunc
 }
@@ -147,6 +151,9 @@ func New(src Source, opts Options) *Pool {
 	p.idle = sync.NewCond(&p.mu)
 	p.limiter = rate.NewLimiter(rate.Inf, 0)
 	p.SetRate(opts.LimitRate)
+	if src.Capabilities().OneAtATime {
+		p.turn = make(chan struct{}, 1)
+	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	return p
 }

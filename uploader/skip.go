@@ -17,9 +17,17 @@ func (p *Pool) skipIfStored(ctx context.Context, t *fileTask, f File) bool {
 	if !p.opts.SkipExisting || !ok {
 		return false
 	}
+	// A destination that serves one request at a time would hold the check
+	// behind a whole upload, past its timeout: it waits for its turn too.
+	release, err := p.takeTurn(ctx, t, 0)
+	if err != nil {
+		p.finishErr(ctx, t, err)
+		return true
+	}
 	hctx, cancel := context.WithTimeout(ctx, p.controlTimeout())
 	found, err := ex.Exists(hctx, f)
 	cancel()
+	release()
 	switch {
 	case err != nil:
 		p.finishErr(ctx, t, fmt.Errorf("checking whether it is already stored (--skip-existing): %w", err))

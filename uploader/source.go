@@ -182,6 +182,12 @@ type Capabilities struct {
 	Resign       bool  // Target may be called again for a fresh URL (expired, near expiry)
 	Multipart    bool  // the source implements MultipartSource
 	MaxSinglePut int64 // largest body a single request may carry; 0 means no limit
+	// OneAtATime: the destination serves one request at a time and queues
+	// the rest inside itself (the embedded store). The engine then sends it
+	// one at a time: a file whose turn has not come is StateWaiting, holds
+	// no connection and none of the rate budget, and is never taken for a
+	// stalled upload, as a body stuck behind another one in the server was.
+	OneAtATime bool
 }
 
 // Source turns a file into a Target. The engine sees nothing else of where URLs

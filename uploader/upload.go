@@ -35,7 +35,7 @@ func (p *Pool) runFile(ctx context.Context, t *fileTask) {
 	}
 	start := time.Now()
 	t.mu.Lock()
-	t.started = start
+	t.started, t.waited = start, 0
 	t.mu.Unlock()
 
 	f, st, err := fileset.Open(t.file.Path)
@@ -121,7 +121,7 @@ func (p *Pool) runFile(ctx context.Context, t *fileTask) {
 	}
 	p.finishDone(t, &Result{
 		Key: out.target.Key, Bytes: file.Size, CRC32: out.crc, ETag: out.etag,
-		Location: out.target.Location, Duration: time.Since(start),
+		Location: out.target.Location, Duration: time.Since(start) - t.waitedFor(),
 		ShareURL: share.URL, ShareExpires: share.Expires,
 	})
 }
@@ -161,6 +161,12 @@ func (p *Pool) sendWithRetries(ctx context.Context, t *fileTask, u unit) (sent, 
 	var out sent
 	used := false // tg served an attempt; a target with a Body serves only one
 	err := p.retryPolicy().Do(ctx, func(ctx context.Context, attempt int) error {
+		// The turn comes first: the URL is checked for expiry after the wait.
+		release, err := p.takeTurn(ctx, t, u.part)
+		if err != nil {
+			return err
+		}
+		defer release()
 		if u.resign && !tg.Expires.IsZero() && time.Until(tg.Expires) < resignMargin {
 			fresh, err := u.target(ctx)
 			if err != nil {
@@ -230,6 +236,46 @@ func (p *Pool) sendWithRetries(ctx context.Context, t *fileTask, u unit) (sent, 
 		return sent{}, explain(err, tg, u.part)
 	}
 	return out, nil
+}
+
+// takeTurn waits until t may send to a destination that serves one request
+// at a time (Capabilities.OneAtATime) and returns what gives the turn back;
+// turns go in the order they were asked for. A file whose turn has not come
+// is StateWaiting: no request is open, so no stall watch runs and none of
+// the rate budget is spent. part is 0 for a whole file (its state is the
+// file's) or a part's number (its file may be uploading other parts).
+func (p *Pool) takeTurn(ctx context.Context, t *fileTask, part int) (release func(), err error) {
+	if p.turn == nil {
+		return func() {}, nil
+	}
+	select {
+	case p.turn <- struct{}{}:
+	default:
+		if part == 0 {
+			t.state.Store(int32(StateWaiting))
+			p.emit(t, Event{Kind: EventWaiting})
+		}
+		since := time.Now()
+		select {
+		case p.turn <- struct{}{}:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+		if part == 0 { // a part's wait overlaps its file's other parts
+			t.mu.Lock()
+			t.waited += time.Since(since)
+			t.mu.Unlock()
+		}
+	}
+	return func() { <-p.turn }, nil
+}
+
+// waitedFor is how long the file waited for its turns: time its speed is
+// not measured over.
+func (t *fileTask) waitedFor() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.waited
 }
 
 // sourceError is a source failing to give a fresh target mid-upload: it is
