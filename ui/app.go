@@ -53,6 +53,10 @@ type Options struct {
 	ReportDir    string                                                        // where the JSON report goes; "" writes none
 	// Settings are recorded in the report, for hoist history --retry.
 	Settings map[string]string
+	// PartsFor is how many parts the engine sends a file of this size in,
+	// 0 for one PUT (uploader.PartsFor bound to the source and options); the
+	// review shows it. nil: every file goes in one PUT.
+	PartsFor func(size int64) int
 	// OptionalMetadata: the source needs none (the local store), so the form
 	// asks for all three and each may stay empty.
 	OptionalMetadata bool
@@ -267,6 +271,7 @@ func newModel(ctx context.Context, o Options) model {
 		if m.form.empty() {
 			m.screen = screenReview
 			m.review = newReview(st, m.files, m.md, o.Target, o.Expires, time.Time{}, true)
+			m.review.setParts(o.PartsFor)
 		}
 	}
 	return m
@@ -517,6 +522,7 @@ func (m model) updateScreen(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m model) toReview() (tea.Model, tea.Cmd) {
 	m.review = newReview(m.st, m.files, m.md, m.opts.Target, m.opts.Expires, time.Time{}, true)
+	m.review.setParts(m.opts.PartsFor)
 	m.screen = screenReview
 	m.layout()
 	return m, tea.Batch(checkFiles(m.opts.Preflight, m.files, m.md), tickClockNow(), armReview())
