@@ -402,6 +402,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.pool, m.ids, m.started = msg.pool, msg.ids, msg.at
 		m.reportPath = runreport.PathFor(m.opts.ReportDir, msg.at)
 		m.progress.begin(m.files, msg.ids, msg.at, msg.concurrency)
+		m.progress.limit = msg.rate
 		m.sampling = true
 		cmds := []tea.Cmd{waitForEvent(m.pool.Events()), sampleProgress(m.pool, nil)}
 		if m.quitting {
@@ -457,6 +458,30 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.sampling = true
 		return m, sampleProgress(m.pool, nil)
+
+	case pauseRequestedMsg:
+		if m.pool == nil || m.stopped {
+			return m, nil
+		}
+		return m, pauseUploads(m.pool, msg.ids)
+
+	case resumeRequestedMsg:
+		if m.pool == nil || m.stopped {
+			return m, nil
+		}
+		return m, resumeUploads(m.pool, msg.ids)
+
+	case resumedMsg:
+		for _, id := range msg.ids {
+			m.progress, _ = m.progress.Update(uploadQueuedMsg{id: id})
+		}
+		return m, nil
+
+	case rateRequestedMsg:
+		if m.pool == nil {
+			return m, nil
+		}
+		return m, setRate(m.pool, msg.bps)
 
 	case concurrencyRequestedMsg:
 		if m.pool == nil {
