@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image/color"
 	"io"
 	"os"
@@ -448,5 +449,46 @@ func TestMouseScrollsClicksAndTicks(t *testing.T) {
 	m, _ = step(t, m, tea.MouseClickMsg{X: 10, Y: 2 + progressHeaderLines + 7, Button: tea.MouseLeft}, nil)
 	if m.progress.follow || m.progress.win.cursor != 7 {
 		t.Errorf("click on the 8th row: follow %v cursor %d", m.progress.follow, m.progress.win.cursor)
+	}
+}
+
+// The upload screen as a person sees it with one multipart upload paused
+// (selected), a single PUT paused and a bandwidth limit: the rows, the
+// header, and the help line with its keys, short and full (?).
+func TestAppUploadPausedAndLimited(t *testing.T) {
+	for _, w := range goldenWidths {
+		files, ids := progressFiles(6)
+		m := sized(newModel(context.Background(), Options{StartDir: t.TempDir(), Target: "http://127.0.0.1:9000/bucket/"}), w, 24)
+		m.screen = screenProgress
+		m.progress.begin(files, ids, fixedNow, 4)
+		m.progress.limit = 8 << 20
+		states := []uploader.State{uploader.StateDone, uploader.StateUploading, uploader.StatePaused, uploader.StatePaused, uploader.StateQueued, uploader.StateQueued}
+		for s := 1; s <= 30; s++ {
+			msg := sampleAt(files, fixedNow.Add(time.Duration(s)*sampleEvery), func(i int) uploader.State { return states[i] }, func(i int) int64 {
+				switch states[i] {
+				case uploader.StateDone:
+					return 10 << 20
+				case uploader.StateUploading:
+					return int64(s) * (200 << 10)
+				case uploader.StatePaused:
+					return 5 << 20
+				}
+				return 0
+			})
+			msg.files[0].Result = &uploader.Result{CRC32: 0x1c291ca3}
+			msg.files[2].Parts = 2 // multipart, paused
+			msg.files[3].Attempt = 1
+			msg.files[3].Parts = 0 // a single PUT, paused
+			m.progress, _ = m.progress.Update(msg)
+		}
+		m.progress, _ = progressPress(m.progress, "down", "down") // select scan-0002, the paused multipart upload
+		t.Run(fmt.Sprintf("w%d", w), func(t *testing.T) {
+			golden.RequireEqual(t, plain(m.View().Content))
+		})
+		next, _ := m.Update(press("?"))
+		m = next.(model)
+		t.Run(fmt.Sprintf("w%d_help", w), func(t *testing.T) {
+			golden.RequireEqual(t, plain(m.View().Content))
+		})
 	}
 }

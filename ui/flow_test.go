@@ -230,7 +230,7 @@ func TestFlowPauseResumeAndLimit(t *testing.T) {
 
 	tm.Send(press("up")) // select a.bin, the first file being sent
 	tm.Send(press("p"))
-	waitForFrame(t, frame, "a.bin: paused; p sends it again from zero", "paused (will start over)", "1 paused")
+	waitForFrame(t, frame, "a.bin: paused; p sends it again from zero: a single PUT cannot resume", "paused (will start over)", "1 paused")
 	if st := pool.Snapshot(nil)[0].State; st != uploader.StatePaused {
 		t.Fatalf("the pool has a.bin %v, want paused", st)
 	}

@@ -760,15 +760,16 @@ func stateText(r *fileRow, now time.Time) string {
 	return s.State.String()
 }
 
-// pausedNote says, for the file under the cursor, what resuming will do:
-// the engine keeps a multipart upload's parts and goes on at its next part,
-// while a single PUT cannot continue and is sent again from zero.
+// pausedNote says, for the file under the cursor, what resuming will do, in
+// a line that fits 80 columns after a short name: the engine keeps a
+// multipart upload's parts and goes on at its next part, while a single PUT
+// cannot continue and is sent again from zero.
 func pausedNote(s *uploader.FileStatus) string {
 	switch {
 	case s.Parts > 0:
-		return "paused; p resumes it at its next part, the parts sent stay on the server"
+		return "paused; p resumes it at its next part (parts sent are kept)"
 	case s.Attempt > 0:
-		return "paused; p sends it again from zero (one PUT cannot continue where it stopped)"
+		return "paused; p sends it again from zero: a single PUT cannot resume"
 	}
 	return "paused before sending anything; p resumes it"
 }

@@ -470,7 +470,7 @@ func TestProgressPauseKeys(t *testing.T) {
 		t.Errorf("a paused multipart upload reads %q", got)
 	}
 	v := plain(m.View())
-	for _, want := range []string{"scan-0001.tiff: paused; p resumes it at its next part", "1 paused"} {
+	for _, want := range []string{"scan-0001.tiff: paused; p resumes it at its next part (parts sent are kept)", "1 paused"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("the view lacks %q:\n%s", want, v)
 		}
