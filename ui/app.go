@@ -710,6 +710,7 @@ func (m model) View() tea.View {
 	if m.screen == screenProgress && len(m.progress.rows) > 0 {
 		v.ProgressBar = tea.NewProgressBar(m.progressState(), m.percent())
 	}
+	v.ProgramStatus = m.programStatus()
 	v.SetContent(m.render())
 	return v
 }
@@ -724,10 +725,59 @@ func (m model) progressState() tea.ProgressBarState {
 		return tea.ProgressBarError
 	case c[uploader.StateRetrying] > 0:
 		return tea.ProgressBarWarning
+	case m.allPaused():
+		return tea.ProgressBarWarning // OSC 9;4's state 4: paused
 	case c[uploader.StateHashing] > 0 && c[uploader.StateUploading]+c[uploader.StateAwaiting] == 0:
 		return tea.ProgressBarIndeterminate
 	}
 	return tea.ProgressBarDefault
+}
+
+// allPaused: files are left to send, and every one of them is paused.
+func (m model) allPaused() bool {
+	n := m.progress.counts[uploader.StatePaused]
+	return n > 0 && n == m.progress.running()
+}
+
+// programStatus is the report of the Program Status Protocol (OSC 7501, the
+// published spec Bubble Tea's View.ProgramStatus follows; terminals that do
+// not know it ignore it): working with the percentage while files go up,
+// blocked while everything is paused or the quit question waits, done or
+// error when the run has ended (that report stays after hoist exits, as the
+// protocol intends), idle on the screens that wait for the person.
+func (m model) programStatus() *tea.ProgramStatus {
+	ps := &tea.ProgramStatus{App: "hoist", Title: "hoist", State: tea.ProgramStateIdle}
+	c := m.progress.counts
+	switch {
+	case m.screen == screenSummary && m.reported:
+		s := m.outcome.Summary
+		ps.State, ps.Message = tea.ProgramStateDone, doneText(s)
+		if s.Failed+s.Canceled+s.Pending > 0 {
+			ps.State = tea.ProgramStateError
+		}
+	case m.screen != screenProgress:
+		ps.Message = strings.TrimPrefix(m.windowTitle(), "hoist · ")
+	case m.progress.confirming:
+		ps.State, ps.Kind = tea.ProgramStateBlocked, tea.ProgramStatusKindPermission
+		ps.Message = "quit? the uploads in progress will be canceled"
+	case m.progress.finished:
+		// The summary is on its way.
+		ps.State = tea.ProgramStateDone
+		if c[uploader.StateDone] < len(m.progress.rows) {
+			ps.State = tea.ProgramStateError
+		}
+		ps.Message = fmt.Sprintf("%d of %d uploaded", c[uploader.StateDone], len(m.progress.rows))
+	case m.allPaused():
+		ps.State = tea.ProgramStateBlocked
+		ps.Message = plural(c[uploader.StatePaused], "file", "files") + " paused: P resumes"
+	default:
+		ps.State = tea.ProgramStateWorking
+		ps.Message = fmt.Sprintf("%d of %d uploaded", c[uploader.StateDone], len(m.progress.rows))
+		if len(m.progress.rows) > 0 && m.progressState() != tea.ProgressBarIndeterminate {
+			ps.Progress, ps.HasProgress = m.percent(), true
+		}
+	}
+	return ps
 }
 
 // doneText is the notification's line: how the run ended.

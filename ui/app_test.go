@@ -492,3 +492,55 @@ func TestAppUploadPausedAndLimited(t *testing.T) {
 		})
 	}
 }
+
+// The terminal hears how the run goes through OSC 7501 (Program Status
+// Protocol) beside the OSC 9;4 progress bar: working with the percentage,
+// blocked while all is paused or quit is asked, error or done at the end.
+func TestAppReportsProgramStatus(t *testing.T) {
+	files, ids := progressFiles(4)
+	m := sized(newModel(context.Background(), Options{StartDir: t.TempDir(), Target: "http://127.0.0.1:9000/bucket/"}), 120, 30)
+	if ps := m.View().ProgramStatus; ps == nil || ps.State != tea.ProgramStateIdle || ps.App != "hoist" {
+		t.Errorf("picker: %+v, want idle", ps)
+	}
+	m.screen = screenProgress
+	m.progress.begin(files, ids, fixedNow, 4)
+	sample := func(states ...uploader.State) tea.View {
+		t.Helper()
+		m.progress, _ = m.progress.Update(sampleAt(files, fixedNow.Add(time.Second), func(i int) uploader.State { return states[i] }, func(i int) int64 {
+			if states[i] == uploader.StateDone {
+				return 10 << 20
+			}
+			return 0
+		}))
+		return m.View()
+	}
+	up, done, paused, hashing := uploader.StateUploading, uploader.StateDone, uploader.StatePaused, uploader.StateHashing
+
+	v := sample(done, up, up, hashing)
+	if seq := ansi.SetProgramStatus(*v.ProgramStatus); !strings.HasPrefix(seq, "\x1b]7501;state=working:progress=25:app=hoist") {
+		t.Errorf("uploading: %q", seq)
+	}
+	if v = sample(hashing, hashing, hashing, hashing); v.ProgramStatus.HasProgress || v.ProgressBar.State != tea.ProgressBarIndeterminate {
+		t.Errorf("only hashing: %+v, bar %+v; want no figure", v.ProgramStatus, v.ProgressBar)
+	}
+	v = sample(done, paused, paused, paused)
+	if v.ProgramStatus.State != tea.ProgramStateBlocked || v.ProgressBar.State != tea.ProgressBarWarning || !strings.Contains(v.ProgramStatus.Message, "3 files paused") {
+		t.Errorf("all paused: %+v, bar %+v", v.ProgramStatus, v.ProgressBar)
+	}
+	if v = sample(done, paused, up, paused); v.ProgramStatus.State != tea.ProgramStateWorking || v.ProgressBar.State != tea.ProgressBarDefault {
+		t.Errorf("one still going: %+v, bar %+v", v.ProgramStatus, v.ProgressBar)
+	}
+	m.progress, _ = progressPress(m.progress, "q")
+	if ps := m.View().ProgramStatus; ps.State != tea.ProgramStateBlocked || ps.Kind != tea.ProgramStatusKindPermission {
+		t.Errorf("quit asked: %+v", ps)
+	}
+	m.progress, _ = progressPress(m.progress, "n")
+	if v = sample(done, done, uploader.StateFailed, done); v.ProgramStatus.State != tea.ProgramStateError || v.ProgramStatus.Message != "3 of 4 uploaded" {
+		t.Errorf("ended with a failure: %+v", v.ProgramStatus)
+	}
+	m.screen, m.reported = screenSummary, true
+	m.outcome.Summary = uploader.Summary{Uploaded: 4}
+	if ps := m.programStatus(); ps.State != tea.ProgramStateDone || ps.Message != "all 4 files uploaded" {
+		t.Errorf("summary of a full run: %+v", ps)
+	}
+}
