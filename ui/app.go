@@ -725,18 +725,12 @@ func (m model) progressState() tea.ProgressBarState {
 		return tea.ProgressBarError
 	case c[uploader.StateRetrying] > 0:
 		return tea.ProgressBarWarning
-	case m.allPaused():
+	case m.progress.allPaused():
 		return tea.ProgressBarWarning // OSC 9;4's state 4: paused
 	case c[uploader.StateHashing] > 0 && c[uploader.StateUploading]+c[uploader.StateAwaiting] == 0:
 		return tea.ProgressBarIndeterminate
 	}
 	return tea.ProgressBarDefault
-}
-
-// allPaused: files are left to send, and every one of them is paused.
-func (m model) allPaused() bool {
-	n := m.progress.counts[uploader.StatePaused]
-	return n > 0 && n == m.progress.running()
 }
 
 // programStatus is the report of the Program Status Protocol (OSC 7501, the
@@ -767,7 +761,7 @@ func (m model) programStatus() *tea.ProgramStatus {
 			ps.State = tea.ProgramStateError
 		}
 		ps.Message = fmt.Sprintf("%d of %d uploaded", c[uploader.StateDone], len(m.progress.rows))
-	case m.allPaused():
+	case m.progress.allPaused():
 		ps.State = tea.ProgramStateBlocked
 		ps.Message = plural(c[uploader.StatePaused], "file", "files") + " paused: P resumes"
 	default:

@@ -268,11 +268,14 @@ func (m progressModel) updateKey(msg tea.KeyPressMsg) (progressModel, tea.Cmd) {
 			}
 		}
 	case key.Matches(msg, m.keys.PauseAll):
+		// P resumes only once every file left is paused: pressed again
+		// while pauses are on their way, it must not undo the first ones.
+		if m.allPaused() {
+			ids := m.pausedIDs()
+			return m, func() tea.Msg { return resumeRequestedMsg{ids: ids} }
+		}
 		if ids := m.pausableIDs(); len(ids) > 0 {
 			return m, func() tea.Msg { return pauseRequestedMsg{ids: ids} }
-		}
-		if ids := m.pausedIDs(); len(ids) > 0 {
-			return m, func() tea.Msg { return resumeRequestedMsg{ids: ids} }
 		}
 	case key.Matches(msg, m.keys.Slower):
 		if bps, ok := slowerLimit(m.limit, m.speed); ok {
@@ -334,6 +337,12 @@ func (m progressModel) pausableIDs() []int {
 		}
 	}
 	return ids
+}
+
+// allPaused: files are left to send, and every one of them is paused.
+func (m progressModel) allPaused() bool {
+	n := m.counts[uploader.StatePaused]
+	return n > 0 && n == m.running()
 }
 
 func (m progressModel) pausedIDs() []int {
@@ -480,11 +489,9 @@ func (m progressModel) helpKeys() help.KeyMap {
 		k.Pause.SetEnabled(cur != nil && pausable(cur))
 	}
 	switch {
-	case m.running() > m.counts[uploader.StatePaused]:
-		// something is still under way (or pausing): P pauses the rest
-	case m.counts[uploader.StatePaused] > 0:
+	case m.allPaused():
 		k.PauseAll.SetHelp("P", "resume all")
-	default:
+	case m.running() == 0:
 		k.PauseAll.SetEnabled(false)
 	}
 	_, slower := slowerLimit(m.limit, m.speed)

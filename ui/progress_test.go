@@ -495,6 +495,11 @@ func TestProgressPauseKeys(t *testing.T) {
 	if got := only[pauseRequestedMsg](t, msgs); fmt.Sprint(got.ids) != "[2]" {
 		t.Errorf("P asked to pause %v, want [2]", got.ids)
 	}
+	// Pressed again while that pause is on its way, P undoes nothing.
+	m, _ = m.Update(pauseAcceptedMsg{ids: []int{2}})
+	if _, msgs = progressPress(m, "P"); len(msgs) != 0 {
+		t.Errorf("P while a pause is on its way did something: %v", msgs)
+	}
 	m, _ = m.Update(uploadPausedMsg{id: 2})
 	m.rows[2].status.Attempt = 1 // a single PUT that had begun
 	if got := stateText(&m.rows[2], fixedNow); got != "paused (will start over)" {
