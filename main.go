@@ -444,6 +444,7 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		FormIntro:        dest.formIntro(),
 		Target:           dest.src.Describe(),
 		Expires:          dest.expires(),
+		PartsFor:         func(size int64) int { return uploader.PartsFor(dest.src, opts, size) },
 		Preflight: func(files []uploader.File, md uploader.Metadata) []ui.Preflight {
 			var out []ui.Preflight
 			if err := checkKeys(files, dest); err != nil {

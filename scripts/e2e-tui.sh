@@ -165,8 +165,9 @@ for name in gamma.txt delta.txt; do
 done
 
 # Second run: a path given on the command line is preselected, the form is
-# prefilled with last run's values, and quitting mid-upload asks first,
-# cancels cleanly and exits 130 without leaving a partial object.
+# prefilled with last run's values, the limit and a pause change while it
+# runs, and quitting mid-upload asks first, cancels cleanly and exits 130
+# without leaving a partial object.
 echo "e2e-tui: quitting during an upload"
 head -c 8000000 /dev/urandom >"$WORK/src/big.bin"
 tm kill-session -t e2e
@@ -188,7 +189,22 @@ wait_for "no problems found"
 send_from_review
 wait_for "uploading"
 screen=$(capture progress)
-expect "$screen" "4 Upload" "Uploading 1 file" "big.bin" "throughput" "ETA"
+expect "$screen" "4 Upload" "Uploading 1 file" "big.bin" "throughput" "ETA" "limit 488 KiB/s"
+# The bandwidth limit moves while running: ] to the power of two above
+# (512 KiB/s), [ halves it; the header follows.
+tm send-keys -t e2e ]
+wait_for "limit 512 KiB/s"
+tm send-keys -t e2e [
+wait_for "limit 256 KiB/s"
+# Pause and resume the file: the first step selects it, p pauses it (one
+# PUT to the local store: it will start over), p again sends it afresh.
+tm send-keys -t e2e Up p
+wait_for "paused (will start over)"
+screen=$(capture paused)
+expect "$screen" "big.bin: paused; p sends it again from zero" "1 paused" "p resume file"
+tm send-keys -t e2e p
+wait_for "1 uploading"
+capture resumed >/dev/null
 tm send-keys -t e2e q
 wait_for "Quit? 1 upload in progress will be canceled"
 capture quit-asked >/dev/null

@@ -53,6 +53,10 @@ type Options struct {
 	ReportDir    string                                                        // where the JSON report goes; "" writes none
 	// Settings are recorded in the report, for hoist history --retry.
 	Settings map[string]string
+	// PartsFor is how many parts the engine sends a file of this size in,
+	// 0 for one PUT (uploader.PartsFor bound to the source and options); the
+	// review shows it. nil: every file goes in one PUT.
+	PartsFor func(size int64) int
 	// OptionalMetadata: the source needs none (the local store), so the form
 	// asks for all three and each may stay empty.
 	OptionalMetadata bool
@@ -267,6 +271,7 @@ func newModel(ctx context.Context, o Options) model {
 		if m.form.empty() {
 			m.screen = screenReview
 			m.review = newReview(st, m.files, m.md, o.Target, o.Expires, time.Time{}, true)
+			m.review.setParts(o.PartsFor)
 		}
 	}
 	return m
@@ -397,6 +402,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.pool, m.ids, m.started = msg.pool, msg.ids, msg.at
 		m.reportPath = runreport.PathFor(m.opts.ReportDir, msg.at)
 		m.progress.begin(m.files, msg.ids, msg.at, msg.concurrency)
+		m.progress.limit = msg.rate
 		m.sampling = true
 		cmds := []tea.Cmd{waitForEvent(m.pool.Events()), sampleProgress(m.pool, nil)}
 		if m.quitting {
@@ -452,6 +458,30 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.sampling = true
 		return m, sampleProgress(m.pool, nil)
+
+	case pauseRequestedMsg:
+		if m.pool == nil || m.stopped {
+			return m, nil
+		}
+		return m, pauseUploads(m.pool, msg.ids)
+
+	case resumeRequestedMsg:
+		if m.pool == nil || m.stopped {
+			return m, nil
+		}
+		return m, resumeUploads(m.pool, msg.ids)
+
+	case resumedMsg:
+		for _, id := range msg.ids {
+			m.progress, _ = m.progress.Update(uploadQueuedMsg{id: id})
+		}
+		return m, nil
+
+	case rateRequestedMsg:
+		if m.pool == nil {
+			return m, nil
+		}
+		return m, setRate(m.pool, msg.bps)
 
 	case concurrencyRequestedMsg:
 		if m.pool == nil {
@@ -517,6 +547,7 @@ func (m model) updateScreen(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (m model) toReview() (tea.Model, tea.Cmd) {
 	m.review = newReview(m.st, m.files, m.md, m.opts.Target, m.opts.Expires, time.Time{}, true)
+	m.review.setParts(m.opts.PartsFor)
 	m.screen = screenReview
 	m.layout()
 	return m, tea.Batch(checkFiles(m.opts.Preflight, m.files, m.md), tickClockNow(), armReview())
@@ -679,6 +710,7 @@ func (m model) View() tea.View {
 	if m.screen == screenProgress && len(m.progress.rows) > 0 {
 		v.ProgressBar = tea.NewProgressBar(m.progressState(), m.percent())
 	}
+	v.ProgramStatus = m.programStatus()
 	v.SetContent(m.render())
 	return v
 }
@@ -693,10 +725,53 @@ func (m model) progressState() tea.ProgressBarState {
 		return tea.ProgressBarError
 	case c[uploader.StateRetrying] > 0:
 		return tea.ProgressBarWarning
+	case m.progress.allPaused():
+		return tea.ProgressBarWarning // OSC 9;4's state 4: paused
 	case c[uploader.StateHashing] > 0 && c[uploader.StateUploading]+c[uploader.StateAwaiting] == 0:
 		return tea.ProgressBarIndeterminate
 	}
 	return tea.ProgressBarDefault
+}
+
+// programStatus is the report of the Program Status Protocol (OSC 7501, the
+// published spec Bubble Tea's View.ProgramStatus follows; terminals that do
+// not know it ignore it): working with the percentage while files go up,
+// blocked while everything is paused or the quit question waits, done or
+// error when the run has ended (that report stays after hoist exits, as the
+// protocol intends), idle on the screens that wait for the person.
+func (m model) programStatus() *tea.ProgramStatus {
+	ps := &tea.ProgramStatus{App: "hoist", Title: "hoist", State: tea.ProgramStateIdle}
+	c := m.progress.counts
+	switch {
+	case m.screen == screenSummary && m.reported:
+		s := m.outcome.Summary
+		ps.State, ps.Message = tea.ProgramStateDone, doneText(s)
+		if s.Failed+s.Canceled+s.Pending > 0 {
+			ps.State = tea.ProgramStateError
+		}
+	case m.screen != screenProgress:
+		ps.Message = strings.TrimPrefix(m.windowTitle(), "hoist · ")
+	case m.progress.confirming:
+		ps.State, ps.Kind = tea.ProgramStateBlocked, tea.ProgramStatusKindPermission
+		ps.Message = "quit? the uploads in progress will be canceled"
+	case m.progress.finished:
+		// The summary is on its way.
+		ps.State = tea.ProgramStateDone
+		if c[uploader.StateDone] < len(m.progress.rows) {
+			ps.State = tea.ProgramStateError
+		}
+		ps.Message = fmt.Sprintf("%d of %d uploaded", c[uploader.StateDone], len(m.progress.rows))
+	case m.progress.allPaused():
+		ps.State = tea.ProgramStateBlocked
+		ps.Message = plural(c[uploader.StatePaused], "file", "files") + " paused: P resumes"
+	default:
+		ps.State = tea.ProgramStateWorking
+		ps.Message = fmt.Sprintf("%d of %d uploaded", c[uploader.StateDone], len(m.progress.rows))
+		if len(m.progress.rows) > 0 && m.progressState() != tea.ProgressBarIndeterminate {
+			ps.Progress, ps.HasProgress = m.percent(), true
+		}
+	}
+	return ps
 }
 
 // doneText is the notification's line: how the run ended.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image/color"
 	"io"
 	"os"
@@ -448,5 +449,98 @@ func TestMouseScrollsClicksAndTicks(t *testing.T) {
 	m, _ = step(t, m, tea.MouseClickMsg{X: 10, Y: 2 + progressHeaderLines + 7, Button: tea.MouseLeft}, nil)
 	if m.progress.follow || m.progress.win.cursor != 7 {
 		t.Errorf("click on the 8th row: follow %v cursor %d", m.progress.follow, m.progress.win.cursor)
+	}
+}
+
+// The upload screen as a person sees it with one multipart upload paused
+// (selected), a single PUT paused and a bandwidth limit: the rows, the
+// header, and the help line with its keys, short and full (?).
+func TestAppUploadPausedAndLimited(t *testing.T) {
+	for _, w := range goldenWidths {
+		files, ids := progressFiles(6)
+		m := sized(newModel(context.Background(), Options{StartDir: t.TempDir(), Target: "http://127.0.0.1:9000/bucket/"}), w, 24)
+		m.screen = screenProgress
+		m.progress.begin(files, ids, fixedNow, 4)
+		m.progress.limit = 8 << 20
+		states := []uploader.State{uploader.StateDone, uploader.StateUploading, uploader.StatePaused, uploader.StatePaused, uploader.StateQueued, uploader.StateQueued}
+		for s := 1; s <= 30; s++ {
+			msg := sampleAt(files, fixedNow.Add(time.Duration(s)*sampleEvery), func(i int) uploader.State { return states[i] }, func(i int) int64 {
+				switch states[i] {
+				case uploader.StateDone:
+					return 10 << 20
+				case uploader.StateUploading:
+					return int64(s) * (200 << 10)
+				case uploader.StatePaused:
+					return 5 << 20
+				}
+				return 0
+			})
+			msg.files[0].Result = &uploader.Result{CRC32: 0x1c291ca3}
+			msg.files[2].Parts = 2 // multipart, paused
+			msg.files[3].Attempt = 1
+			msg.files[3].Parts = 0 // a single PUT, paused
+			m.progress, _ = m.progress.Update(msg)
+		}
+		m.progress, _ = progressPress(m.progress, "down", "down") // select scan-0002, the paused multipart upload
+		t.Run(fmt.Sprintf("w%d", w), func(t *testing.T) {
+			golden.RequireEqual(t, plain(m.View().Content))
+		})
+		next, _ := m.Update(press("?"))
+		m = next.(model)
+		t.Run(fmt.Sprintf("w%d_help", w), func(t *testing.T) {
+			golden.RequireEqual(t, plain(m.View().Content))
+		})
+	}
+}
+
+// The terminal hears how the run goes through OSC 7501 (Program Status
+// Protocol) beside the OSC 9;4 progress bar: working with the percentage,
+// blocked while all is paused or quit is asked, error or done at the end.
+func TestAppReportsProgramStatus(t *testing.T) {
+	files, ids := progressFiles(4)
+	m := sized(newModel(context.Background(), Options{StartDir: t.TempDir(), Target: "http://127.0.0.1:9000/bucket/"}), 120, 30)
+	if ps := m.View().ProgramStatus; ps == nil || ps.State != tea.ProgramStateIdle || ps.App != "hoist" {
+		t.Errorf("picker: %+v, want idle", ps)
+	}
+	m.screen = screenProgress
+	m.progress.begin(files, ids, fixedNow, 4)
+	sample := func(states ...uploader.State) tea.View {
+		t.Helper()
+		m.progress, _ = m.progress.Update(sampleAt(files, fixedNow.Add(time.Second), func(i int) uploader.State { return states[i] }, func(i int) int64 {
+			if states[i] == uploader.StateDone {
+				return 10 << 20
+			}
+			return 0
+		}))
+		return m.View()
+	}
+	up, done, paused, hashing := uploader.StateUploading, uploader.StateDone, uploader.StatePaused, uploader.StateHashing
+
+	v := sample(done, up, up, hashing)
+	if seq := ansi.SetProgramStatus(*v.ProgramStatus); !strings.HasPrefix(seq, "\x1b]7501;state=working:progress=25:app=hoist") {
+		t.Errorf("uploading: %q", seq)
+	}
+	if v = sample(hashing, hashing, hashing, hashing); v.ProgramStatus.HasProgress || v.ProgressBar.State != tea.ProgressBarIndeterminate {
+		t.Errorf("only hashing: %+v, bar %+v; want no figure", v.ProgramStatus, v.ProgressBar)
+	}
+	v = sample(done, paused, paused, paused)
+	if v.ProgramStatus.State != tea.ProgramStateBlocked || v.ProgressBar.State != tea.ProgressBarWarning || !strings.Contains(v.ProgramStatus.Message, "3 files paused") {
+		t.Errorf("all paused: %+v, bar %+v", v.ProgramStatus, v.ProgressBar)
+	}
+	if v = sample(done, paused, up, paused); v.ProgramStatus.State != tea.ProgramStateWorking || v.ProgressBar.State != tea.ProgressBarDefault {
+		t.Errorf("one still going: %+v, bar %+v", v.ProgramStatus, v.ProgressBar)
+	}
+	m.progress, _ = progressPress(m.progress, "q")
+	if ps := m.View().ProgramStatus; ps.State != tea.ProgramStateBlocked || ps.Kind != tea.ProgramStatusKindPermission {
+		t.Errorf("quit asked: %+v", ps)
+	}
+	m.progress, _ = progressPress(m.progress, "n")
+	if v = sample(done, done, uploader.StateFailed, done); v.ProgramStatus.State != tea.ProgramStateError || v.ProgramStatus.Message != "3 of 4 uploaded" {
+		t.Errorf("ended with a failure: %+v", v.ProgramStatus)
+	}
+	m.screen, m.reported = screenSummary, true
+	m.outcome.Summary = uploader.Summary{Uploaded: 4}
+	if ps := m.programStatus(); ps.State != tea.ProgramStateDone || ps.Message != "all 4 files uploaded" {
+		t.Errorf("summary of a full run: %+v", ps)
 	}
 }

@@ -194,3 +194,73 @@ func TestFlowFailureAndRetry(t *testing.T) {
 		t.Errorf("summary after retry %+v", final.outcome.Summary)
 	}
 }
+
+// TestFlowPauseResumeAndLimit drives a real pool: p pauses the chosen file
+// and resumes it (a single PUT: sent again from zero, and stored whole), [
+// and 0 change the pool's bandwidth limit, shown in the header.
+func TestFlowPauseResumeAndLimit(t *testing.T) {
+	dir := t.TempDir()
+	a := writeFile(t, filepath.Join(dir, "a.bin"), 64<<10)
+	writeFile(t, filepath.Join(dir, "b.bin"), 64<<10)
+	s := newStore(t)
+	s.hold = make(chan struct{})
+	var saved uploader.Metadata
+	var mu sync.Mutex
+	o := flowOptions(t, s, dir, &saved, &mu)
+	o.Preflight = nil
+	o.FixedFiles = []uploader.File{
+		{Path: filepath.Join(dir, "a.bin"), Name: "a.bin", Key: "a.bin", Size: 64 << 10},
+		{Path: filepath.Join(dir, "b.bin"), Name: "b.bin", Key: "b.bin", Size: 64 << 10},
+	}
+	o.Required = []string{}
+	pools := make(chan *uploader.Pool, 1)
+	o.NewPool = func(md uploader.Metadata) *uploader.Pool {
+		p := uploader.New(storeSource{base: s.URL}, uploader.Options{Concurrency: 2, Metadata: md, StallTimeout: time.Minute, LimitRate: 8 << 20})
+		pools <- p
+		return p
+	}
+
+	frame := &atomic.Value{}
+	tm := teatest.NewTestModel(t, watched{model: newModel(context.Background(), o), frame: frame},
+		teatest.WithInitialTermSize(120, 40))
+	waitForFrame(t, frame, "no problems found", "enter send")
+	tm.Send(press("enter"))
+	waitForFrame(t, frame, "limit 8.0 MiB/s · workers 2", "2 uploading")
+	pool := <-pools
+
+	tm.Send(press("up")) // select a.bin, the first file being sent
+	tm.Send(press("p"))
+	waitForFrame(t, frame, "a.bin: paused; p sends it again from zero: a single PUT cannot resume", "paused (will start over)", "1 paused")
+	if st := pool.Snapshot(nil)[0].State; st != uploader.StatePaused {
+		t.Fatalf("the pool has a.bin %v, want paused", st)
+	}
+	tm.Send(press("p"))
+	waitForFrame(t, frame, "2 uploading")
+
+	tm.Send(press("["))
+	waitForFrame(t, frame, "limit 4.0 MiB/s")
+	if r := pool.Rate(); r != 4<<20 {
+		t.Errorf("after [ the pool's limit is %d B/s, want 4 MiB/s", r)
+	}
+	tm.Send(press("0"))
+	deadline := time.Now().Add(15 * time.Second)
+	for f, _ := frame.Load().(string); strings.Contains(f, "/s · workers"); f, _ = frame.Load().(string) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 0 the header still shows a limit:\n%s", f)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r := pool.Rate(); r != 0 {
+		t.Errorf("after 0 the pool's limit is %d B/s, want none", r)
+	}
+
+	close(s.hold)
+	waitForFrame(t, frame, "All 2 files uploaded")
+	tm.Send(press("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	final := tm.FinalModel(t).(watched).model
+	defer final.pool.Close()
+	if got, _, ok := s.object("a.bin"); !ok || !bytes.Equal(got, a) {
+		t.Errorf("a.bin after pause and resume: stored %d bytes (present %v), want %d", len(got), ok, len(a))
+	}
+}

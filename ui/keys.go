@@ -127,6 +127,8 @@ func (k reviewKeys) FullHelp() [][]key.Binding {
 type progressKeys struct {
 	listKeys
 	Cancel, Retry, RetryAll, More, Fewer, Follow, Quit, Help key.Binding
+	Pause, PauseAll                                          key.Binding
+	Slower, Faster, NoLimit                                  key.Binding // the bandwidth limit
 	Yes, No                                                  key.Binding // answering "quit?"
 }
 
@@ -139,6 +141,11 @@ func newProgressKeys() progressKeys {
 		More:     key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+/-", "workers")),
 		Fewer:    key.NewBinding(key.WithKeys("-", "_"), key.WithHelp("-", "fewer workers")),
 		Follow:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow uploads")),
+		Pause:    key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause file")),
+		PauseAll: key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "pause all")),
+		Slower:   key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "speed limit")),
+		Faster:   key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "raise the limit")),
+		NoLimit:  key.NewBinding(key.WithKeys("0"), key.WithHelp("0", "no limit")),
 		Quit:     key.NewBinding(key.WithKeys("q", "esc"), key.WithHelp("q", "quit")),
 		Help:     newGlobalKeys().Help,
 		Yes:      key.NewBinding(key.WithKeys("y", "Y", "ctrl+c"), key.WithHelp("y", "quit and cancel uploads")),
@@ -147,14 +154,14 @@ func newProgressKeys() progressKeys {
 }
 
 func (k progressKeys) ShortHelp() []key.Binding {
-	return []key.Binding{k.Up, k.Down, k.Cancel, k.Retry, k.RetryAll, k.More, k.Follow, k.Quit, k.Help}
+	return []key.Binding{k.Up, k.Down, k.Pause, k.Cancel, k.Retry, k.PauseAll, k.RetryAll, k.Slower, k.More, k.Follow, k.Quit, k.Help}
 }
 
 func (k progressKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		k.listKeys.bindings(),
-		{k.Cancel, k.Retry, k.RetryAll},
-		{k.More, k.Fewer, k.Follow},
+		{k.Pause, k.PauseAll, k.Cancel, k.Retry, k.RetryAll},
+		{k.Slower, k.Faster, k.NoLimit, k.More, k.Fewer, k.Follow},
 		{k.Help, k.Quit},
 	}
 }

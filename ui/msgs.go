@@ -64,6 +64,7 @@ type uploadsStartedMsg struct {
 	ids         []int
 	at          time.Time
 	concurrency int
+	rate        int64 // the pool's bandwidth limit, bytes per second; 0 = none
 }
 
 // eventsDrainedMsg carries every event that was waiting, translated into the
@@ -102,6 +103,16 @@ type uploadResumedMsg struct {
 	bytes int64
 }
 
+// uploadPausedMsg: the file's work has stopped after a pause.
+type uploadPausedMsg struct{ id int }
+
+// uploadRestartedMsg: what was sent is discarded and the file starts over
+// (a paused single PUT, a resume that could not continue).
+type uploadRestartedMsg struct {
+	id     int
+	reason string
+}
+
 type uploadDoneMsg struct {
 	id     int
 	result uploader.Result
@@ -129,6 +140,21 @@ type cancelRequestedMsg struct{ id int }
 type retryRequestedMsg struct{ ids []int }
 
 type retriedMsg struct{ ids []int } // the pool queued these again
+
+type pauseRequestedMsg struct{ ids []int }
+
+// pauseAcceptedMsg: the pool took the pause of these files; each says
+// "pausing…" until its uploadPausedMsg comes.
+type pauseAcceptedMsg struct{ ids []int }
+
+type resumeRequestedMsg struct{ ids []int }
+
+type resumedMsg struct{ ids []int } // the pool queued these again
+
+// rateRequestedMsg asks for a bandwidth limit in bytes per second; 0 lifts it.
+type rateRequestedMsg struct{ bps int64 }
+
+type rateChangedMsg struct{ bps int64 }
 
 type concurrencyRequestedMsg struct{ n int }
 

@@ -130,6 +130,13 @@ func notSentLine(f *uploader.FileStatus) string {
 			return "⊘ " + f.Name + ": canceled (" + oneLine(f.Reason) + ")"
 		}
 		return "⊘ " + f.Name + ": canceled"
+	case uploader.StatePaused:
+		// Left paused: a multipart upload keeps its parts and its journal
+		// entry, so the next run of the same command goes on from them.
+		if f.Parts > 0 {
+			return "‖ " + f.Name + ": paused, its parts kept on the server; run the same command again to resume, or `hoist uploads --abort` to discard it"
+		}
+		return "‖ " + f.Name + ": paused, not sent"
 	}
 	return "• " + f.Name + ": not sent"
 }

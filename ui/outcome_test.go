@@ -97,3 +97,23 @@ func TestCtrlCBeforeSendingIsAnInterruption(t *testing.T) {
 		t.Error("q on the picker reads as an interruption")
 	}
 }
+
+// Quitting with files paused says what became of them: a multipart upload's
+// parts stay for the next run; a single PUT was not sent.
+func TestOutcomeSaysWhatPausedFilesLeft(t *testing.T) {
+	files := []uploader.FileStatus{
+		{ID: 0, Name: "big.iso", State: uploader.StatePaused, Parts: 7, Attempt: 1},
+		{ID: 1, Name: "small.txt", State: uploader.StatePaused, Attempt: 1},
+	}
+	var b bytes.Buffer
+	Outcome{Summary: uploader.Summary{Pending: 2}, Files: files, Target: "s3://bucket/", Interrupted: true}.Print(&b, nil)
+	text := ansi.Strip(b.String())
+	for _, want := range []string{
+		"  ‖ big.iso: paused, its parts kept on the server; run the same command again to resume, or `hoist uploads --abort` to discard it\n",
+		"  ‖ small.txt: paused, not sent\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("printed summary lacks %q:\n%s", want, text)
+		}
+	}
+}

@@ -36,6 +36,7 @@ type fileRow struct {
 	code     string    // S3 error code of the failure, when there was one
 	retryAt  time.Time // retrying: when the next attempt starts
 	resumed  int64     // bytes already on the server when a multipart upload resumed
+	pausing  bool      // the pool took a pause; the file's work has not stopped yet
 }
 
 type progressModel struct {
@@ -57,8 +58,9 @@ type progressModel struct {
 	sparkFrom                time.Time
 	counts                   [uploader.NumStates]int
 	concurrency              int
-	finished                 bool // every file reached done, failed or canceled
-	confirming               bool // "quit?" is being asked
+	limit                    int64 // bandwidth limit, bytes per second; 0 = none
+	finished                 bool  // every file reached done, failed or canceled
+	confirming               bool  // "quit?" is being asked
 	// follow keeps the files being sent in view. While it does, nothing is
 	// selected: following scrolls, it never picks a row for x or r to act
 	// on. The person's first move selects the row in view it starts from;
@@ -147,6 +149,20 @@ func (m progressModel) Update(msg tea.Msg) (progressModel, tea.Cmd) {
 		}
 	case concurrencyChangedMsg:
 		m.concurrency = msg.n
+	case rateChangedMsg:
+		m.limit = msg.bps
+	case pauseAcceptedMsg:
+		for _, id := range msg.ids {
+			if r := m.row(id); r != nil && pausable(r) {
+				r.pausing = true
+			}
+		}
+	case uploadPausedMsg:
+		m.setState(msg.id, uploader.StatePaused, "")
+	case uploadRestartedMsg:
+		if r := m.row(msg.id); r != nil {
+			r.resumed = 0
+		}
 	case uploadQueuedMsg:
 		m.setState(msg.id, uploader.StateQueued, "")
 	case hashingStartedMsg:
@@ -229,7 +245,7 @@ func (m progressModel) updateKey(msg tea.KeyPressMsg) (progressModel, tea.Cmd) {
 	case key.Matches(msg, m.keys.Follow):
 		m.follow = true
 		m.followActive()
-	case m.follow && key.Matches(msg, m.keys.Cancel, m.keys.Retry):
+	case m.follow && key.Matches(msg, m.keys.Cancel, m.keys.Retry, m.keys.Pause):
 		// Nothing is selected while following.
 	case key.Matches(msg, m.keys.Cancel):
 		if r := m.row(m.win.cursor); r != nil && !r.status.State.Finished() {
@@ -240,6 +256,38 @@ func (m progressModel) updateKey(msg tea.KeyPressMsg) (progressModel, tea.Cmd) {
 		if r := m.row(m.win.cursor); r != nil && retryable(r.status.State) {
 			ids := []int{r.status.ID}
 			return m, func() tea.Msg { return retryRequestedMsg{ids: ids} }
+		}
+	case key.Matches(msg, m.keys.Pause):
+		if r := m.row(m.win.cursor); r != nil {
+			ids := []int{r.status.ID}
+			switch {
+			case r.status.State == uploader.StatePaused:
+				return m, func() tea.Msg { return resumeRequestedMsg{ids: ids} }
+			case pausable(r):
+				return m, func() tea.Msg { return pauseRequestedMsg{ids: ids} }
+			}
+		}
+	case key.Matches(msg, m.keys.PauseAll):
+		// P resumes only once every file left is paused: pressed again
+		// while pauses are on their way, it must not undo the first ones.
+		if m.allPaused() {
+			ids := m.pausedIDs()
+			return m, func() tea.Msg { return resumeRequestedMsg{ids: ids} }
+		}
+		if ids := m.pausableIDs(); len(ids) > 0 {
+			return m, func() tea.Msg { return pauseRequestedMsg{ids: ids} }
+		}
+	case key.Matches(msg, m.keys.Slower):
+		if bps, ok := slowerLimit(m.limit, m.speed); ok {
+			return m, func() tea.Msg { return rateRequestedMsg{bps: bps} }
+		}
+	case key.Matches(msg, m.keys.Faster):
+		if bps, ok := fasterLimit(m.limit); ok {
+			return m, func() tea.Msg { return rateRequestedMsg{bps: bps} }
+		}
+	case key.Matches(msg, m.keys.NoLimit):
+		if m.limit > 0 {
+			return m, func() tea.Msg { return rateRequestedMsg{bps: 0} }
 		}
 	case key.Matches(msg, m.keys.RetryAll):
 		if ids := m.retryableIDs(); len(ids) > 0 {
@@ -276,6 +324,37 @@ func retryable(s uploader.State) bool {
 	return s == uploader.StateFailed || s == uploader.StateCanceled
 }
 
+// pausable: the file is queued or under way, and no pause is on its way.
+func pausable(r *fileRow) bool {
+	return !r.status.State.Finished() && r.status.State != uploader.StatePaused && !r.pausing
+}
+
+func (m progressModel) pausableIDs() []int {
+	var ids []int
+	for i := range m.rows {
+		if pausable(&m.rows[i]) {
+			ids = append(ids, m.rows[i].status.ID)
+		}
+	}
+	return ids
+}
+
+// allPaused: files are left to send, and every one of them is paused.
+func (m progressModel) allPaused() bool {
+	n := m.counts[uploader.StatePaused]
+	return n > 0 && n == m.running()
+}
+
+func (m progressModel) pausedIDs() []int {
+	var ids []int
+	for _, r := range m.rows {
+		if r.status.State == uploader.StatePaused {
+			ids = append(ids, r.status.ID)
+		}
+	}
+	return ids
+}
+
 func (m progressModel) retryableIDs() []int {
 	var ids []int
 	for _, r := range m.rows {
@@ -305,6 +384,9 @@ func (m *progressModel) setState(id int, s uploader.State, reason string) {
 	if s == uploader.StateQueued {
 		r.status.Sent, r.lastSent, r.speed, r.code, r.resumed, r.meter = 0, 0, 0, "", 0, nil
 		m.finished = false
+	}
+	if s == uploader.StateQueued || s == uploader.StatePaused || s.Finished() {
+		r.pausing = false
 	}
 	if s != uploader.StateUploading && s != uploader.StateAwaiting {
 		r.speed, r.meter = 0, nil
@@ -400,6 +482,23 @@ func (m progressModel) helpKeys() help.KeyMap {
 	k.Retry.SetEnabled(cur != nil && retryable(cur.status.State))
 	k.RetryAll.SetEnabled(m.counts[uploader.StateFailed]+m.counts[uploader.StateCanceled] > 0)
 	k.Follow.SetEnabled(!m.follow && !m.finished)
+	switch {
+	case cur != nil && cur.status.State == uploader.StatePaused:
+		k.Pause.SetHelp("p", "resume file")
+	default:
+		k.Pause.SetEnabled(cur != nil && pausable(cur))
+	}
+	switch {
+	case m.allPaused():
+		k.PauseAll.SetHelp("P", "resume all")
+	case m.running() == 0:
+		k.PauseAll.SetEnabled(false)
+	}
+	_, slower := slowerLimit(m.limit, m.speed)
+	_, faster := fasterLimit(m.limit)
+	k.Slower.SetEnabled(!m.finished && (slower || faster))
+	k.Faster.SetEnabled(!m.finished && faster)
+	k.NoLimit.SetEnabled(!m.finished && m.limit > 0)
 	return k
 }
 
@@ -449,6 +548,10 @@ func (m progressModel) headerView(b *strings.Builder) {
 		title = "Uploaded " + plural(m.counts[uploader.StateDone], "file", "files") + " of " + fmt.Sprint(len(m.rows))
 	}
 	workers := fmt.Sprintf("workers %d (+/-)", m.concurrency)
+	if m.limit > 0 {
+		// No limit says nothing: the help line offers [ to set one.
+		workers = "limit " + human.Rate(float64(m.limit)) + " · " + workers
+	}
 	left := st.Title.Render(title) + st.Subtle.Render(cut(" → "+m.target, max(w-len(title)-len(workers)-2, 4)))
 	b.WriteString(left + strings.Repeat(" ", max(w-ansi.StringWidth(left)-len(workers), 1)) + st.Subtle.Render(workers) + "\n")
 
@@ -489,6 +592,9 @@ func (m progressModel) headerView(b *strings.Builder) {
 			what += fmt.Sprintf(" and %d queued", queued)
 		}
 		b.WriteString(st.Prompt.Render(cut("Quit? "+what+" will be canceled.  y: quit · n: keep uploading", w)))
+	case m.win.cursor < len(m.rows) && m.rows[m.win.cursor].status.State == uploader.StatePaused:
+		s := &m.rows[m.win.cursor].status
+		b.WriteString(st.Retrying.Render(cut(uploader.DisplayName(s.Name)+": "+pausedNote(s), w)))
 	case m.win.cursor < len(m.rows):
 		// The state column is narrow; the whole reason of the file under
 		// the cursor goes here.
@@ -529,6 +635,7 @@ func (m progressModel) countsView() string {
 		{m.counts[uploader.StateFailed], "failed", st.Failed.Render},
 		{m.counts[uploader.StateCanceled], "canceled", st.Canceled.Render},
 		{m.counts[uploader.StateRetrying], "retrying", st.Retrying.Render},
+		{m.counts[uploader.StatePaused], "paused", st.Retrying.Render},
 		{active, "uploading", st.Active.Render},
 		{m.counts[uploader.StateWaiting], "waiting", st.Queued.Render},
 		{m.counts[uploader.StateQueued], "queued", st.Queued.Render},
@@ -589,7 +696,7 @@ func (m progressModel) rowView(b *strings.Builder, r *fileRow, isCursor bool, c 
 	switch s.State {
 	case uploader.StateHashing, uploader.StateUploading, uploader.StateAwaiting:
 		style = st.Active
-	case uploader.StateRetrying:
+	case uploader.StateRetrying, uploader.StatePaused:
 		style = st.Retrying
 	case uploader.StateDone:
 		style = st.Done
@@ -604,7 +711,19 @@ func (m progressModel) rowView(b *strings.Builder, r *fileRow, isCursor bool, c 
 // stateText is the last column: one line, the state and why.
 func stateText(r *fileRow, now time.Time) string {
 	s := &r.status
+	if r.pausing && s.State != uploader.StatePaused && !s.State.Finished() {
+		return "pausing…"
+	}
 	switch s.State {
+	case uploader.StatePaused:
+		// 24 columns at most: the state column's width at 80.
+		switch {
+		case s.Parts > 0:
+			return "paused (parts kept)"
+		case s.Attempt > 0:
+			return "paused (will start over)"
+		}
+		return "paused"
 	case uploader.StateUploading:
 		var notes []string
 		if r.resumed > 0 {
@@ -648,6 +767,20 @@ func stateText(r *fileRow, now time.Time) string {
 	return s.State.String()
 }
 
+// pausedNote says, for the file under the cursor, what resuming will do, in
+// a line that fits 80 columns after a short name: the engine keeps a
+// multipart upload's parts and goes on at its next part, while a single PUT
+// cannot continue and is sent again from zero.
+func pausedNote(s *uploader.FileStatus) string {
+	switch {
+	case s.Parts > 0:
+		return "paused; p resumes it at its next part (parts sent are kept)"
+	case s.Attempt > 0:
+		return "paused; p sends it again from zero: a single PUT cannot resume"
+	}
+	return "paused before sending anything; p resumes it"
+}
+
 // Commands that drive the pool. Each copies what it needs; none touches the
 // model.
 
@@ -658,7 +791,7 @@ func startUploads(ctx context.Context, newPool func(uploader.Metadata) *uploader
 		p := newPool(md)
 		p.Start(ctx)
 		ids := p.Add(files...)
-		return uploadsStartedMsg{pool: p, ids: ids, at: time.Now(), concurrency: p.Concurrency()}
+		return uploadsStartedMsg{pool: p, ids: ids, at: time.Now(), concurrency: p.Concurrency(), rate: p.Rate()}
 	}
 }
 
@@ -707,6 +840,10 @@ func eventMsg(e uploader.Event) tea.Msg {
 		return retryScheduledMsg{id: e.ID, attempt: e.Attempt, max: e.MaxAttempts, at: e.Time.Add(e.Delay), reason: reason}
 	case uploader.EventResumed:
 		return uploadResumedMsg{id: e.ID, bytes: e.Resumed}
+	case uploader.EventPaused:
+		return uploadPausedMsg{id: e.ID}
+	case uploader.EventRestarted:
+		return uploadRestartedMsg{id: e.ID, reason: reason}
 	case uploader.EventDone:
 		var r uploader.Result
 		if e.Result != nil {
@@ -746,6 +883,41 @@ func retryUploads(p *uploader.Pool, ids []int) tea.Cmd {
 			}
 		}
 		return retriedMsg{ids: queued}
+	}
+}
+
+// pauseUploads asks the pool to pause ids; each pause it took shows as
+// "pausing…" until the file's work has stopped.
+func pauseUploads(p *uploader.Pool, ids []int) tea.Cmd {
+	ids = slices.Clone(ids)
+	return func() tea.Msg {
+		var taken []int
+		for _, id := range ids {
+			if p.Pause(id) {
+				taken = append(taken, id)
+			}
+		}
+		return pauseAcceptedMsg{ids: taken}
+	}
+}
+
+func resumeUploads(p *uploader.Pool, ids []int) tea.Cmd {
+	ids = slices.Clone(ids)
+	return func() tea.Msg {
+		var queued []int
+		for _, id := range ids {
+			if p.Resume(id) {
+				queued = append(queued, id)
+			}
+		}
+		return resumedMsg{ids: queued}
+	}
+}
+
+func setRate(p *uploader.Pool, bps int64) tea.Cmd {
+	return func() tea.Msg {
+		p.SetRate(bps)
+		return rateChangedMsg{bps: p.Rate()}
 	}
 }
 

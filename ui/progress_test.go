@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/golden"
 
@@ -432,5 +433,156 @@ func TestProgressWaitingForItsTurn(t *testing.T) {
 	}
 	if m.running() != 3 || m.finished {
 		t.Errorf("running %d finished %v: waiting files are not finished", m.running(), m.finished)
+	}
+}
+
+// p pauses and resumes the file the person chose (by identity), P all of
+// them; a paused row says what resuming will do.
+func TestProgressPauseKeys(t *testing.T) {
+	m, files := newTestProgress(4)
+	sample := func(at time.Duration, states ...uploader.State) {
+		msg := sampleAt(files, fixedNow.Add(at), func(i int) uploader.State { return states[i] }, func(int) int64 { return 3 << 20 })
+		msg.files[1].Parts = 3 // a multipart upload
+		m, _ = m.Update(msg)
+	}
+	up, q := uploader.StateUploading, uploader.StateQueued
+	sample(time.Second, up, up, q, uploader.StateDone)
+
+	// While following nothing is selected: p pauses nothing.
+	if _, msgs := progressPress(m, "p"); len(msgs) != 0 {
+		t.Errorf("p while following did something: %v", msgs)
+	}
+	m, _ = progressPress(m, "up", "down") // select file 1, the multipart one
+	_, msgs := progressPress(m, "p")
+	if got := only[pauseRequestedMsg](t, msgs); fmt.Sprint(got.ids) != "[1]" {
+		t.Fatalf("p asked to pause %v, want [1]", got.ids)
+	}
+	m, _ = m.Update(pauseAcceptedMsg{ids: []int{1}})
+	if got := stateText(&m.rows[1], fixedNow); got != "pausing…" {
+		t.Errorf("a pause on its way reads %q", got)
+	}
+	if _, msgs := progressPress(m, "p"); len(msgs) != 0 {
+		t.Errorf("p on a file already pausing did something: %v", msgs)
+	}
+	m, _ = m.Update(uploadPausedMsg{id: 1})
+	sample(2*time.Second, up, uploader.StatePaused, q, uploader.StateDone)
+	if got := stateText(&m.rows[1], fixedNow); got != "paused (parts kept)" {
+		t.Errorf("a paused multipart upload reads %q", got)
+	}
+	v := plain(m.View())
+	for _, want := range []string{"scan-0001.tiff: paused; p resumes it at its next part (parts sent are kept)", "1 paused"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the view lacks %q:\n%s", want, v)
+		}
+	}
+	if h := helpText(m.helpKeys()); !strings.Contains(h, "p resume file") || !strings.Contains(h, "P pause all") {
+		t.Errorf("help: %s", h)
+	}
+	_, msgs = progressPress(m, "p")
+	if got := only[resumeRequestedMsg](t, msgs); fmt.Sprint(got.ids) != "[1]" {
+		t.Errorf("p on a paused file asked to resume %v", got.ids)
+	}
+
+	// A later sample never moves the selection: p still acts on file 1.
+	sample(3*time.Second, uploader.StateDone, uploader.StatePaused, up, uploader.StateDone)
+	if _, msgs = progressPress(m, "p"); fmt.Sprint(only[resumeRequestedMsg](t, msgs).ids) != "[1]" {
+		t.Errorf("after a sample p resumed %v", msgs)
+	}
+
+	// P pauses every file not finished and not paused; once all are paused
+	// it resumes them all.
+	_, msgs = progressPress(m, "P")
+	if got := only[pauseRequestedMsg](t, msgs); fmt.Sprint(got.ids) != "[2]" {
+		t.Errorf("P asked to pause %v, want [2]", got.ids)
+	}
+	// Pressed again while that pause is on its way, P undoes nothing.
+	m, _ = m.Update(pauseAcceptedMsg{ids: []int{2}})
+	if _, msgs = progressPress(m, "P"); len(msgs) != 0 {
+		t.Errorf("P while a pause is on its way did something: %v", msgs)
+	}
+	m, _ = m.Update(uploadPausedMsg{id: 2})
+	m.rows[2].status.Attempt = 1 // a single PUT that had begun
+	if got := stateText(&m.rows[2], fixedNow); got != "paused (will start over)" {
+		t.Errorf("a paused single PUT reads %q", got)
+	}
+	if h := helpText(m.helpKeys()); !strings.Contains(h, "P resume all") {
+		t.Errorf("all paused, help: %s", h)
+	}
+	_, msgs = progressPress(m, "P")
+	if got := only[resumeRequestedMsg](t, msgs); fmt.Sprint(got.ids) != "[1 2]" {
+		t.Errorf("P asked to resume %v, want [1 2]", got.ids)
+	}
+	// The single PUT starts again from zero: the restart, then queued.
+	m, _ = m.Update(uploadRestartedMsg{id: 2, reason: "a paused single PUT starts again from zero"})
+	m, _ = m.Update(uploadQueuedMsg{id: 2})
+	if m.rows[2].status.State != uploader.StateQueued || m.rows[2].status.Sent != 0 {
+		t.Errorf("resumed single PUT: %+v", m.rows[2].status)
+	}
+}
+
+// helpText is the full help as one line of "key desc" pairs, enabled
+// bindings only.
+func helpText(k interface{ FullHelp() [][]key.Binding }) string {
+	var out []string
+	for _, col := range k.FullHelp() {
+		for _, b := range col {
+			if b.Enabled() {
+				out = append(out, b.Help().Key+" "+b.Help().Desc)
+			}
+		}
+	}
+	return strings.Join(out, " · ")
+}
+
+// [ halves the limit along powers of two (from no limit: the step below the
+// speed measured now), ] doubles it and past 1 GiB/s lifts it, 0 lifts it;
+// the header shows the limit.
+func TestProgressRateKeys(t *testing.T) {
+	m, files := newTestProgress(2)
+	// 3 MiB a second for 5 seconds.
+	for s := 1; s <= 50; s++ {
+		m, _ = m.Update(sampleAt(files, fixedNow.Add(time.Duration(s)*sampleEvery), func(int) uploader.State { return uploader.StateUploading },
+			func(i int) int64 { return int64(s) * (3 << 20) / 20 }))
+	}
+	if strings.Contains(plain(m.View()), "limit") {
+		t.Errorf("no limit, yet the header speaks of one:\n%s", plain(m.View()))
+	}
+	if _, msgs := progressPress(m, "]"); len(msgs) != 0 {
+		t.Errorf("] with no limit did something: %v", msgs)
+	}
+	if _, msgs := progressPress(m, "0"); len(msgs) != 0 {
+		t.Errorf("0 with no limit did something: %v", msgs)
+	}
+	_, msgs := progressPress(m, "[")
+	if got := only[rateRequestedMsg](t, msgs); got.bps != 2<<20 {
+		t.Fatalf("[ at 3 MiB/s with no limit asked for %d B/s, want 2 MiB/s", got.bps)
+	}
+	m, _ = m.Update(rateChangedMsg{bps: 2 << 20})
+	if v := plain(m.View()); !strings.Contains(v, "limit 2.0 MiB/s · workers 4 (+/-)") {
+		t.Errorf("the header does not show the limit:\n%s", v)
+	}
+	for _, c := range []struct {
+		key       string
+		from, bps int64
+	}{
+		{"[", 2 << 20, 1 << 20},
+		{"]", 2 << 20, 4 << 20},
+		{"[", 64 << 10, 64 << 10}, // the lowest step: nothing lower
+		{"]", 10_000_000, 16 << 20},
+		{"[", 10_000_000, 8 << 20},
+		{"]", 1 << 30, 0}, // past the highest: no limit
+		{"0", 8 << 20, 0},
+	} {
+		m, _ = m.Update(rateChangedMsg{bps: c.from})
+		_, msgs := progressPress(m, c.key)
+		if c.key == "[" && c.from == c.bps {
+			if len(msgs) != 0 {
+				t.Errorf("[ at the lowest step did something: %v", msgs)
+			}
+			continue
+		}
+		if got := only[rateRequestedMsg](t, msgs); got.bps != c.bps {
+			t.Errorf("%s from %d B/s asked for %d, want %d", c.key, c.from, got.bps, c.bps)
+		}
 	}
 }

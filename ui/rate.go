@@ -102,3 +102,46 @@ func (r *rateMeter) rate() float64 {
 	}
 	return max(min(r.ewma, r.window()), 0)
 }
+
+// The bandwidth limit set with [ and ] moves along the powers of two from
+// 64 KiB/s to 1 GiB/s: each step halves or doubles it, the header then
+// reads a round figure (8.0 MiB/s, never 4.77 MiB/s), and ] undoes [
+// exactly. A --limit-rate off the ladder joins it at the next step.
+const (
+	lowestLimit  = 64 << 10
+	highestLimit = 1 << 30
+)
+
+// slowerLimit is the limit [ sets: the step below the current limit. With
+// no limit it is the step below the speed measured now, so the limit bites
+// at once; with nothing measured yet there is nothing to go from (false).
+func slowerLimit(limit int64, speed float64) (int64, bool) {
+	from := limit
+	if from <= 0 {
+		from = int64(speed)
+	}
+	if from <= 0 {
+		return 0, false
+	}
+	l := int64(highestLimit)
+	for l >= from && l > lowestLimit {
+		l /= 2
+	}
+	return l, l != limit
+}
+
+// fasterLimit is the limit ] sets: the step above the current one, and no
+// limit at all past the highest. With no limit there is nothing to raise.
+func fasterLimit(limit int64) (int64, bool) {
+	if limit <= 0 {
+		return 0, false
+	}
+	l := int64(lowestLimit)
+	for l <= limit {
+		l *= 2
+	}
+	if l > highestLimit {
+		return 0, true
+	}
+	return l, true
+}

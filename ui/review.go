@@ -35,6 +35,11 @@ type reviewModel struct {
 	lines     []problemLine
 	metaLines []string // the metadata, wrapped: never cut
 	win       window
+	// parts[i] is how many parts file i goes up in, 0 for a single PUT:
+	// the engine's rule (uploader.PartsFor), given by main.
+	parts    []int
+	inParts  int // files that go up in parts
+	partsCol int // width of the parts column; 0 when every file is one PUT
 }
 
 func newReview(st *Styles, files []uploader.File, md uploader.Metadata, target string, expires, now time.Time, checking bool) reviewModel {
@@ -47,6 +52,25 @@ func newReview(st *Styles, files []uploader.File, md uploader.Metadata, target s
 	m.layoutProblems()
 	return m
 }
+
+// setParts works out, once, which files go up in parts and in how many,
+// with the engine's own rule; nil means every file goes in one PUT.
+func (m *reviewModel) setParts(partsFor func(size int64) int) {
+	m.parts, m.inParts, m.partsCol = nil, 0, 0
+	if partsFor == nil {
+		return
+	}
+	m.parts = make([]int, len(m.files))
+	for i, f := range m.files {
+		if n := partsFor(f.Size); n > 0 {
+			m.parts[i] = n
+			m.inParts++
+			m.partsCol = max(m.partsCol, len(partsText(n)))
+		}
+	}
+}
+
+func partsText(n int) string { return fmt.Sprintf("in %d parts", n) }
 
 func (m *reviewModel) SetSize(w, h int) {
 	m.width, m.height = w, h
@@ -169,7 +193,11 @@ func (m reviewModel) View() string {
 	fact := func(label, value string, style lipgloss.Style) {
 		b.WriteString(st.Label.Render(fit(label, 10)) + style.Render(cut(value, max(w-10, 1))) + "\n")
 	}
-	fact("Files", plural(len(m.files), "file", "files")+" · "+formatBytes(m.total), st.Value)
+	files := plural(len(m.files), "file", "files") + " · " + formatBytes(m.total)
+	if m.inParts > 0 {
+		files += " · " + fmt.Sprint(m.inParts) + " sent in parts (multipart)"
+	}
+	fact("Files", files, st.Value)
 	fact("Target", m.target, st.Value)
 	for i, l := range m.metaLines {
 		label := ""
@@ -216,7 +244,18 @@ func (m reviewModel) View() string {
 		if i == m.win.cursor {
 			marker = st.Cursor.Render("› ")
 		}
-		b.WriteString(marker + st.Text.Render(fitName(uploader.DisplayName(f.Name), max(w-2-sizeW-2, 8))) + "  " + st.Subtle.Render(fitRight(formatBytes(f.Size), sizeW)))
+		partsW := 0
+		if m.partsCol > 0 {
+			partsW = m.partsCol + 2
+		}
+		b.WriteString(marker + st.Text.Render(fitName(uploader.DisplayName(f.Name), max(w-2-sizeW-2-partsW, 8))) + "  " + st.Subtle.Render(fitRight(formatBytes(f.Size), sizeW)))
+		if partsW > 0 {
+			parts := ""
+			if m.parts[i] > 0 {
+				parts = partsText(m.parts[i])
+			}
+			b.WriteString("  " + st.Subtle.Render(fit(parts, m.partsCol)))
+		}
 		if i < to-1 {
 			b.WriteByte('\n')
 		}

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -179,4 +181,90 @@ func TestReviewQuotesAndWrapsMetadata(t *testing.T) {
 	if strings.Contains(v, "…") {
 		t.Errorf("the metadata was cut:\n%s", v)
 	}
+}
+
+// multipartStore is a source that says it can send in parts, as --s3 does.
+// Only its capabilities are read here (by uploader.PartsFor); nothing is
+// sent through it.
+type multipartStore struct{ storeSource }
+
+func (multipartStore) Capabilities() uploader.Capabilities {
+	return uploader.Capabilities{Resign: true, Multipart: true}
+}
+func (multipartStore) CreateMultipart(context.Context, uploader.File, uploader.Metadata) (uploader.Upload, error) {
+	return uploader.Upload{}, errors.New("not sent in a review test")
+}
+func (multipartStore) PartTarget(context.Context, uploader.Upload, int, int64, uint32) (uploader.Target, error) {
+	return uploader.Target{}, errors.New("not sent in a review test")
+}
+func (multipartStore) ListParts(context.Context, uploader.Upload) ([]uploader.Part, error) {
+	return nil, errors.New("not sent in a review test")
+}
+func (multipartStore) CompleteMultipart(context.Context, uploader.Upload, []uploader.Part) (string, error) {
+	return "", errors.New("not sent in a review test")
+}
+func (multipartStore) AbortMultipart(context.Context, uploader.Upload) error {
+	return errors.New("not sent in a review test")
+}
+
+// bigFiles are a small file, one just over the default multipart threshold
+// (64 MiB) and a large one.
+func bigFiles() []uploader.File {
+	return []uploader.File{
+		{Path: "/data/notes.txt", Name: "notes.txt", Key: "notes.txt", Size: 12 << 10},
+		{Path: "/data/scan.tiff", Name: "scan.tiff", Key: "scan.tiff", Size: 100 << 20},
+		{Path: "/data/backup.tar", Name: "backup.tar", Key: "backup.tar", Size: 5 << 30},
+	}
+}
+
+// The review says which files go up in parts and in how many, with the
+// engine's rule and the engine's options: what the engine will do.
+func TestReviewSaysWhichFilesGoInParts(t *testing.T) {
+	partsFor := func(src uploader.Source, o uploader.Options) func(int64) int {
+		return func(size int64) int { return uploader.PartsFor(src, o, size) }
+	}
+	m := newReview(newStyles(true), bigFiles(), uploader.Metadata{}, "s3://bucket/", time.Time{}, fixedNow, false)
+	m.setParts(partsFor(multipartStore{}, uploader.Options{}))
+	m.SetSize(118, 26)
+	v := plain(m.View())
+	for _, want := range []string{"3 files · 5.1 GiB · 2 sent in parts (multipart)", "scan.tiff", "in 7 parts", "in 320 parts"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("review lacks %q:\n%s", want, v)
+		}
+	}
+	if line := lineWith(v, "notes.txt"); strings.Contains(line, "parts") {
+		t.Errorf("a small file said to go in parts: %q", line)
+	}
+	// --part-size is the engine's too.
+	m.setParts(partsFor(multipartStore{}, uploader.Options{PartSize: 64 << 20}))
+	if v := plain(m.View()); !strings.Contains(lineWith(v, "scan.tiff"), "in 2 parts") || !strings.Contains(lineWith(v, "backup.tar"), "in 80 parts") {
+		t.Errorf("with 64 MiB parts:\n%s", v)
+	}
+	// Given URLs and the local store send every file in one PUT: the review
+	// says nothing about parts.
+	for _, pf := range []func(int64) int{nil, partsFor(storeSource{}, uploader.Options{})} {
+		m.setParts(pf)
+		if v := plain(m.View()); strings.Contains(v, "parts") {
+			t.Errorf("a single-PUT source, yet the review speaks of parts:\n%s", v)
+		}
+	}
+}
+
+func lineWith(v, s string) string {
+	for _, l := range strings.Split(v, "\n") {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
+}
+
+func TestReviewViewMultipart(t *testing.T) {
+	atGoldenWidths(t, func(t *testing.T, w int) string {
+		m := newReview(newStyles(true), bigFiles(), uploader.Metadata{OrgID: "acme"}, "s3://bucket/uploads/", time.Time{}, fixedNow, false)
+		m.setParts(func(size int64) int { return uploader.PartsFor(multipartStore{}, uploader.Options{}, size) })
+		m.SetSize(w, goldenHeight-4)
+		m, _ = reviewPress(m, "down")
+		return m.View()
+	})
 }

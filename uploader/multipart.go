@@ -40,6 +40,24 @@ func PartSize(size, want int64) int64 {
 	return min(ps, maxPartSize)
 }
 
+// PartsFor is how the engine sends a file of size bytes to src with opts:
+// in that many parts, or in one PUT when it is 0. Multipart needs a source
+// that can do it (--s3, --presign-url) and a file at or above the
+// threshold. The engine decides with it, and the review says what it will
+// do with it; one rule, so the two never disagree.
+func PartsFor(src Source, opts Options, size int64) int {
+	if _, ok := src.(MultipartSource); !ok || !src.Capabilities().Multipart || size < opts.threshold() {
+		return 0
+	}
+	return partCount(size, PartSize(size, opts.PartSize))
+}
+
+// partCount is how many parts of partSize bytes make size bytes: at least
+// one, so an empty file is one empty part.
+func partCount(size, partSize int64) int {
+	return max(int((size+partSize-1)/partSize), 1)
+}
+
 // multipartUpload is one file going up in parts. Parts are jobs of their own
 // on the pool's workers; the last part to finish completes (or aborts) it.
 type multipartUpload struct {
@@ -112,10 +130,8 @@ func (p *Pool) runMultipart(ctx context.Context, t *fileTask, ms MultipartSource
 			// Without a journal the upload still works; it just cannot resume.
 		}
 	}
-	m.count = int((file.Size + m.partSize - 1) / m.partSize)
-	if m.count == 0 {
-		m.count = 1
-	}
+	// A resumed upload keeps the part size it began with.
+	m.count = partCount(file.Size, m.partSize)
 	t.mu.Lock()
 	t.parts = m.count
 	t.mu.Unlock()

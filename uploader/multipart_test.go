@@ -545,3 +545,55 @@ func TestMultipartControlCallsTimeOut(t *testing.T) {
 		t.Errorf("a hung CreateMultipart held the file for %v", d)
 	}
 }
+
+// TestPartsForIsWhatTheEngineDoes: the review (ui) says how a file goes up
+// with PartsFor; the engine sends it the same way, because it decides with
+// the same function.
+func TestPartsForIsWhatTheEngineDoes(t *testing.T) {
+	m := newFakeMultipart(t)
+	dir := t.TempDir()
+	small, _ := writeFile(t, dir, "small.bin", 8<<20-1)
+	big, _ := writeFile(t, dir, "big.bin", 21<<20+7)
+	opts := mpOptions(Options{Concurrency: 2})
+	if n := PartsFor(m, opts, small.Size); n != 0 {
+		t.Errorf("a file under the threshold: %d parts, want a single PUT", n)
+	}
+	if n := PartsFor(m, opts, big.Size); n != 5 {
+		t.Errorf("21 MiB in 5 MiB parts: %d parts, want 5", n)
+	}
+	events, _ := run(t, m, opts, big, small)
+	last := lastOf(events, 0)
+	if last.Kind != EventDone {
+		t.Fatalf("big.bin: %v %v", last.Kind, last.Err)
+	}
+	if last.Result.Parts != 5 {
+		t.Errorf("big.bin went up in %d parts; PartsFor said 5", last.Result.Parts)
+	}
+	// The fake takes parts only, so small.bin's single PUT is refused there;
+	// what counts is that no multipart upload was created for it.
+	if m.nextID != 1 {
+		t.Errorf("%d multipart uploads created, want 1 (big.bin's)", m.nextID)
+	}
+	// A source that cannot do multipart (given URLs, the local store) sends
+	// every file in one PUT, however big; so does one that could but says
+	// it cannot.
+	if n := PartsFor(&testSource{}, opts, 1<<40); n != 0 {
+		t.Errorf("a source without multipart: %d parts", n)
+	}
+	m.caps.Multipart = false
+	if n := PartsFor(m, opts, big.Size); n != 0 {
+		t.Errorf("multipart turned off: %d parts", n)
+	}
+	// The defaults: 64 MiB threshold, 16 MiB parts; more than 10,000 parts
+	// grow the part size.
+	m.caps.Multipart = true
+	if n := PartsFor(m, Options{}, 64<<20-1); n != 0 {
+		t.Errorf("just under the default threshold: %d parts", n)
+	}
+	if n := PartsFor(m, Options{}, 100<<20); n != 7 {
+		t.Errorf("100 MiB by default: %d parts, want 7", n)
+	}
+	if n := PartsFor(m, Options{}, 1<<40); n > 10_000 {
+		t.Errorf("1 TiB: %d parts, over S3's 10,000", n)
+	}
+}

@@ -75,10 +75,17 @@ func (o Options) withDefaults() Options {
 	if o.BackoffMax <= 0 {
 		o.BackoffMax = defaultBackoffMax
 	}
-	if o.MultipartThreshold <= 0 {
-		o.MultipartThreshold = defaultMultipartSize
-	}
+	o.MultipartThreshold = o.threshold()
 	return o
+}
+
+// threshold is the size from which a file goes multipart (when the source
+// can).
+func (o Options) threshold() int64 {
+	if o.MultipartThreshold <= 0 {
+		return defaultMultipartSize
+	}
+	return o.MultipartThreshold
 }
 
 // ErrCanceled is the cause of a file canceled by Cancel.

@@ -58,8 +58,8 @@ func (p *Pool) runFile(ctx context.Context, t *fileTask) {
 		return
 	}
 	caps := p.src.Capabilities()
-	if ms, ok := p.src.(MultipartSource); ok && caps.Multipart && file.Size >= p.opts.MultipartThreshold {
-		p.runMultipart(ctx, t, ms, file)
+	if PartsFor(p.src, p.opts, file.Size) > 0 {
+		p.runMultipart(ctx, t, p.src.(MultipartSource), file)
 		return
 	}
 	if caps.MaxSinglePut > 0 && file.Size > caps.MaxSinglePut {
