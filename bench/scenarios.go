@@ -173,8 +173,11 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) (*scenarioResult, 
 				return nil, fmt.Errorf("round %d, %s: %w", round+1, tool, err)
 			}
 			note := ""
+			if m.runSeconds > 0 {
+				note = fmt.Sprintf("  (run report %.2fs)", m.runSeconds)
+			}
 			if m.noisyStart {
-				note = "  (the machine was busy at the start)"
+				note += "  (the machine was busy at the start)"
 			}
 			fmt.Fprintf(b.out, "round %d  %-11s %8.2fs  %6.1f MiB RSS  %6.3fs CPU  (server %5.2fs, other %5.2fs CPU)%s\n",
 				round+1, tool, m.wall.Seconds(), float64(m.rssKiB)/1024, m.cpu.Seconds(), m.serverCPU.Seconds(), m.otherCPU.Seconds(), note)
@@ -240,6 +243,7 @@ func (b *bench) runOne(ctx context.Context, sc scenario, tool string, round int,
 	quiet := b.s.quietWait <= 0 || waitQuiet(ctx, b.s.quietWait)
 	m, err := b.measure(ctx, r, inv)
 	m.noisyStart = !quiet
+	m.runSeconds = readRunSeconds(scratch)
 	if err != nil {
 		return m, err
 	}
