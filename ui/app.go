@@ -187,6 +187,7 @@ func (s *poolSet) summary() (uploader.Summary, []uploader.FileStatus) {
 		sum.Failed += ps.Failed
 		sum.Canceled += ps.Canceled
 		sum.Pending += ps.Pending
+		sum.Skipped += ps.Skipped
 		sum.Bytes += ps.Bytes
 		sum.Elapsed = max(sum.Elapsed, ps.Elapsed)
 	}
@@ -404,7 +405,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.progress.begin(m.files, msg.ids, msg.at, msg.concurrency)
 		m.progress.limit = msg.rate
 		m.sampling = true
-		cmds := []tea.Cmd{waitForEvent(m.pool.Events()), sampleProgress(m.pool, nil)}
+		cmds := []tea.Cmd{waitForEvent(m.pool.Events()), sampleProgress(m.pool, m.progress.activeIDs(), nil)}
 		if m.quitting {
 			m.stopped = true
 			cmds = append(cmds, stopUploads(m.pool))
@@ -431,7 +432,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.sampling = true
-		return m, sampleProgress(m.pool, msg.files)
+		return m, sampleProgress(m.pool, m.progress.activeIDs(), msg.files)
 
 	case cancelRequestedMsg:
 		if m.pool == nil {
@@ -457,7 +458,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.sampling = true
-		return m, sampleProgress(m.pool, nil)
+		return m, sampleProgress(m.pool, m.progress.activeIDs(), nil)
 
 	case pauseRequestedMsg:
 		if m.pool == nil || m.stopped {
