@@ -23,7 +23,12 @@ const (
 	fileSpeedTau = 2 * time.Second // smoothing of a file's speed
 	poolSpeedTau = 3 * time.Second // smoothing of the total speed
 	sparkPoints  = 120             // seconds of throughput history kept
-	eventBatch   = 512             // events handed over in one message at most
+	eventBatch   = 2048            // events handed over in one message at most
+	// eventGather is how long waitForEvent keeps gathering after the first
+	// event. The program draws the screen after every message, so an
+	// event a message made 10,000 small files cost the TUI a frame each
+	// (25% of its CPU, issue 15); a person sees no difference under 50 ms.
+	eventGather = 50 * time.Millisecond
 )
 
 // fileRow is one file on the progress screen: the pool's last word on it
@@ -853,8 +858,9 @@ func startUploads(ctx context.Context, newPool func(uploader.Metadata) *uploader
 	}
 }
 
-// waitForEvent blocks for the next event, then takes whatever else is
-// already waiting; the root re-arms it until the channel closes.
+// waitForEvent blocks for the next event, then gathers what else comes
+// within eventGather into the same message; the root re-arms it until the
+// channel closes.
 func waitForEvent(events <-chan uploader.Event) tea.Cmd {
 	return func() tea.Msg {
 		e, ok := <-events
@@ -862,6 +868,8 @@ func waitForEvent(events <-chan uploader.Event) tea.Cmd {
 			return eventsDrainedMsg{closed: true}
 		}
 		msgs := []tea.Msg{eventMsg(e)}
+		gather := time.NewTimer(eventGather)
+		defer gather.Stop()
 		for len(msgs) < eventBatch {
 			select {
 			case e, ok := <-events:
@@ -869,7 +877,7 @@ func waitForEvent(events <-chan uploader.Event) tea.Cmd {
 					return eventsDrainedMsg{msgs: msgs, closed: true}
 				}
 				msgs = append(msgs, eventMsg(e))
-			default:
+			case <-gather.C:
 				return eventsDrainedMsg{msgs: msgs}
 			}
 		}

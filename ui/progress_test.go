@@ -678,3 +678,21 @@ func TestProgressSkippedFileFinishes(t *testing.T) {
 		t.Errorf("sent %d of %d", m.sent, m.total)
 	}
 }
+
+// The program draws a frame after every message: events that come within
+// a frame or two of each other go in one message, not one each.
+func TestWaitForEventGathersAFramesEvents(t *testing.T) {
+	events := make(chan uploader.Event)
+	go func() {
+		defer close(events)
+		for id := range 3 {
+			events <- uploader.Event{Kind: uploader.EventStarted, ID: id}
+			// An engine sending small files: the next event a few ms later.
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	msg := waitForEvent(events)().(eventsDrainedMsg)
+	if len(msg.msgs) != 3 || !msg.closed {
+		t.Errorf("one message carried %d events (closed %v); want the 3 sent within %v", len(msg.msgs), msg.closed, eventGather)
+	}
+}
