@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ import (
 //
 // and read cpu-ms/run.
 func BenchmarkProgressRun(b *testing.B) {
-	for _, n := range []int{1000, 10_000} {
+	for _, n := range []int{1000, 10_000, 100_000} {
 		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) { benchmarkRun(b, n) })
 	}
 }
@@ -37,6 +38,7 @@ func benchmarkRun(b *testing.B, n int) {
 	defer pool.Close()
 	snap := make([]uploader.FileStatus, 0, 16)
 	b.ReportAllocs()
+	var kept tea.Model
 	cpu := cpuTime(b)
 	for b.Loop() {
 		m := newModel(b.Context(), Options{Target: "http://127.0.0.1:9000/bucket/"})
@@ -85,7 +87,14 @@ func benchmarkRun(b *testing.B, n int) {
 		if f := tm.(model).progress; !f.finished {
 			b.Fatalf("the run did not finish: counts %v", f.counts)
 		}
+		kept = tm
 	}
+	// What the screen keeps for the run, its per-file rows above all.
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MiB")
+	runtime.KeepAlive(kept)
 	// Process CPU beside wall time: the build machine is shared.
 	b.ReportMetric(float64((cpuTime(b)-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/run")
 }
