@@ -131,7 +131,8 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) (*scenarioResult, 
 	if len(b.s.tools) > 0 {
 		tools = slices.DeleteFunc(slices.Clone(tools), func(t string) bool { return !slices.Contains(b.s.tools, t) })
 	}
-	if b.s.tui && slices.Contains(tools, "hoist") {
+	// -tui adds the terminal UI beside hoist; -tools hoist-tui runs it alone.
+	if b.s.tui && slices.Contains(tools, "hoist") || slices.Contains(b.s.tools, "hoist-tui") && slices.Contains(sc.tools, "hoist") {
 		tools = append(tools, "hoist-tui")
 	}
 	if slices.Contains(tools, "hoist") {

@@ -69,7 +69,9 @@ func (b *bench) measureTUI(ctx context.Context, r *runSpec, inv invocation) (mea
 
 	// Given URLs fix the files, and the form comes first; with --s3 the
 	// picker comes first, the file already picked from the command line.
-	if err := waitFor(20*time.Second, "Upload details", "1 file selected"); err != nil {
+	// A manifest of 100,000 lines takes a while to read on a busy machine;
+	// the waits poll, so a long limit costs nothing when it is quick.
+	if err := waitFor(3*time.Minute, "Upload details", "1 file selected"); err != nil {
 		return measurement{}, err
 	}
 	if !strings.Contains(screen(), "Upload details") {
@@ -82,7 +84,7 @@ func (b *bench) measureTUI(ctx context.Context, r *runSpec, inv invocation) (mea
 	if err := waitFor(20*time.Second, "Review before sending"); err != nil {
 		return measurement{}, err
 	}
-	if err := waitFor(60*time.Second, "no problems found"); err != nil {
+	if err := waitFor(5*time.Minute, "no problems found"); err != nil {
 		return measurement{}, err
 	}
 	// The review ignores an Enter typed within its arming delay (ui's
