@@ -15,33 +15,70 @@ import (
 // --retry-failed only the files the reports say failed or were canceled.
 // Files keep their order.
 func jobFiles(files []uploader.File, cfg *config.Config, d *destination) ([]uploader.File, error) {
+	share, err := newJobShare(cfg, d)
+	if err != nil {
+		return nil, err
+	}
+	return share.keep(files), nil
+}
+
+// jobShare is jobFiles' rule with the reports already read, so the terminal
+// UI can apply it to each pick of files without reading a file.
+type jobShare struct {
+	d       *destination
+	shard   int
+	shards  int             // 0: no --shard
+	failed  map[string]bool // absolute paths; nil: no --retry-failed
+	flagSet []string        // the flags in force, as typed, for messages
+}
+
+func newJobShare(cfg *config.Config, d *destination) (jobShare, error) {
+	j := jobShare{d: d}
 	if cfg.Shard != "" {
 		i, n, ok := config.ParseShard(cfg.Shard)
 		if !ok {
-			return nil, fmt.Errorf("--shard %q: want I/N with 0 ≤ I < N, such as 0/4", cfg.Shard)
+			return j, fmt.Errorf("--shard %q: want I/N with 0 ≤ I < N, such as 0/4", cfg.Shard)
 		}
-		var kept []uploader.File
-		for _, f := range files {
-			if uploader.ShardOf(d.shardKey(f), n) == i {
-				kept = append(kept, f)
-			}
-		}
-		files = kept
+		j.shard, j.shards = i, n
+		j.flagSet = append(j.flagSet, "--shard "+cfg.Shard)
 	}
 	if cfg.RetryFailed != "" {
 		failed, err := headless.FailedPaths(strings.Split(cfg.RetryFailed, ","))
 		if err != nil {
-			return nil, err
+			return j, err
 		}
+		j.failed = failed
+		j.flagSet = append(j.flagSet, "--retry-failed")
+	}
+	return j, nil
+}
+
+// active reports whether the share leaves any file out.
+func (j jobShare) active() bool { return j.shards > 0 || j.failed != nil }
+
+// flags names the flags in force, such as "--shard 1/4".
+func (j jobShare) flags() string { return strings.Join(j.flagSet, " ") }
+
+func (j jobShare) keep(files []uploader.File) []uploader.File {
+	if j.shards > 0 {
 		var kept []uploader.File
 		for _, f := range files {
-			if abs, err := filepath.Abs(f.Path); err == nil && failed[abs] {
+			if uploader.ShardOf(j.d.shardKey(f), j.shards) == j.shard {
 				kept = append(kept, f)
 			}
 		}
 		files = kept
 	}
-	return files, nil
+	if j.failed != nil {
+		var kept []uploader.File
+		for _, f := range files {
+			if abs, err := filepath.Abs(f.Path); err == nil && j.failed[abs] {
+				kept = append(kept, f)
+			}
+		}
+		files = kept
+	}
+	return files
 }
 
 // shardKey is the key a file is sharded by: the object key in its URL's

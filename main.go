@@ -217,10 +217,6 @@ func upload(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, g
 // files of the manifest are sent.
 func uploadFiles(ctx context.Context, cfg *config.Config, only []uploader.File, stdout, stderr io.Writer, getenv env) int {
 	tui := !cfg.NoTUI && !cfg.JSON && isTerminal(os.Stdin) && isTerminal(os.Stdout)
-	if tui && (cfg.Shard != "" || cfg.RetryFailed != "" || cfg.SkipExisting) {
-		fmt.Fprintln(stderr, "hoist: --shard, --skip-existing and --retry-failed are for headless runs; add --no-tui")
-		return exitUsage
-	}
 	printer := &headless.Printer{Out: stdout, Err: stderr, JSON: cfg.JSON, Redact: cfg.Redact}
 	for _, w := range cfg.Warnings {
 		printer.Warn("", w)
@@ -416,6 +412,24 @@ func runHeadless(ctx context.Context, cfg *config.Config, dest *destination, fil
 }
 
 func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts uploader.Options, links *linkFile, stdout, stderr io.Writer, getenv env) int {
+	// --shard and --retry-failed keep this run's share by headless runs'
+	// rule: of the manifest's files now, of the picked files on each pick.
+	share, err := newJobShare(cfg, dest)
+	if err != nil {
+		fmt.Fprintln(stderr, "hoist:", err)
+		return exitUsage
+	}
+	fixed := dest.files
+	var jobFiles func([]uploader.File) []uploader.File
+	if share.active() {
+		jobFiles = share.keep
+		if fixed != nil {
+			if fixed = share.keep(fixed); len(fixed) == 0 {
+				fmt.Fprintf(stderr, "hoist: no file of the %d given is this run's share (%s); nothing to send\n", len(dest.files), share.flags())
+				return exitOK
+			}
+		}
+	}
 	// The form offers last time's values; flags, environment and the config
 	// file win. A state file that cannot be read offers nothing.
 	_ = cfg.PrefillLastUsed(getenv)
@@ -435,7 +449,9 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 	)
 	out, err := ui.Run(ctx, ui.Options{
 		Paths:      cfg.Paths,
-		FixedFiles: dest.files,
+		FixedFiles: fixed,
+		JobFiles:   jobFiles,
+		JobFlags:   share.flags(),
 		Metadata:   md,
 		Remembered: remembered,
 		Required:   required,

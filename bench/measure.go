@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,6 +27,32 @@ type measurement struct {
 	// the hypervisor's steal. A high value marks a noisy run.
 	otherCPU   time.Duration
 	noisyStart bool // the machine never went idle before the run began
+	// runSeconds is hoist's own time for the run, from its pool's start to
+	// its summary, read from the run report: the same span headless and in
+	// the terminal UI, so neither the UI's keys nor startup are in it.
+	runSeconds float64
+}
+
+// readRunSeconds is the summary's seconds of the run report hoist wrote
+// under the run's XDG_STATE_HOME (baseEnv), 0 when there is none.
+func readRunSeconds(scratch string) float64 {
+	reports, _ := filepath.Glob(filepath.Join(scratch, "home", ".local", "state", "hoist", "reports", "*.json"))
+	if len(reports) != 1 {
+		return 0
+	}
+	data, err := os.ReadFile(reports[0])
+	if err != nil {
+		return 0
+	}
+	var r struct {
+		Summary struct {
+			Seconds float64 `json:"seconds"`
+		} `json:"summary"`
+	}
+	if json.Unmarshal(data, &r) != nil {
+		return 0
+	}
+	return r.Summary.Seconds
 }
 
 // measure runs inv under GNU time, which reports peak RSS and CPU from

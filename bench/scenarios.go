@@ -131,7 +131,8 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) (*scenarioResult, 
 	if len(b.s.tools) > 0 {
 		tools = slices.DeleteFunc(slices.Clone(tools), func(t string) bool { return !slices.Contains(b.s.tools, t) })
 	}
-	if b.s.tui && slices.Contains(tools, "hoist") {
+	// -tui adds the terminal UI beside hoist; -tools hoist-tui runs it alone.
+	if b.s.tui && slices.Contains(tools, "hoist") || slices.Contains(b.s.tools, "hoist-tui") && slices.Contains(sc.tools, "hoist") {
 		tools = append(tools, "hoist-tui")
 	}
 	if slices.Contains(tools, "hoist") {
@@ -173,8 +174,11 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) (*scenarioResult, 
 				return nil, fmt.Errorf("round %d, %s: %w", round+1, tool, err)
 			}
 			note := ""
+			if m.runSeconds > 0 {
+				note = fmt.Sprintf("  (run report %.2fs)", m.runSeconds)
+			}
 			if m.noisyStart {
-				note = "  (the machine was busy at the start)"
+				note += "  (the machine was busy at the start)"
 			}
 			fmt.Fprintf(b.out, "round %d  %-11s %8.2fs  %6.1f MiB RSS  %6.3fs CPU  (server %5.2fs, other %5.2fs CPU)%s\n",
 				round+1, tool, m.wall.Seconds(), float64(m.rssKiB)/1024, m.cpu.Seconds(), m.serverCPU.Seconds(), m.otherCPU.Seconds(), note)
@@ -240,6 +244,7 @@ func (b *bench) runOne(ctx context.Context, sc scenario, tool string, round int,
 	quiet := b.s.quietWait <= 0 || waitQuiet(ctx, b.s.quietWait)
 	m, err := b.measure(ctx, r, inv)
 	m.noisyStart = !quiet
+	m.runSeconds = readRunSeconds(scratch)
 	if err != nil {
 		return m, err
 	}

@@ -300,4 +300,38 @@ if grep -rqF "#t=" "$WORK/xdg/state"; then
 fi
 kill $serve_pid 2>/dev/null || true
 
+# Fifth run: one machine's share of a job, in the terminal UI. alpha.bin and
+# beta.bin are in the store since the first run. --shard 0/2 keeps the files
+# whose keys hash to shard 0 (alpha.bin, beta.bin, iota.txt; not
+# epsilon.txt), and --skip-existing leaves the two stored ones alone.
+echo "e2e-tui: --shard and --skip-existing"
+echo "shard 0" >"$WORK/src/iota.txt"
+echo "shard 1" >"$WORK/src/epsilon.txt"
+tm kill-session -t e2e
+tm new-session -d -s e2e -x 120 -y 40 -c "$WORK/src" \
+	env -i HOME="$WORK/home" PATH="/usr/bin:/bin" TERM=xterm-256color LANG=C.UTF-8 \
+	XDG_CONFIG_HOME="$WORK/xdg/config" XDG_DATA_HOME="$WORK/xdg/data" \
+	XDG_STATE_HOME="$WORK/xdg/state" XDG_CACHE_HOME="$WORK/xdg/cache" \
+	sh -c "'$WORK/hoist' --local-dir '$WORK/store' --shard 0/2 --skip-existing alpha.bin beta.bin iota.txt epsilon.txt; echo \"HOIST-EXIT=\$?\"; sleep 600"
+wait_for "4 files selected"
+tm send-keys -t e2e Tab
+wait_for "Upload details"
+tm send-keys -t e2e Enter Enter Enter
+wait_for "Review before sending"
+wait_for "Checks"
+screen=$(capture shard-review)
+expect "$screen" "3 files" "sending 3 of the 4 files picked: the others are not this run's share (--shard 0/2)"
+send_from_review
+wait_for "2 skipped (already on the server)" 60
+screen=$(capture shard-summary)
+expect "$screen" "The file was uploaded" "skipped: already on the server"
+tm send-keys -t e2e q
+wait_for "HOIST-EXIT=" 20
+screen=$(capture shard-exit)
+expect "$screen" "HOIST-EXIT=0" "hoist: uploaded 1 of 3 files" "2 skipped (already on the server)" "✓ iota.txt"
+[[ -n $(find "$WORK/store" -type f -name iota.txt) ]] || fail "iota.txt (shard 0) was not stored"
+if [[ -n $(find "$WORK/store" -type f -name epsilon.txt) ]]; then
+	fail "epsilon.txt is shard 1's but was uploaded"
+fi
+
 echo "e2e-tui: PASS"

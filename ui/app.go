@@ -60,6 +60,12 @@ type Options struct {
 	// OptionalMetadata: the source needs none (the local store), so the form
 	// asks for all three and each may stay empty.
 	OptionalMetadata bool
+	// JobFiles keeps this run's share of the picked files when many runs
+	// share one job (--shard, --retry-failed: main's jobFiles, the rule
+	// headless runs use); JobFlags names those flags for the review. nil
+	// keeps every file. FixedFiles come already kept.
+	JobFiles func([]uploader.File) []uploader.File
+	JobFlags string
 
 	notify notifyStyle // which desktop notification the terminal understands; set by Run
 }
@@ -187,6 +193,7 @@ func (s *poolSet) summary() (uploader.Summary, []uploader.FileStatus) {
 		sum.Failed += ps.Failed
 		sum.Canceled += ps.Canceled
 		sum.Pending += ps.Pending
+		sum.Skipped += ps.Skipped
 		sum.Bytes += ps.Bytes
 		sum.Elapsed = max(sum.Elapsed, ps.Elapsed)
 	}
@@ -232,6 +239,7 @@ type model struct {
 	blurred bool // the terminal said it lost focus: tell the person when done
 
 	files      []uploader.File
+	jobNote    *Preflight // what JobFiles did to the picked files, shown on the review
 	md         uploader.Metadata
 	pool       *uploader.Pool
 	ids        []int
@@ -359,7 +367,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 	// The screens' news.
 	case filesPickedMsg:
-		m.files = msg.files
+		m.files, m.jobNote = m.opts.keepJobFiles(msg.files)
 		m.form.setAbout(m.about())
 		if m.form.empty() {
 			return m.toReview()
@@ -404,7 +412,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.progress.begin(m.files, msg.ids, msg.at, msg.concurrency)
 		m.progress.limit = msg.rate
 		m.sampling = true
-		cmds := []tea.Cmd{waitForEvent(m.pool.Events()), sampleProgress(m.pool, nil)}
+		cmds := []tea.Cmd{waitForEvent(m.pool.Events()), sampleProgress(m.pool, m.progress.activeIDs(), nil)}
 		if m.quitting {
 			m.stopped = true
 			cmds = append(cmds, stopUploads(m.pool))
@@ -431,7 +439,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.sampling = true
-		return m, sampleProgress(m.pool, msg.files)
+		return m, sampleProgress(m.pool, m.progress.activeIDs(), msg.files)
 
 	case cancelRequestedMsg:
 		if m.pool == nil {
@@ -457,7 +465,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.sampling = true
-		return m, sampleProgress(m.pool, nil)
+		return m, sampleProgress(m.pool, m.progress.activeIDs(), nil)
 
 	case pauseRequestedMsg:
 		if m.pool == nil || m.stopped {
@@ -550,7 +558,35 @@ func (m model) toReview() (tea.Model, tea.Cmd) {
 	m.review.setParts(m.opts.PartsFor)
 	m.screen = screenReview
 	m.layout()
-	return m, tea.Batch(checkFiles(m.opts.Preflight, m.files, m.md), tickClockNow(), armReview())
+	preflight := m.opts.Preflight
+	if note := m.jobNote; note != nil {
+		check, note := preflight, *note
+		preflight = func(files []uploader.File, md uploader.Metadata) []Preflight {
+			out := []Preflight{note}
+			if check != nil {
+				out = append(out, check(files, md)...)
+			}
+			return out
+		}
+	}
+	return m, tea.Batch(checkFiles(preflight, m.files, m.md), tickClockNow(), armReview())
+}
+
+// keepJobFiles applies JobFiles to the picked files, and says on the review
+// what it left out: an error when nothing is left to send.
+func (o Options) keepJobFiles(picked []uploader.File) ([]uploader.File, *Preflight) {
+	if o.JobFiles == nil {
+		return picked, nil
+	}
+	kept := o.JobFiles(picked)
+	switch {
+	case len(kept) == 0:
+		return nil, &Preflight{Error: true, Message: fmt.Sprintf("none of the %s picked is this run's share (%s): pick others, or run without %s",
+			plural(len(picked), "file", "files"), o.JobFlags, o.JobFlags)}
+	case len(kept) < len(picked):
+		return kept, &Preflight{Message: fmt.Sprintf("sending %d of the %d files picked: the others are not this run's share (%s)", len(kept), len(picked), o.JobFlags)}
+	}
+	return kept, nil
 }
 
 // leave quits, first stopping the uploads and writing the report when there

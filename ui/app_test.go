@@ -544,3 +544,41 @@ func TestAppReportsProgramStatus(t *testing.T) {
 		t.Errorf("summary of a full run: %+v", ps)
 	}
 }
+
+// --shard and --retry-failed in the terminal UI: the picked files are cut
+// to this run's share by main's rule (JobFiles), and the review says how
+// many were left out, or refuses to send when none is left.
+func TestAppSendsOnlyTheJobsShareOfThePick(t *testing.T) {
+	var picked []uploader.File
+	for i := range 4 {
+		name := fmt.Sprintf("f%d.bin", i)
+		picked = append(picked, uploader.File{Path: "/data/" + name, Name: name, Key: name, Size: 10})
+	}
+	even := func(files []uploader.File) []uploader.File {
+		var kept []uploader.File
+		for i, f := range files {
+			if i%2 == 0 {
+				kept = append(kept, f)
+			}
+		}
+		return kept
+	}
+	opts := Options{Target: "t", Required: []string{}, JobFiles: even, JobFlags: "--shard 0/2"}
+	m := sized(newModel(context.Background(), opts), goldenWidth, goldenHeight)
+	m, _ = step(t, m, filesPickedMsg{files: picked}, func(msg tea.Msg) bool { _, ok := msg.(reviewArmedMsg); return ok })
+	if m.screen != screenReview || len(m.files) != 2 || m.files[1].Name != "f2.bin" {
+		t.Fatalf("screen %d, files %v: want the review of f0 and f2", m.screen, m.files)
+	}
+	if len(m.review.problems) == 0 || m.review.problems[0].Error || !strings.Contains(m.review.problems[0].Message, "sending 2 of the 4 files picked") ||
+		!strings.Contains(m.review.problems[0].Message, "--shard 0/2") {
+		t.Errorf("review problems %+v: want a note on the files left out", m.review.problems)
+	}
+
+	none := func([]uploader.File) []uploader.File { return nil }
+	opts.JobFiles = none
+	m = sized(newModel(context.Background(), opts), goldenWidth, goldenHeight)
+	m, _ = step(t, m, filesPickedMsg{files: picked[:1]}, func(msg tea.Msg) bool { _, ok := msg.(reviewArmedMsg); return ok })
+	if len(m.files) != 0 || !m.review.hasErrors() {
+		t.Errorf("files %v, problems %+v: nothing to send must be an error on the review", m.files, m.review.problems)
+	}
+}

@@ -129,6 +129,12 @@ type uploadCanceledMsg struct {
 	reason string
 }
 
+// uploadSkippedMsg: --skip-existing found the file's object already stored.
+type uploadSkippedMsg struct {
+	id     int
+	reason string
+}
+
 type progressSampledMsg struct {
 	at          time.Time
 	files       []uploader.FileStatus

@@ -52,6 +52,9 @@ func (o Outcome) Print(out io.Writer, redact func(string) string) {
 	s := o.Summary
 	total := len(o.Files)
 	head := fmt.Sprintf("hoist: uploaded %d of %s (%s) to %s", s.Uploaded, plural(total, "file", "files"), human.Bytes(s.Bytes), o.Target)
+	if s.Skipped > 0 {
+		head += fmt.Sprintf(" · %d skipped (already on the server)", s.Skipped)
+	}
 	if o.Interrupted {
 		head += " · interrupted"
 	}
@@ -66,6 +69,8 @@ func (o Outcome) Print(out io.Writer, redact func(string) string) {
 			retries = " (" + r + ")"
 		}
 		switch f.State {
+		case uploader.StateSkipped:
+			continue // counted in the head line; nothing happened to it
 		case uploader.StateDone:
 			share := f.Result != nil && f.Result.ShareURL != ""
 			if total > printDoneMax && !share {

@@ -8,6 +8,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"hoist/uploader"
@@ -584,5 +585,114 @@ func TestProgressRateKeys(t *testing.T) {
 		if got := only[rateRequestedMsg](t, msgs); got.bps != c.bps {
 			t.Errorf("%s from %d B/s asked for %d, want %d", c.key, c.from, got.bps, c.bps)
 		}
+	}
+}
+
+// A snapshot taken before a file's done event, read after it, must not put
+// the file back in flight: the run would then never end on that sample.
+func TestProgressStaleSampleKeepsAFinishedFile(t *testing.T) {
+	m, files := newTestProgress(2)
+	m, _ = m.Update(uploadStartedMsg{id: 0, attempt: 1, max: 6})
+	m, _ = m.Update(uploadDoneMsg{id: 0, result: uploader.Result{ID: 0, Bytes: files[0].Size}})
+	m, _ = m.Update(uploadDoneMsg{id: 1, result: uploader.Result{ID: 1, Bytes: files[1].Size}})
+	stale := sampleAt(files, fixedNow.Add(sampleEvery), func(int) uploader.State { return uploader.StateUploading }, func(int) int64 { return 1 << 20 })
+	m, _ = m.Update(stale)
+	if m.rows[0].status.State != uploader.StateDone || !m.finished || m.counts[uploader.StateDone] != 2 {
+		t.Errorf("after a stale sample: row 0 %v, finished %v, counts %v", m.rows[0].status.State, m.finished, m.counts)
+	}
+	if m.sent != m.total {
+		t.Errorf("sent %d of %d after every file is done", m.sent, m.total)
+	}
+}
+
+// A small file goes up whole between two samples, which then only ever see
+// files in flight: its bytes still count toward the speed.
+func TestProgressCountsFilesSentBetweenSamples(t *testing.T) {
+	m, files := newTestProgress(20)
+	for i := range files {
+		m, _ = m.Update(uploadStartedMsg{id: i, attempt: 1, max: 6})
+		m, _ = m.Update(uploadDoneMsg{id: i, result: uploader.Result{ID: i, Bytes: files[i].Size}})
+	}
+	m, _ = m.Update(progressSampledMsg{at: fixedNow.Add(2 * time.Second), concurrency: 4})
+	if want := int64(20 * (10 << 20)); m.moved != want || m.speed <= 0 {
+		t.Errorf("moved %d (want %d), speed %.0f B/s", m.moved, want, m.speed)
+	}
+}
+
+// The totals are kept as rows change, not recounted: after any mix of
+// events and samples they are what a recount gives.
+func TestProgressTotalsFollowEveryChange(t *testing.T) {
+	m, files := newTestProgress(6)
+	msgs := []tea.Msg{
+		uploadStartedMsg{id: 0, attempt: 1, max: 6},
+		sampleAt(files[:2], fixedNow.Add(sampleEvery), func(int) uploader.State { return uploader.StateUploading }, func(int) int64 { return 3 << 20 }),
+		bodySentMsg{id: 0},
+		uploadDoneMsg{id: 0, result: uploader.Result{ID: 0, Bytes: files[0].Size}},
+		retryScheduledMsg{id: 1, attempt: 2, max: 6, at: fixedNow.Add(time.Second), reason: "HTTP 503"},
+		uploadFailedMsg{id: 2, err: fmt.Errorf("403")},
+		uploadSkippedMsg{id: 3, reason: "already on the server"},
+		uploadCanceledMsg{id: 4, reason: "canceled"},
+		uploadQueuedMsg{id: 4},
+		uploadStartedMsg{id: 5, attempt: 1, max: 6},
+	}
+	for i, msg := range msgs {
+		m, _ = m.Update(msg)
+		var counts [len(m.counts)]int
+		var total, sent int64
+		for _, r := range m.rows {
+			counts[r.status.State]++
+			if r.status.State == uploader.StateSkipped {
+				continue
+			}
+			total += r.status.Size
+			if r.status.State == uploader.StateDone {
+				sent += r.status.Size
+			} else {
+				sent += min(r.status.Sent, r.status.Size)
+			}
+		}
+		if counts != m.counts || total != m.total || sent != m.sent {
+			t.Fatalf("after message %d (%T): counts %v total %d sent %d; a recount gives %v %d %d", i, msg, m.counts, m.total, m.sent, counts, total, sent)
+		}
+	}
+}
+
+// --skip-existing in the terminal UI: a file already stored ends as
+// skipped, says so, and the run finishes when the rest are done.
+func TestProgressSkippedFileFinishes(t *testing.T) {
+	m, files := newTestProgress(2)
+	m, _ = m.Update(eventMsg(uploader.Event{Kind: uploader.EventSkipped, ID: 0, File: files[0].Name, Err: fmt.Errorf("already on the server")}))
+	m, _ = m.Update(uploadDoneMsg{id: 1, result: uploader.Result{ID: 1, Bytes: files[1].Size}})
+	if !m.finished || m.counts[uploader.StateSkipped] != 1 {
+		t.Fatalf("finished %v counts %v", m.finished, m.counts)
+	}
+	if got := stateText(&m.rows[0], fixedNow); got != "skipped: already on the server" {
+		t.Errorf("skipped row reads %q", got)
+	}
+	if !strings.Contains(ansi.Strip(m.View()), "1 skipped") {
+		t.Errorf("the counts line leaves out the skipped file:\n%s", ansi.Strip(m.View()))
+	}
+	// The bytes of this run are the ones it sends: the stored file is not
+	// still to go.
+	if m.total != files[1].Size || m.sent != m.total {
+		t.Errorf("sent %d of %d", m.sent, m.total)
+	}
+}
+
+// The program draws a frame after every message: events that come within
+// a frame or two of each other go in one message, not one each.
+func TestWaitForEventGathersAFramesEvents(t *testing.T) {
+	events := make(chan uploader.Event)
+	go func() {
+		defer close(events)
+		for id := range 3 {
+			events <- uploader.Event{Kind: uploader.EventStarted, ID: id}
+			// An engine sending small files: the next event a few ms later.
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	msg := waitForEvent(events)().(eventsDrainedMsg)
+	if len(msg.msgs) != 3 || !msg.closed {
+		t.Errorf("one message carried %d events (closed %v); want the 3 sent within %v", len(msg.msgs), msg.closed, eventGather)
 	}
 }

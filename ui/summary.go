@@ -157,6 +157,10 @@ func (m summaryModel) View() string {
 		}
 		b.WriteString(st.Title.Render("Finished: ") + strings.Join(parts, st.Faint.Render(" · ")))
 	}
+	if s.Skipped > 0 {
+		// --skip-existing: stored before this run, nothing sent.
+		b.WriteString(st.Subtle.Render(fmt.Sprintf(" · %d skipped (already on the server)", s.Skipped)))
+	}
 	b.WriteString("\n\n")
 
 	fact := func(label, value string, ok bool) {
@@ -234,6 +238,8 @@ func (m summaryModel) View() string {
 			if f.Reason != "" && f.Reason != "canceled" {
 				detail += " (" + oneLine(f.Reason) + ")"
 			}
+		case uploader.StateSkipped:
+			mark, style, detail = "= ", st.Subtle, "skipped: "+oneLine(f.Reason)
 		}
 		b.WriteString(marker + style.Render(mark) + st.Text.Render(fitName(uploader.DisplayName(f.Name), nameW)) + "  " + style.Render(cut(detail, detailW)))
 		if i < to-1 {

@@ -482,26 +482,41 @@ func (p *Pool) Snapshot(buf []FileStatus) []FileStatus {
 	p.mu.Unlock()
 	buf = buf[:0]
 	for i := range files {
-		t := files[i].Load()
-		if t == nil {
-			continue
+		if t := files[i].Load(); t != nil {
+			buf = append(buf, p.status(t))
 		}
-		t.mu.Lock()
-		state := State(t.state.Load())
-		reason := t.reason
-		if !state.Finished() {
-			// A retry's reason; a final one was redacted when it was set.
-			reason = p.redact(reason)
-		}
-		buf = append(buf, FileStatus{
-			ID: t.id, Name: t.file.Name, Size: t.file.Size,
-			Sent: t.sent.Load(), State: state,
-			Attempt: t.attempt, MaxAttempts: t.maxAttempts, Parts: t.parts,
-			Started: t.started, Finished: t.finished, Reason: reason, Result: t.result,
-		})
-		t.mu.Unlock()
 	}
 	return buf
+}
+
+// SnapshotOf is Snapshot of the files ids only (unknown or forgotten ones
+// left out): a screen of 100,000 files samples the few in flight, not every
+// row (issue 15).
+func (p *Pool) SnapshotOf(ids []int, buf []FileStatus) []FileStatus {
+	buf = buf[:0]
+	for _, id := range ids {
+		if t := p.task(id); t != nil {
+			buf = append(buf, p.status(t))
+		}
+	}
+	return buf
+}
+
+func (p *Pool) status(t *fileTask) FileStatus {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	state := State(t.state.Load())
+	reason := t.reason
+	if !state.Finished() {
+		// A retry's reason; a final one was redacted when it was set.
+		reason = p.redact(reason)
+	}
+	return FileStatus{
+		ID: t.id, Name: t.file.Name, Size: t.file.Size,
+		Sent: t.sent.Load(), State: state,
+		Attempt: t.attempt, MaxAttempts: t.maxAttempts, Parts: t.parts,
+		Started: t.started, Finished: t.finished, Reason: reason, Result: t.result,
+	}
 }
 
 // Summary counts the files so far.

@@ -1,0 +1,14 @@
+//go:build unix
+
+package fileset
+
+import "syscall"
+
+// MayRead reports whether this process may open path for reading, without
+// opening it: one access(2) call. The picker asks it of every entry of a
+// folder it shows, and opening each one instead cost 1.8 s of CPU for a
+// folder of 100,000 files (issue 15). Only Open, when the file is sent,
+// has the last word.
+func MayRead(path string) bool {
+	return syscall.Access(path, 4 /* R_OK */) == nil
+}
