@@ -14,9 +14,9 @@ import (
 
 // Entry is one file and the presigned URL it goes to.
 type Entry struct {
-	Path string // the file on disk; relative paths in a manifest are resolved against its folder
-	URL  string // never printed: its query holds the signature
-	Line int    // manifest line, 0 for --url
+	Path string `json:"path"` // the file on disk; relative paths in a manifest are resolved against its folder
+	URL  string `json:"url"`  // never printed: its query holds the signature
+	Line int    `json:"-"`    // manifest line, 0 for --url
 }
 
 // manifestExample is how a manifest line looks, for messages.
