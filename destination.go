@@ -340,7 +340,15 @@ func checkKeys(files *fileset.List, d *destination) error {
 	}
 	hashes := make([]keyHash, files.Len())
 	for i := range hashes {
-		hashes[i] = keyHash{maphash.String(seed, d.objectKey(files.At(i))), int32(i)}
+		f := files.At(i)
+		h, ok := uint64(0), false
+		if d.given != nil {
+			h, ok = d.given.ObjectKeyHash(f.Path) // without parsing every URL again
+		}
+		if !ok {
+			h = maphash.String(seed, f.Key)
+		}
+		hashes[i] = keyHash{h, int32(i)}
 	}
 	slices.SortFunc(hashes, func(a, b keyHash) int { return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.file, b.file)) })
 	first, second := -1, -1 // the duplicate whose second file comes first
@@ -364,7 +372,7 @@ func checkKeys(files *fileset.List, d *destination) error {
 func (d *destination) objectKey(f uploader.File) string {
 	if d.given != nil {
 		if r, ok := d.given.Report(f.Path); ok {
-			return r.Host + "/" + r.Bucket + "/" + r.Key
+			return source.ObjectKey(r)
 		}
 	}
 	return f.Key

@@ -53,6 +53,7 @@ type lineSpan struct {
 	off  int64
 	n    uint32
 	line int32
+	key  uint64 // the hash of where its URL stores the file (ObjectKeyHash)
 }
 
 type pathHash struct {
@@ -77,7 +78,7 @@ func NewGiven(entries []Entry) (*Given, error) {
 			return nil, fmt.Errorf("an upload URL without a file to send (manifest line %d)", e.Line)
 		}
 		e.URL = strings.TrimSpace(e.URL)
-		if err := d.add(*e); err != nil {
+		if _, err := d.add(*e); err != nil {
 			return nil, err
 		}
 		g.index = append(g.index, pathHash{g.hash(e.Path), int32(i)})
@@ -101,11 +102,12 @@ func OpenManifest(name string) (*Given, error) {
 	g.file, g.dir = f, filepath.Dir(name)
 	var d describer
 	err = scanManifest(bufio.NewReaderSize(f, 64<<10), name, func(e Entry, off int64, n int) error {
-		if err := d.add(e); err != nil {
+		r, err := d.add(e)
+		if err != nil {
 			return err
 		}
 		g.index = append(g.index, pathHash{g.hash(e.Path), int32(len(g.lines))})
-		g.lines = append(g.lines, lineSpan{off: off, n: uint32(n), line: int32(e.Line)})
+		g.lines = append(g.lines, lineSpan{off: off, n: uint32(n), line: int32(e.Line), key: maphash.String(g.seed, ObjectKey(r))})
 		return nil
 	})
 	if err == nil && len(g.lines) == 0 {
@@ -213,10 +215,10 @@ type describer struct {
 	prefix string
 }
 
-func (d *describer) add(e Entry) error {
+func (d *describer) add(e Entry) (inspect.Report, error) {
 	r, err := inspect.Parse(strings.TrimSpace(e.URL))
 	if err != nil {
-		return fmt.Errorf("upload URL for %s: %w", entryAt(e), err)
+		return r, fmt.Errorf("upload URL for %s: %w", entryAt(e), err)
 	}
 	if d.n == 0 {
 		d.first, d.prefix = r, r.Redacted()
@@ -224,7 +226,33 @@ func (d *describer) add(e Entry) error {
 		d.prefix = commonPrefix(d.prefix, r.Redacted())
 	}
 	d.n++
-	return nil
+	return r, nil
+}
+
+// ObjectKey is where a given URL stores its file: host, bucket and key, so
+// two URLs that name one object are told apart from two that do not.
+func ObjectKey(r inspect.Report) string { return r.Host + "/" + r.Bucket + "/" + r.Key }
+
+// ObjectKeyHash is the hash of ObjectKey for path's URL, in a 64-bit space
+// of the Given's own. A manifest's hashes were taken as it was read, so the
+// check for two files sent to one object reads no line again (two equal
+// hashes are then compared by ObjectKey itself). ok is false when path has
+// no URL here.
+func (g *Given) ObjectKeyHash(path string) (hash uint64, ok bool) {
+	if g.file != nil {
+		h := g.hash(path)
+		k, found := slices.BinarySearchFunc(g.index, h, func(p pathHash, h uint64) int { return cmp.Compare(p.hash, h) })
+		if found && (k+1 == len(g.index) || g.index[k+1].hash != h) {
+			// The one entry with the path's hash (path is one of the
+			// manifest's): no need to read its line to be sure.
+			return g.lines[g.index[k].entry].key, true
+		}
+	}
+	_, r, ok := g.lookup(path)
+	if !ok {
+		return 0, false
+	}
+	return maphash.String(g.seed, ObjectKey(r)), true
 }
 
 func (d *describer) describe() string { return describeGiven(d.first, d.prefix, d.n) }
