@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"hoist/config"
+	"hoist/fileset"
 	"hoist/runreport"
 	"hoist/uploader"
 )
@@ -284,7 +285,7 @@ func TestRequiredMetadataIsOneRule(t *testing.T) {
 	if req := d.required(); req == nil || len(req) != 0 {
 		t.Errorf("the local store requires %v, want none (an empty list, not nil: nil means all three)", req)
 	}
-	if ps := d.preflight(context.Background(), []uploader.File{{Path: p, Name: p, Key: "a.txt", Size: 10}}, uploader.Metadata{}); len(ps) != 0 {
+	if ps := d.preflight(context.Background(), fileset.ListOf([]uploader.File{{Path: p, Name: p, Key: "a.txt", Size: 10}}), uploader.Metadata{}); len(ps) != 0 {
 		t.Errorf("local store preflight without metadata: %v", ps)
 	}
 }

@@ -62,12 +62,12 @@ func runInspect(args []string, stdout, stderr io.Writer, getenv env) int {
 	plan := inspect.Plan{Now: now, MaxSinglePut: inspect.S3MaxSinglePut,
 		Metadata: metadataOf(cfg).Values()}
 	if len(rest) == 2 {
-		files, err := givenFiles(rest[1:2])
+		files, err := givenFiles(1, func(int) (string, error) { return rest[1], nil })
 		if err != nil {
 			fmt.Fprintln(stderr, "hoist inspect:", err)
 			return exitUsage
 		}
-		f := files[0]
+		f := files.At(0)
 		plan.FileName, plan.HasFile, plan.FileSize = f.Name, true, f.Size
 		if r.PinnedCRC32 != "" && r.PinnedCRC32 != inspect.EmptyCRC32 {
 			if crc, err := fileCRC32(context.Background(), f.Path); err == nil {

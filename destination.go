@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"os"
+	"hash/maphash"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,7 +25,7 @@ type destination struct {
 	src   uploader.Source
 	given *source.Given     // --url, --manifest
 	store *localstore.Store // nothing configured
-	files []uploader.File   // fixed by --url/--manifest; nil when PATHs or the picker choose
+	files *fileset.List     // fixed by --url/--manifest; nil when PATHs or the picker choose
 	close []func() error
 	// sendsToken: a bearer token is set, and given URLs get it.
 	sendsToken bool
@@ -49,31 +51,19 @@ func openDestination(ctx context.Context, cfg *config.Config, getenv env) (*dest
 			return nil, err
 		}
 		d.src, d.given = g, g
-		files, err := givenFiles(cfg.Paths)
-		if err != nil {
+		if d.files, err = givenFiles(g.Len(), g.Path); err != nil {
 			return nil, err
 		}
-		d.files = files
 	case cfg.Manifest != "":
-		f, err := os.Open(cfg.Manifest)
-		if err != nil {
-			return nil, fmt.Errorf("manifest %s: %w", cfg.Manifest, unwrapPath(err))
-		}
-		entries, err := source.ParseManifest(f, cfg.Manifest)
-		f.Close()
-		if err != nil {
-			return nil, err
-		}
-		g, err := source.NewGiven(entries)
+		// The manifest stays open: its URLs are read again as files are sent.
+		g, err := source.OpenManifest(cfg.Manifest)
 		if err != nil {
 			return nil, err
 		}
 		d.src, d.given = g, g
-		paths := make([]string, len(entries))
-		for i, e := range entries {
-			paths[i] = e.Path
-		}
-		if d.files, err = givenFiles(paths); err != nil {
+		d.close = append(d.close, g.Close)
+		if d.files, err = givenFiles(g.Len(), g.Path); err != nil {
+			g.Close()
 			return nil, err
 		}
 	case cfg.S3 != "":
@@ -184,8 +174,8 @@ func (d *destination) required() []string {
 	}
 	seen := map[string]bool{}
 	var out []string
-	for _, f := range d.files {
-		r, ok := d.given.Report(f.Path)
+	for i := range d.files.Len() {
+		r, ok := d.given.Report(d.files.At(i).Path)
 		if !ok {
 			continue
 		}
@@ -200,6 +190,15 @@ func (d *destination) required() []string {
 		out = []string{} // URLs that sign no metadata: ask for nothing
 	}
 	return out
+}
+
+// fixedFiles are the files --url or --manifest fix, for the terminal UI;
+// nil when PATHs or the picker choose.
+func (d *destination) fixedFiles() []uploader.File {
+	if d.files == nil {
+		return nil
+	}
+	return d.files.Files()
 }
 
 // formIntro is what the form says above its fields, when the source has
@@ -218,8 +217,8 @@ func (d *destination) expires() time.Time {
 	if d.given == nil {
 		return first
 	}
-	for _, f := range d.files {
-		if r, ok := d.given.Report(f.Path); ok && !r.ExpiresAt.IsZero() && (first.IsZero() || r.ExpiresAt.Before(first)) {
+	for i := range d.files.Len() {
+		if r, ok := d.given.Report(d.files.At(i).Path); ok && !r.ExpiresAt.IsZero() && (first.IsZero() || r.ExpiresAt.Before(first)) {
 			first = r.ExpiresAt
 		}
 	}
@@ -238,9 +237,10 @@ type problem struct {
 // whose URL pins a checksum (other than the empty body's) is read once here,
 // so a URL made for other content is refused before sending (exit 2), not
 // found out by the engine as a failed upload.
-func (d *destination) preflight(ctx context.Context, files []uploader.File, md uploader.Metadata) []problem {
+func (d *destination) preflight(ctx context.Context, files *fileset.List, md uploader.Metadata) []problem {
 	var out []problem
-	for _, f := range files {
+	for i := range files.Len() {
+		f := files.At(i)
 		if err := fileset.TooLarge(f.Size); err != nil {
 			out = append(out, problem{File: f.Name, Error: true, Message: err.Error()})
 		}
@@ -272,7 +272,8 @@ func (d *destination) preflight(ctx context.Context, files []uploader.File, md u
 		return out
 	}
 	now := time.Now()
-	for _, f := range files {
+	for i := range files.Len() {
+		f := files.At(i)
 		r, ok := d.given.Report(f.Path)
 		if !ok {
 			out = append(out, problem{File: f.Name, Error: true, Message: "no upload URL was given for it"})
@@ -327,27 +328,52 @@ func groupProblems(ps []problem) []problem {
 	return out
 }
 
-// checkKeys refuses two files that would land on the same object key.
-func checkKeys(files []uploader.File, d *destination) error {
-	seen := make(map[string]string, len(files))
-	for _, f := range files {
-		key := f.Key
+// checkKeys refuses two files that would land on the same object key. It
+// keeps a 64-bit hash of each key, not the key (at 100,000 files a map of
+// the keys was about 10 MB, issue 15), and compares the keys themselves
+// only where two hashes are equal.
+func checkKeys(files *fileset.List, d *destination) error {
+	seed := maphash.MakeSeed()
+	type keyHash struct {
+		hash uint64
+		file int32
+	}
+	hashes := make([]keyHash, files.Len())
+	for i := range hashes {
+		f := files.At(i)
+		h, ok := uint64(0), false
 		if d.given != nil {
-			if r, ok := d.given.Report(f.Path); ok {
-				key = r.Host + "/" + r.Bucket + "/" + r.Key
+			h, ok = d.given.ObjectKeyHash(f.Path) // without parsing every URL again
+		}
+		if !ok {
+			h = maphash.String(seed, f.Key)
+		}
+		hashes[i] = keyHash{h, int32(i)}
+	}
+	slices.SortFunc(hashes, func(a, b keyHash) int { return cmp.Or(cmp.Compare(a.hash, b.hash), cmp.Compare(a.file, b.file)) })
+	first, second := -1, -1 // the duplicate whose second file comes first
+	for k := 1; k < len(hashes); k++ {
+		for m := k - 1; m >= 0 && hashes[m].hash == hashes[k].hash; m-- {
+			i, j := int(hashes[m].file), int(hashes[k].file)
+			if (second < 0 || j < second) && d.objectKey(files.At(i)) == d.objectKey(files.At(j)) {
+				first, second = i, j
 			}
 		}
-		if other, dup := seen[key]; dup {
-			return fmt.Errorf("%s and %s would both be uploaded as %q; rename one or upload them separately", other, f.Name, key)
-		}
-		seen[key] = f.Name
+	}
+	if second >= 0 {
+		a, b := files.At(first), files.At(second)
+		return fmt.Errorf("%s and %s would both be uploaded as %q; rename one or upload them separately", a.Name, b.Name, d.objectKey(b))
 	}
 	return nil
 }
 
-func unwrapPath(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
+// objectKey is where f lands, for telling two files' places apart: the
+// host, bucket and key of a given URL, else the key hoist gives it.
+func (d *destination) objectKey(f uploader.File) string {
+	if d.given != nil {
+		if r, ok := d.given.Report(f.Path); ok {
+			return source.ObjectKey(r)
+		}
 	}
-	return err
+	return f.Key
 }

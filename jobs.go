@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"hoist/config"
+	"hoist/fileset"
 	"hoist/headless"
 	"hoist/uploader"
 )
@@ -14,12 +15,15 @@ import (
 // with --shard i/n the files whose key hashes to shard i, and with
 // --retry-failed only the files the reports say failed or were canceled.
 // Files keep their order.
-func jobFiles(files []uploader.File, cfg *config.Config, d *destination) ([]uploader.File, error) {
+func jobFiles(files *fileset.List, cfg *config.Config, d *destination) (*fileset.List, error) {
 	share, err := newJobShare(cfg, d)
 	if err != nil {
 		return nil, err
 	}
-	return share.keep(files), nil
+	if !share.active() {
+		return files, nil
+	}
+	return files.Filter(share.keeps), nil
 }
 
 // jobShare is jobFiles' rule with the reports already read, so the terminal
@@ -60,25 +64,25 @@ func (j jobShare) active() bool { return j.shards > 0 || j.failed != nil }
 func (j jobShare) flags() string { return strings.Join(j.flagSet, " ") }
 
 func (j jobShare) keep(files []uploader.File) []uploader.File {
-	if j.shards > 0 {
-		var kept []uploader.File
-		for _, f := range files {
-			if uploader.ShardOf(j.d.shardKey(f), j.shards) == j.shard {
-				kept = append(kept, f)
-			}
+	var kept []uploader.File
+	for _, f := range files {
+		if j.keeps(f) {
+			kept = append(kept, f)
 		}
-		files = kept
+	}
+	return kept
+}
+
+// keeps reports whether f is this run's to send.
+func (j jobShare) keeps(f uploader.File) bool {
+	if j.shards > 0 && uploader.ShardOf(j.d.shardKey(f), j.shards) != j.shard {
+		return false
 	}
 	if j.failed != nil {
-		var kept []uploader.File
-		for _, f := range files {
-			if abs, err := filepath.Abs(f.Path); err == nil && j.failed[abs] {
-				kept = append(kept, f)
-			}
-		}
-		files = kept
+		abs, err := filepath.Abs(f.Path)
+		return err == nil && j.failed[abs]
 	}
-	return files
+	return true
 }
 
 // shardKey is the key a file is sharded by: the object key in its URL's

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"hoist/config"
+	"hoist/fileset"
 	"hoist/headless"
 	"hoist/runreport"
 	"hoist/ui"
@@ -82,8 +83,16 @@ func exitInterrupted(ctx context.Context) int {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
+	code := run(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+	for _, f := range atExit {
+		f()
+	}
+	os.Exit(code)
 }
+
+// atExit runs before the process exits; only the hoistprof build's profiles
+// (profile_hoistprof.go) use it.
+var atExit []func()
 
 // env reads the environment; tests pass their own.
 type env func(string) (string, bool)
@@ -225,7 +234,10 @@ func uploadFiles(ctx context.Context, cfg *config.Config, only []uploader.File, 
 	// Headless PATHs are checked before any store starts or any signer
 	// loads credentials: a typo costs nothing. Given URLs bring their own
 	// files (openDestination reads them).
-	files := only
+	var files *fileset.List
+	if only != nil {
+		files = fileset.ListOf(only)
+	}
 	if only == nil && !tui && cfg.URL == "" && cfg.Manifest == "" {
 		if len(cfg.Paths) == 0 {
 			fmt.Fprintln(stderr, "hoist: nothing to upload: give one or more PATHs (or run hoist in a terminal to pick files)")
@@ -275,8 +287,8 @@ func uploadFiles(ctx context.Context, cfg *config.Config, only []uploader.File, 
 	if dest.files != nil {
 		files = dest.files
 		if only != nil {
-			files = slices.DeleteFunc(slices.Clone(files), func(f uploader.File) bool {
-				return !slices.ContainsFunc(only, func(o uploader.File) bool { return samePath(o.Path, f.Path) })
+			files = files.Filter(func(f uploader.File) bool {
+				return slices.ContainsFunc(only, func(o uploader.File) bool { return samePath(o.Path, f.Path) })
 			})
 		}
 	}
@@ -310,7 +322,7 @@ func uploadFiles(ctx context.Context, cfg *config.Config, only []uploader.File, 
 // runHeadless sends files without the TUI: a start line, progress while it
 // runs, a line per file, the summary and the run report, as the printer's
 // mode has them.
-func runHeadless(ctx context.Context, cfg *config.Config, dest *destination, files []uploader.File, opts uploader.Options, links *linkFile,
+func runHeadless(ctx context.Context, cfg *config.Config, dest *destination, files *fileset.List, opts uploader.Options, links *linkFile,
 	printer *headless.Printer, stderr io.Writer, getenv env) int {
 	every := headless.PlainEvery
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
@@ -323,7 +335,7 @@ func runHeadless(ctx context.Context, cfg *config.Config, dest *destination, fil
 		every = cfg.ProgressInterval
 	}
 	target := dest.src.Describe()
-	printer.Start(files, target)
+	printer.Start(files.Len(), files.Total(), target)
 
 	// The pool forgets each finished file (flat memory at 100,000 files), so
 	// what the report needs of the files that did not upload is kept from
@@ -359,19 +371,14 @@ func runHeadless(ctx context.Context, cfg *config.Config, dest *destination, fil
 		}
 	}()
 	started := time.Now()
-	var total int64
-	for _, f := range files {
-		total += f.Size
-	}
 	stopWatch := func() {}
 	if every > 0 {
-		stopWatch = printer.Watch(pool, every, len(files), total)
+		stopWatch = printer.Watch(pool, every, files.Len(), files.Total())
 	}
 	// Fed in steps, so a queue of 100,000 files never stands at once; a
 	// fresh pool numbers them in order: file i has id i.
-	dest.files = nil
-	added := pool.Feed(ctx, files)
-	notAdded := len(files) - added
+	added := feed(ctx, pool, files)
+	notAdded := files.Len() - added
 	_ = pool.Wait(ctx)
 	stopWatch()
 	pool.Close() // marks what never finished as canceled
@@ -384,7 +391,7 @@ func runHeadless(ctx context.Context, cfg *config.Config, dest *destination, fil
 	if dir := reportDir(getenv); dir != "" {
 		byID := make(map[int]uploader.File, len(unsent))
 		for i, u := range unsent {
-			f := files[u.ID]
+			f := files.At(u.ID)
 			byID[u.ID], unsent[i].Size = f, f.Size
 		}
 		path := runreport.PathFor(dir, started)
@@ -419,13 +426,13 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		fmt.Fprintln(stderr, "hoist:", err)
 		return exitUsage
 	}
-	fixed := dest.files
+	fixed := dest.fixedFiles()
 	var jobFiles func([]uploader.File) []uploader.File
 	if share.active() {
 		jobFiles = share.keep
 		if fixed != nil {
 			if fixed = share.keep(fixed); len(fixed) == 0 {
-				fmt.Fprintf(stderr, "hoist: no file of the %d given is this run's share (%s); nothing to send\n", len(dest.files), share.flags())
+				fmt.Fprintf(stderr, "hoist: no file of the %d given is this run's share (%s); nothing to send\n", dest.files.Len(), share.flags())
 				return exitOK
 			}
 		}
@@ -463,10 +470,11 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		PartsFor:         func(size int64) int { return uploader.PartsFor(dest.src, opts, size) },
 		Preflight: func(files []uploader.File, md uploader.Metadata) []ui.Preflight {
 			var out []ui.Preflight
-			if err := checkKeys(files, dest); err != nil {
+			list := fileset.ListOf(files)
+			if err := checkKeys(list, dest); err != nil {
 				out = append(out, ui.Preflight{Error: true, Message: err.Error()})
 			}
-			for _, p := range dest.preflight(ctx, files, md) {
+			for _, p := range dest.preflight(ctx, list, md) {
 				out = append(out, ui.Preflight{File: p.File, Error: p.Error, Message: p.Message})
 			}
 			return out
@@ -514,6 +522,27 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		return exitFailed
 	}
 	return exitOK
+}
+
+// feed gives the pool the files a batch at a time (Pool.Feed keeps at
+// most a thousand queued), each batch made from the compact list as it is
+// needed, and returns how many were added.
+func feed(ctx context.Context, pool *uploader.Pool, files *fileset.List) int {
+	const batch = 256
+	buf := make([]uploader.File, 0, batch)
+	added := 0
+	for i := 0; i < files.Len(); i += batch {
+		buf = buf[:0]
+		for j := i; j < min(i+batch, files.Len()); j++ {
+			buf = append(buf, files.At(j))
+		}
+		n := pool.Feed(ctx, buf)
+		added += n
+		if n < len(buf) {
+			break
+		}
+	}
+	return added
 }
 
 // samePath reports whether a and b name the same file, one relative and one

@@ -138,13 +138,12 @@ func machineBusy() time.Duration {
 
 // parseTimeReport reads GNU time -v's CPU and peak RSS.
 func parseTimeReport(path string, m *measurement) error {
-	f, err := os.Open(path)
+	text, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("reading GNU time's report: %w", err)
 	}
-	defer f.Close()
 	found := 0
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(text))
 	for sc.Scan() {
 		name, value, ok := strings.Cut(strings.TrimSpace(sc.Text()), ": ")
 		if !ok {
@@ -168,7 +167,7 @@ func parseTimeReport(path string, m *measurement) error {
 		}
 	}
 	if found != 3 {
-		return fmt.Errorf("GNU time's report %s lacks CPU or RSS lines", path)
+		return fmt.Errorf("GNU time's report %s lacks CPU or RSS lines: %s", path, redactQueries(lastLines(string(text), 5)))
 	}
 	return sc.Err()
 }

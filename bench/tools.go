@@ -99,7 +99,7 @@ func (r *runSpec) command(tool string) (invocation, error) {
 	case "aws":
 		return r.aws()
 	case "minio-go", "s3manager", "transfermanager":
-		return r.peer(tool), nil
+		return r.peer(tool)
 	case "mc":
 		return r.mc(), nil
 	}
@@ -257,11 +257,17 @@ func slicesWithout(s []string, drop string) []string {
 
 // peer is a Go library's upload call (bench/peers): minio-go's FPutObject,
 // aws-sdk-go-v2's upload manager or transfer manager, with the server's
-// credentials, one call per file and the scenario's concurrency.
-func (r *runSpec) peer(lib string) invocation {
+// credentials, one call per file and the scenario's concurrency. The paths
+// go in a list file: 100,000 of them as arguments exceed the kernel's limit
+// on a command line, and exec fails with "argument list too long".
+func (r *runSpec) peer(lib string) (invocation, error) {
+	list := filepath.Join(r.scratch, "peers.list")
+	if err := os.WriteFile(list, []byte(strings.Join(r.files, "\n")+"\n"), 0o600); err != nil {
+		return invocation{}, err
+	}
 	args := []string{r.b.s.peers, "-lib", lib, "-endpoint", r.b.srv.endpoint, "-bucket", bucket, "-prefix", r.prefix,
-		"-concurrency", strconv.Itoa(r.sc.concurrency), "-part-size", strconv.Itoa(partSize)}
-	return invocation{args: append(args, r.files...), env: append(r.baseEnv(), r.b.srv.env()...)}
+		"-concurrency", strconv.Itoa(r.sc.concurrency), "-part-size", strconv.Itoa(partSize), "-list", list}
+	return invocation{args: args, env: append(r.baseEnv(), r.b.srv.env()...)}, nil
 }
 
 // mc is MinIO's client copying the folder, its alias from MC_HOST_bench.

@@ -23,9 +23,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -204,35 +202,11 @@ type Set struct {
 // an error naming it, before anything is sent: a path that does not exist,
 // a special file picked by name, a file or folder that cannot be read.
 func Collect(roots []Root) (Set, error) {
-	var set Set
-	for _, r := range roots {
-		st, err := os.Stat(r.Path)
-		if err != nil {
-			return Set{}, fmt.Errorf("%s: %s", r.name(), Problem(err))
-		}
-		switch {
-		case st.Mode().IsRegular():
-			if st, err = readable(r.Path); err != nil {
-				return Set{}, fmt.Errorf("%s: %w", r.name(), err)
-			}
-			set.Files = append(set.Files, File{
-				Path: r.Path, Name: r.name(), Key: Key(r.name(), ""), Size: st.Size(), ModTime: st.ModTime(),
-			})
-		case st.IsDir():
-			found, err := Walk(r)
-			if err != nil {
-				return Set{}, err
-			}
-			if len(found.Files) == 0 {
-				return Set{}, fmt.Errorf("%s: the directory holds no files to upload", r.name())
-			}
-			set.Files = append(set.Files, found.Files...)
-			set.Special += found.Special
-		default:
-			return Set{}, fmt.Errorf("%s: it is %s, not a regular file; give a file or a directory", r.name(), Kind(st.Mode()))
-		}
+	l, special, err := CollectList(roots)
+	if err != nil {
+		return Set{}, err
 	}
-	return set, nil
+	return Set{Files: l.Files(), Special: special}, nil
 }
 
 // Walk finds every regular file under a picked folder, sorted by key. Links
@@ -240,47 +214,10 @@ func Collect(roots []Root) (Set, error) {
 // skipped and counted. A file or folder inside that cannot be read is an
 // error naming it.
 func Walk(r Root) (Set, error) {
-	start, err := filepath.EvalSymlinks(r.Path)
-	if err != nil {
-		return Set{}, fmt.Errorf("%s: %s", r.name(), Problem(err))
-	}
-	var set Set
-	err = filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
-		rel, rerr := filepath.Rel(start, p)
-		if rerr != nil {
-			return rerr
-		}
-		shown := filepath.Join(r.name(), rel)
-		if err != nil {
-			return fmt.Errorf("%s: %s", shown, Problem(err))
-		}
-		if d.IsDir() {
-			return nil
-		}
-		st, err := os.Stat(p) // follows a link to see what it points at
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ELOOP) {
-				set.Special++ // a broken link, or a link loop
-				return nil
-			}
-			return fmt.Errorf("%s: %s", shown, Problem(err))
-		}
-		if !st.Mode().IsRegular() {
-			set.Special++
-			return nil
-		}
-		if _, err := readable(p); err != nil {
-			return fmt.Errorf("%s: %w", shown, err)
-		}
-		set.Files = append(set.Files, File{
-			Path: filepath.Join(r.Path, rel), Name: shown, Key: Key(r.name(), rel),
-			Size: st.Size(), ModTime: st.ModTime(),
-		})
-		return nil
-	})
+	l := &List{}
+	_, special, err := l.walk(r)
 	if err != nil {
 		return Set{}, err
 	}
-	sort.Slice(set.Files, func(i, j int) bool { return set.Files[i].Key < set.Files[j].Key })
-	return set, nil
+	return Set{Files: l.Files(), Special: special}, nil
 }

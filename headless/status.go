@@ -72,18 +72,14 @@ type jsonProgress struct {
 // Start says what the run is about to do: how many files, how many bytes,
 // and where they go. Without it a person at a terminal sees nothing until
 // the first file finishes.
-func (p *Printer) Start(files []uploader.File, target string) {
-	var total int64
-	for _, f := range files {
-		total += f.Size
-	}
+func (p *Printer) Start(files int, total int64, target string) {
 	p.lock()
 	defer p.mu.Unlock()
 	if p.JSON {
-		p.writeJSON(jsonStart{Event: "start", Time: time.Now().UTC().Format(time.RFC3339Nano), Files: len(files), Bytes: total, Target: target})
+		p.writeJSON(jsonStart{Event: "start", Time: time.Now().UTC().Format(time.RFC3339Nano), Files: files, Bytes: total, Target: target})
 		return
 	}
-	fmt.Fprintf(p.Err, "hoist: uploading %s (%s) to %s\n", count(len(files), "file", "files"), humanize.IBytes(uint64(total)), target)
+	fmt.Fprintf(p.Err, "hoist: uploading %s (%s) to %s\n", count(files, "file", "files"), humanize.IBytes(uint64(total)), target)
 }
 
 // Watch reports pool's progress every interval until the returned stop is

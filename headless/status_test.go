@@ -16,13 +16,13 @@ import (
 func TestStartLine(t *testing.T) {
 	var out, errb bytes.Buffer
 	p := &Printer{Out: &out, Err: &errb}
-	p.Start([]uploader.File{{Size: 3 << 20}, {Size: 1 << 20}}, "s3://bkt/in/")
+	p.Start(2, 4<<20, "s3://bkt/in/")
 	if got := errb.String(); got != "hoist: uploading 2 files (4.0 MiB) to s3://bkt/in/\n" || out.Len() != 0 {
 		t.Errorf("stderr %q stdout %q", got, out.String())
 	}
 	out.Reset()
 	p = &Printer{Out: &out, Err: &errb, JSON: true}
-	p.Start([]uploader.File{{Size: 10}}, "http://127.0.0.1:9/b/")
+	p.Start(1, 10, "http://127.0.0.1:9/b/")
 	var e map[string]any
 	if err := json.Unmarshal(out.Bytes(), &e); err != nil || e["event"] != "start" || e["files_total"] != 1.0 || e["bytes"] != 10.0 || e["target"] != "http://127.0.0.1:9/b/" {
 		t.Errorf("start event %s (%v)", out.String(), err)
@@ -101,7 +101,7 @@ func TestProgressEvent(t *testing.T) {
 func TestStartAndProgressEventsAreReadableAsAReport(t *testing.T) {
 	var out bytes.Buffer
 	p := &Printer{Out: &out, Err: &out, JSON: true}
-	p.Start([]uploader.File{{Size: 10}}, "t")
+	p.Start(1, 10, "t")
 	p.Progress(Progress{Files: 1, Total: 10})
 	p.Event(uploader.Event{Kind: uploader.EventFailed, File: "a.bin", Err: errors.New("nope")})
 	name := filepath.Join(t.TempDir(), "run.jsonl")

@@ -14,9 +14,9 @@ import (
 
 // Entry is one file and the presigned URL it goes to.
 type Entry struct {
-	Path string // the file on disk; relative paths in a manifest are resolved against its folder
-	URL  string // never printed: its query holds the signature
-	Line int    // manifest line, 0 for --url
+	Path string `json:"path"` // the file on disk; relative paths in a manifest are resolved against its folder
+	URL  string `json:"url"`  // never printed: its query holds the signature
+	Line int    `json:"-"`    // manifest line, 0 for --url
 }
 
 // manifestExample is how a manifest line looks, for messages.
@@ -31,51 +31,99 @@ const maxManifestLine = 1 << 20
 // standard input: the working directory). Errors read "<name> line N: …"
 // and quote nothing of a line but field names, so never a URL.
 func ParseManifest(r io.Reader, name string) ([]Entry, error) {
-	display := name
-	if display == "" || display == "-" {
-		display = "standard input"
-	}
+	var entries []Entry
+	seen := make(map[string]int) // cleaned path → line
+	err := scanManifest(r, name, func(e Entry, _ int64, _ int) error {
+		if first, dup := seen[e.Path]; dup {
+			return fmt.Errorf("the same path is already on line %d; give each file once", first)
+		}
+		seen[e.Path] = e.Line
+		entries = append(entries, e)
+		return nil
+	})
+	return entries, err
+}
+
+// scanManifest reads a manifest's lines (the rules of ParseManifest) and
+// calls each with every entry, its path resolved and cleaned, and where its
+// line is in r: off and n bytes, its newline included. An error from each
+// is the line's.
+func scanManifest(r io.Reader, name string, each func(e Entry, off int64, n int) error) error {
+	display := manifestName(name)
 	dir := ""
 	if name != "" && name != "-" {
 		dir = filepath.Dir(name)
 	}
-
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxManifestLine)
-	var entries []Entry
-	seen := make(map[string]int) // cleaned path → line
+	sc.Split(scanLineWithNewline)
 	n := 0
+	var off int64
 	for sc.Scan() {
 		n++
-		line := bytes.TrimSpace(sc.Bytes())
-		if n == 1 {
-			line = bytes.TrimPrefix(line, []byte("\ufeff"))
-		}
+		raw := sc.Bytes()
+		at := off
+		off += int64(len(raw))
+		line := manifestLineText(raw, n)
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
 		e, err := parseManifestLine(line)
 		if err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", display, n, err)
+			return fmt.Errorf("%s line %d: %w", display, n, err)
 		}
-		if !filepath.IsAbs(e.Path) && dir != "" {
-			e.Path = filepath.Join(dir, e.Path)
-		}
-		e.Path = filepath.Clean(e.Path)
+		e.Path = resolveManifestPath(e.Path, dir)
 		e.Line = n
-		if first, dup := seen[e.Path]; dup {
-			return nil, fmt.Errorf("%s line %d: the same path is already on line %d; give each file once", display, n, first)
+		if err := each(e, at, len(raw)); err != nil {
+			return fmt.Errorf("%s line %d: %w", display, n, err)
 		}
-		seen[e.Path] = n
-		entries = append(entries, e)
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, fmt.Errorf("%s line %d: longer than %d KiB; is it a manifest of JSON lines?", display, n+1, maxManifestLine>>10)
+			return fmt.Errorf("%s line %d: longer than %d KiB; is it a manifest of JSON lines?", display, n+1, maxManifestLine>>10)
 		}
-		return nil, fmt.Errorf("reading %s: %w", display, err)
+		return fmt.Errorf("reading %s: %w", display, err)
 	}
-	return entries, nil
+	return nil
+}
+
+// manifestName is how messages name a manifest.
+func manifestName(name string) string {
+	if name == "" || name == "-" {
+		return "standard input"
+	}
+	return name
+}
+
+// manifestLineText is a raw line (number n) without its spaces, newline,
+// and on the first line a byte-order mark.
+func manifestLineText(raw []byte, n int) []byte {
+	line := bytes.TrimSpace(raw)
+	if n == 1 {
+		line = bytes.TrimPrefix(line, []byte("\ufeff"))
+	}
+	return line
+}
+
+// resolveManifestPath is a manifest line's path, relative ones resolved
+// against the manifest's folder dir, cleaned.
+func resolveManifestPath(p, dir string) string {
+	if !filepath.IsAbs(p) && dir != "" {
+		p = filepath.Join(dir, p)
+	}
+	return filepath.Clean(p)
+}
+
+// scanLineWithNewline is bufio.ScanLines keeping the newline, so the
+// lengths of the lines add up to their offsets in the file.
+func scanLineWithNewline(data []byte, atEOF bool) (int, []byte, error) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return i + 1, data[:i+1], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
 }
 
 // plainFieldName is a field name safe to quote back in an error.

@@ -2,7 +2,9 @@ package source
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -178,4 +180,118 @@ func queryShown(input, msg string) string {
 		}
 	}
 	return ""
+}
+
+// OpenManifest reads what ParseManifest reads, and finds each file's URL
+// again from the file when asked.
+func TestOpenManifest(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "batch")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(dir, "upload.jsonl")
+	input := strings.Join([]string{
+		"\ufeff" + manifestLine("q0.pdf", "q0.pdf"),
+		"# files for the quarterly upload",
+		manifestLine("q1.pdf", "q1.pdf"),
+		"",
+		`  {"url": "` + manifestURL("sub/q2.pdf") + `", "path": "sub/../sub/q2.pdf"}  `,
+		manifestLine("/srv/data/q3.pdf", "q3.pdf") + "\r",
+	}, "\n")
+	if err := os.WriteFile(name, []byte(input), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want, err := ParseManifest(strings.NewReader(input), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := OpenManifest(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if g.Len() != len(want) {
+		t.Fatalf("%d entries, want %d", g.Len(), len(want))
+	}
+	for i, w := range want {
+		p, err := g.Path(i)
+		if err != nil || p != w.Path {
+			t.Errorf("entry %d: path %q (%v), want %q", i, p, err, w.Path)
+		}
+		e, _, ok := g.lookup(w.Path)
+		if !ok || e != w {
+			t.Errorf("lookup(%q) = %+v, %v; want %+v", w.Path, e, ok, w)
+		}
+	}
+	if _, _, ok := g.lookup(filepath.Join(dir, "q4.pdf")); ok {
+		t.Error("a path the manifest does not name was found")
+	}
+}
+
+func TestOpenManifestErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := map[string]struct{ input, want string }{
+		"same path twice": {
+			manifestLine("a.txt", "a") + "\n" + manifestLine("b.txt", "b") + "\n" + manifestLine(filepath.Join(dir, "a.txt"), "c") + "\n",
+			"line 3: the same path is already on line 1",
+		},
+		"not a URL": {manifestLine("a.txt", "a") + "\n" + `{"path": "b.txt", "url": "ftp://x/y"}`, "upload URL for " + filepath.Join(dir, "b.txt") + " (manifest line 2)"},
+		"nothing":   {"# nothing\n", "no upload URLs given"},
+		"bad line":  {manifestLine("a.txt", "a") + "\n{\n", "line 2: not valid JSON"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".jsonl")
+			if err := os.WriteFile(path, []byte(tt.input), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			g, err := OpenManifest(path)
+			if err == nil {
+				g.Close()
+				t.Fatal("OpenManifest succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q, want it to say %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), manifestSignature) {
+				t.Errorf("error shows the signature: %q", err)
+			}
+		})
+	}
+}
+
+// A manifest's URLs stay in the file: at 100,000 lines, keeping them (about
+// 450 bytes a line, and more parsed) was most of hoist's memory (issue 15).
+func TestOpenManifestKeepsLittlePerLine(t *testing.T) {
+	const lines = 20000
+	name := filepath.Join(t.TempDir(), "big.jsonl")
+	var sb strings.Builder
+	for i := range lines {
+		sb.WriteString(manifestLine(fmt.Sprintf("files/f%06d.bin", i), fmt.Sprintf("k/f%06d.bin", i)) + "\n")
+	}
+	if err := os.WriteFile(name, []byte(sb.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sb = strings.Builder{}
+	before := liveHeap()
+	g, err := OpenManifest(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	perLine := float64(liveHeap()-before) / lines
+	t.Logf("%.0f bytes kept a line", perLine)
+	if perLine > 64 {
+		t.Errorf("%.0f bytes kept a line, want at most 64 (the URLs stay in the file)", perLine)
+	}
+	if _, _, ok := g.lookup(filepath.Join(filepath.Dir(name), "files/f012345.bin")); !ok {
+		t.Error("line 12,346's file was not found")
+	}
+}
+
+func liveHeap() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }

@@ -6,7 +6,10 @@
 // one call per file and N files in flight.
 //
 //	peers -lib minio-go|s3manager|transfermanager -endpoint http://127.0.0.1:PORT
-//	      -bucket B -prefix P -concurrency N FILE...
+//	      -bucket B -prefix P -concurrency N [-list LIST] [FILE...]
+//
+// LIST holds one path a line: 100,000 paths as arguments exceed the
+// kernel's limit on a command line (E2BIG).
 //
 // Credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; the
 // region is auto. It is its own module so hoist does not depend on these
@@ -20,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,7 +45,21 @@ func main() {
 	prefix := flag.String("prefix", "", "key prefix")
 	concurrency := flag.Int("concurrency", 4, "files in flight")
 	partSize := flag.Int64("part-size", 16<<20, "multipart part size")
+	list := flag.String("list", "", "a file naming the files to upload, one path a line")
 	flag.Parse()
+	paths := flag.Args()
+	if *list != "" {
+		b, err := os.ReadFile(*list)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "peers:", err)
+			os.Exit(2)
+		}
+		for _, p := range strings.Split(string(b), "\n") {
+			if p != "" {
+				paths = append(paths, p)
+			}
+		}
+	}
 	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
 	put, err := uploader(*lib, *endpoint, *bucket, key, secret, *partSize, *concurrency)
 	if err != nil {
@@ -66,7 +84,7 @@ func main() {
 			}
 		}()
 	}
-	for _, f := range flag.Args() {
+	for _, f := range paths {
 		files <- f
 	}
 	close(files)
