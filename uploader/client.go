@@ -42,11 +42,15 @@ func NewClient() *http.Client {
 	}
 }
 
-// bodyChunk is how much of a file one socket write carries over plain http.
-// net/http copies a request body to the connection through io.LimitReader
-// and io.Copy's 32 KiB buffer (a WriterTo on the body is never consulted:
-// strace counted 32,776 writes per GiB either way); curl writes 64 KiB.
-const bodyChunk = 64 << 10
+// bodyChunk is how much of a file one read and one socket write carry over
+// plain http. net/http copies a request body to the connection through
+// io.LimitReader and io.Copy's 32 KiB buffer (a WriterTo on the body is never
+// consulted: strace counted 32,776 writes per GiB either way); curl writes
+// 64 KiB. Per GiB sent to a discarding server, perf stat counted 37,000
+// system calls and 0.60 CPU s at 64 KiB, 13,000 and 0.45 s at 256 KiB (curl:
+// 115,000 and 0.59 s); 1 MiB cost more again, the buffer no longer fitting
+// in a core's L2 cache between the file's copy in and the socket's copy out.
+const bodyChunk = 256 << 10
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, bodyChunk); return &b }}
 
