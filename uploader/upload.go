@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"net/http"
 	"net/url"
@@ -541,27 +540,6 @@ func stripURL(err error) error {
 func drainClose(rc io.ReadCloser) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(rc, 256<<10))
 	_ = rc.Close()
-}
-
-// hashSection computes the CRC32 of size bytes of f from off.
-func hashSection(ctx context.Context, f io.ReaderAt, off, size int64) (uint32, error) {
-	buf := make([]byte, min(size, 1<<20))
-	var crc uint32
-	for pos := int64(0); pos < size; {
-		if err := ctx.Err(); err != nil {
-			return 0, context.Cause(ctx)
-		}
-		n, err := f.ReadAt(buf[:min(int64(len(buf)), size-pos)], off+pos)
-		crc = crc32.Update(crc, crc32.IEEETable, buf[:n])
-		pos += int64(n)
-		if err == io.EOF && pos < size {
-			return 0, &readError{fmt.Errorf("%w: it ended after %d of %d bytes", errFileChanged, pos, size)}
-		}
-		if err != nil && err != io.EOF {
-			return 0, &readError{err}
-		}
-	}
-	return crc, nil
 }
 
 // mixedBytes is the failure of an upload whose bytes differ from the file's
