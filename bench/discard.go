@@ -32,8 +32,18 @@ func startDiscardServer() (*discardServer, error) {
 	return d, nil
 }
 
+// discardChunk is what the server reads at a time. io.Copy to io.Discard
+// reads 8 KiB, which cost the server 0.75–0.9 CPU s per GiB, more than curl
+// spends sending it (0.6 s): on two cores the server set both tools' wall
+// time. At 256 KiB it spends 0.3–0.5 s and the client's own cost shows.
+const discardChunk = 256 << 10
+
+var discardBufs = sync.Pool{New: func() any { b := make([]byte, discardChunk); return &b }}
+
 func (d *discardServer) serve(w http.ResponseWriter, r *http.Request) {
-	n, err := io.Copy(io.Discard, r.Body)
+	bp := discardBufs.Get().(*[]byte)
+	n, err := readAll(r.Body, *bp)
+	discardBufs.Put(bp)
 	if err != nil || n != r.ContentLength {
 		w.WriteHeader(http.StatusBadRequest)
 		return
@@ -47,6 +57,21 @@ func (d *discardServer) serve(w http.ResponseWriter, r *http.Request) {
 	d.mu.Unlock()
 	w.Header().Set("ETag", `"00000000000000000000000000000000"`)
 	w.WriteHeader(http.StatusOK)
+}
+
+// readAll reads r to its end into buf, over and over, and counts the bytes.
+func readAll(r io.Reader, buf []byte) (int64, error) {
+	var n int64
+	for {
+		k, err := r.Read(buf)
+		n += int64(k)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }
 
 // received is how many whole bodies, and bytes, came under prefix.

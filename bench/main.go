@@ -218,7 +218,7 @@ func findBinaries(s *settings, work string) error {
 		}
 	}
 	for tool, bin := range map[string]*string{"curl": &s.curl, "rclone": &s.rclone, "aws": &s.aws, "time": &s.timeBin} {
-		if tool != "time" && !s.runs(tool) {
+		if tool != "time" && !s.runs(tool) && !(tool == "curl" && s.runs("curl-crc")) {
 			continue
 		}
 		p, err := exec.LookPath(*bin)
