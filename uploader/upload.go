@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"net/url"
@@ -540,6 +541,35 @@ func stripURL(err error) error {
 func drainClose(rc io.ReadCloser) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(rc, 256<<10))
 	_ = rc.Close()
+}
+
+// hashChunk is what hashSection reads at a time: a buffer that stays in a
+// core's L2 cache between the file's copy in and the CRC's pass over it.
+// Per GiB from tmpfs, medians of 5 on the busy 2-core machine: 0.36 CPU s
+// at 1 MiB, 0.30 at 256 KiB. Two goroutines on halves of the file (joined
+// with crc32Combine) cost 0.36 and brought no wall time there; on disks
+// they would also split one file's readahead between two streams.
+const hashChunk = 256 << 10
+
+// hashSection computes the CRC32 of size bytes of f from off.
+func hashSection(ctx context.Context, f io.ReaderAt, off, size int64) (uint32, error) {
+	buf := make([]byte, min(size, hashChunk))
+	var crc uint32
+	for pos := int64(0); pos < size; {
+		if err := ctx.Err(); err != nil {
+			return 0, context.Cause(ctx)
+		}
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), size-pos)], off+pos)
+		crc = crc32.Update(crc, crc32.IEEETable, buf[:n])
+		pos += int64(n)
+		if err == io.EOF && pos < size {
+			return 0, &readError{fmt.Errorf("%w: it ended after %d of %d bytes", errFileChanged, pos, size)}
+		}
+		if err != nil && err != io.EOF {
+			return 0, &readError{err}
+		}
+	}
+	return crc, nil
 }
 
 // mixedBytes is the failure of an upload whose bytes differ from the file's
