@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
+	"time"
 )
 
 // discardServer reads every request body and keeps nothing: a client's cost
@@ -72,6 +76,29 @@ func readAll(r io.Reader, buf []byte) (int64, error) {
 			return n, err
 		}
 	}
+}
+
+// serveDiscard runs the discarding server alone until ctx ends, so one
+// tool at a time can be measured with strace or perf stat, its CPU apart
+// from the server's. The URL to PUT to (presigned with a throwaway key; the
+// server checks no signature) goes to urlFile, not to the terminal.
+func serveDiscard(ctx context.Context, urlFile string) error {
+	d, err := startDiscardServer()
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	signer := &server{endpoint: d.url, accessKey: "AKIDBENCH" + randomHex(6), secret: randomHex(20)}
+	u, err := signer.presign("discard/file", time.Now())
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(urlFile, []byte(u+"\n"), 0o600); err != nil {
+		return err
+	}
+	fmt.Printf("discarding server on %s; its URL (one hour) is in %s\n", d.url, urlFile)
+	<-ctx.Done()
+	return nil
 }
 
 // received is how many whole bodies, and bytes, came under prefix.
