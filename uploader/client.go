@@ -70,8 +70,15 @@ func dialBigWrites(d *net.Dialer) func(ctx context.Context, network, addr string
 
 type bigWriteConn struct{ net.Conn }
 
-// ReadFrom implements io.ReaderFrom for the transport's body copy.
+// ReadFrom implements io.ReaderFrom for the transport's body copy, which
+// hands it the body as an io.LimitedReader of what is left to send. A body
+// under bodyChunk goes through a buffer of its own size, so the pool keeps
+// big buffers only for big bodies: 16 pooled chunks cost 4 MiB, and a run
+// of small files would keep them for nothing.
 func (c bigWriteConn) ReadFrom(r io.Reader) (int64, error) {
+	if lr, ok := r.(*io.LimitedReader); ok && lr.N < bodyChunk {
+		return io.CopyBuffer(writerOnly{c.Conn}, r, make([]byte, max(lr.N, 1)))
+	}
 	bp := chunkPool.Get().(*[]byte)
 	defer chunkPool.Put(bp)
 	return io.CopyBuffer(writerOnly{c.Conn}, r, *bp)
