@@ -57,6 +57,8 @@ type settings struct {
 	// variants are other hoist builds run beside this one, as tools named
 	// hoist:NAME: the before and after of an engine change, in one run.
 	variants map[string]string
+
+	serveDiscard string // -serve-discard: the file its URL goes to
 }
 
 func parseSettings(args []string) (settings, error) {
@@ -82,6 +84,7 @@ func parseSettings(args []string) (settings, error) {
 	fs.StringVar(&s.aws, "aws", "/usr/bin/aws", "aws binary (the Debian package)")
 	fs.StringVar(&s.timeBin, "time", "/usr/bin/time", "GNU time, for peak RSS and CPU")
 	fs.StringVar(&s.mc, "mc", "mc", "MinIO client binary (go install github.com/minio/mc@latest)")
+	fs.StringVar(&s.serveDiscard, "serve-discard", "", "only run the discarding server until interrupted, writing a URL to PUT a file to into this file (strace or perf one tool in its own process)")
 	variants := fs.String("variants", "", "other hoist binaries to run beside this one, NAME=PATH,… (tools hoist:NAME)")
 	if err := fs.Parse(args); err != nil {
 		return s, err
@@ -138,6 +141,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	s, err := parseSettings(args)
 	if err != nil {
 		return err
+	}
+	if s.serveDiscard != "" {
+		return serveDiscard(ctx, s.serveDiscard)
 	}
 	work, err := os.MkdirTemp(s.dir, "hoist-bench-")
 	if err != nil {
@@ -218,7 +224,7 @@ func findBinaries(s *settings, work string) error {
 		}
 	}
 	for tool, bin := range map[string]*string{"curl": &s.curl, "rclone": &s.rclone, "aws": &s.aws, "time": &s.timeBin} {
-		if tool != "time" && !s.runs(tool) {
+		if tool != "time" && !s.runs(tool) && !(tool == "curl" && s.runs("curl-crc")) {
 			continue
 		}
 		p, err := exec.LookPath(*bin)

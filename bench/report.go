@@ -150,10 +150,12 @@ func renderTargets(results []*scenarioResult) string {
 			rss, limit := float64(r.peakRSS(t))/1024, cmp.Or(r.sc.maxRSS, maxRSSMiB)
 			row(r.sc.name, fmt.Sprintf("%s peak RSS ≤ %.0f MiB", t, limit), fmt.Sprintf("%.1f MiB", rss), rss <= limit)
 		}
-		if c := r.cpuPerGiB("curl"); c > 0 && r.sc.size >= 1<<20 {
-			ratio := r.cpuPerGiB("hoist") / c
-			row(r.sc.name, fmt.Sprintf("CPU s/GiB ≤ %.1f× curl's", maxCPUPerGiBRate),
-				fmt.Sprintf("%.2f× (%.2f vs %.2f)", ratio, r.cpuPerGiB("hoist"), c), ratio <= maxCPUPerGiBRate)
+		for _, peer := range []string{"curl", "curl-crc"} {
+			if c := r.cpuPerGiB(peer); c > 0 && r.sc.size >= 1<<20 {
+				ratio, limit := r.cpuPerGiB("hoist")/c, cmp.Or(r.sc.maxCPU, maxCPUPerGiBRate)
+				row(r.sc.name, fmt.Sprintf("CPU s/GiB ≤ %.2f× %s's", limit, peer),
+					fmt.Sprintf("%.2f× (%.2f vs %.2f)", ratio, r.cpuPerGiB("hoist"), c), ratio <= limit)
+			}
 		}
 	}
 	return b.String()

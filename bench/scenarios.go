@@ -28,6 +28,7 @@ type scenario struct {
 	// body and keeps nothing: the client's own cost, with no store behind.
 	discard bool
 	maxRSS  float64 // hoist's peak RSS target in MiB; 0 means maxRSSMiB
+	maxCPU  float64 // hoist's CPU s/GiB over curl's; 0 means maxCPUPerGiBRate
 	tools   []string
 	targets []target
 }
@@ -90,9 +91,9 @@ var scenarios = []scenario{
 	},
 	{
 		name: "discard", title: "one big file, single PUT, to a server that discards it (the client's cost)", files: 1, bigFile: true,
-		concurrency: 1, discard: true,
-		tools:   []string{"hoist", "curl"},
-		targets: []target{{peers: []string{"curl"}, max: 1.05}},
+		concurrency: 1, discard: true, maxCPU: 1.05,
+		tools:   []string{"hoist", "curl", "curl-crc"},
+		targets: []target{{peers: []string{"curl"}, max: 1.05}, {peers: []string{"curl-crc"}, max: 1.05}},
 	},
 }
 

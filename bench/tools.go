@@ -12,7 +12,7 @@ import (
 
 // toolNames are the tools a scenario may name.
 func toolNames() []string {
-	return []string{"hoist", "hoist-s3", "hoist-tui", "hoist-plain", "curl", "rclone", "aws", "minio-go", "s3manager", "transfermanager", "mc"}
+	return []string{"hoist", "hoist-s3", "hoist-tui", "hoist-plain", "curl", "curl-crc", "rclone", "aws", "minio-go", "s3manager", "transfermanager", "mc"}
 }
 
 // runSpec is one tool's run of one scenario.
@@ -94,6 +94,8 @@ func (r *runSpec) command(tool string) (invocation, error) {
 		return inv, nil
 	case "curl":
 		return r.curl()
+	case "curl-crc":
+		return r.curlCRC()
 	case "rclone":
 		return r.rclone(), nil
 	case "aws":
@@ -190,6 +192,23 @@ func (r *runSpec) curl() (invocation, error) {
 	}
 	xargs := []string{"xargs", "-d", `\n`, "-a", list, "-n", "2", "-P", strconv.Itoa(r.sc.concurrency)}
 	return invocation{args: append(append(xargs, args...), "-T"), env: r.baseEnv()}, nil
+}
+
+// curlCRC is curl given the work hoist does beyond it: hoist proves the
+// bytes it sent against a CRC32 of the file, read once more after the PUT
+// (or before it, when the URL signs the checksum). Here coreutils' cksum
+// (a CRC with PCLMUL, as hoist's) reads the file once, then the same curl.
+func (r *runSpec) curlCRC() (invocation, error) {
+	if len(r.files) != 1 {
+		return invocation{}, fmt.Errorf("curl-crc sends one file; the %s scenario has %d", r.sc.name, len(r.files))
+	}
+	inv, err := r.curl()
+	if err != nil {
+		return inv, err
+	}
+	script := `cksum "$1" >/dev/null && shift && exec "$@"`
+	inv.args = append([]string{"/bin/sh", "-c", script, "sh", r.files[0]}, inv.args...)
+	return inv, nil
 }
 
 // rclone runs with an S3 remote from the environment, tuned as a person

@@ -543,9 +543,17 @@ func drainClose(rc io.ReadCloser) {
 	_ = rc.Close()
 }
 
+// hashChunk is what hashSection reads at a time: a buffer that stays in a
+// core's L2 cache between the file's copy in and the CRC's pass over it.
+// Per GiB from tmpfs, medians of 5 on the busy 2-core machine: 0.36 CPU s
+// at 1 MiB, 0.30 at 256 KiB. Two goroutines on halves of the file (joined
+// with crc32Combine) cost 0.36 and brought no wall time there; on disks
+// they would also split one file's readahead between two streams.
+const hashChunk = 256 << 10
+
 // hashSection computes the CRC32 of size bytes of f from off.
 func hashSection(ctx context.Context, f io.ReaderAt, off, size int64) (uint32, error) {
-	buf := make([]byte, min(size, 1<<20))
+	buf := make([]byte, min(size, hashChunk))
 	var crc uint32
 	for pos := int64(0); pos < size; {
 		if err := ctx.Err(); err != nil {
