@@ -279,24 +279,33 @@ func shownPath(p string) string {
 // when the entries were read. The engine looks a file up twice in a row
 // (WantsChecksum, then Target), so the last few found are kept.
 func (g *Given) lookup(path string) (Entry, inspect.Report, bool) {
+	e, r, err := g.lookupErr(path)
+	return e, r, err == nil
+}
+
+// lookupErr is lookup saying why path was not found: not in the manifest
+// (errNotGiven), or its line is no longer what it was when read.
+func (g *Given) lookupErr(path string) (Entry, inspect.Report, error) {
 	abs := g.absPath(path)
 	g.mu.Lock()
 	for _, c := range g.recent {
 		if c.abs == abs {
 			g.mu.Unlock()
-			return c.e, c.r, true
+			return c.e, c.r, nil
 		}
 	}
 	g.mu.Unlock()
-	e, r, ok := g.find(abs)
-	if ok {
+	e, r, err := g.find(abs)
+	if err == nil {
 		g.mu.Lock()
 		g.recent[g.next] = foundEntry{abs: abs, e: e, r: r}
 		g.next = (g.next + 1) % len(g.recent)
 		g.mu.Unlock()
 	}
-	return e, r, ok
+	return e, r, err
 }
+
+var errNotGiven = errors.New("no upload URL was given")
 
 // foundEntry is an entry lookup found, with its parsed URL.
 type foundEntry struct {
@@ -306,18 +315,33 @@ type foundEntry struct {
 }
 
 // find is lookup without the recent entries.
-func (g *Given) find(abs string) (Entry, inspect.Report, bool) {
+func (g *Given) find(abs string) (Entry, inspect.Report, error) {
 	h := maphash.String(g.seed, abs)
 	k, _ := slices.BinarySearchFunc(g.index, h, func(p pathHash, h uint64) int { return cmp.Compare(p.hash, h) })
+	var changed error
 	for ; k < len(g.index) && g.index[k].hash == h; k++ {
 		e, err := g.entry(int(g.index[k].entry))
-		if err != nil || g.absPath(e.Path) != abs {
+		if err != nil {
+			changed = err
+			continue
+		}
+		if g.absPath(e.Path) != abs {
+			if g.hash(e.Path) == h {
+				continue // another file whose path hashes alike
+			}
+			changed = fmt.Errorf("manifest line %d changed while hoist was running; leave the manifest alone until the run ends", e.Line)
 			continue
 		}
 		r, err := inspect.Parse(e.URL)
-		return e, r, err == nil
+		if err != nil {
+			return Entry{}, inspect.Report{}, fmt.Errorf("manifest line %d changed while hoist was running; leave the manifest alone until the run ends", e.Line)
+		}
+		return e, r, nil
 	}
-	return Entry{}, inspect.Report{}, false
+	if changed != nil {
+		return Entry{}, inspect.Report{}, changed
+	}
+	return Entry{}, inspect.Report{}, errNotGiven
 }
 
 // describeGiven is the redacted URL for one entry, else the longest folder
@@ -378,9 +402,11 @@ func (g *Given) Target(ctx context.Context, f uploader.File, md uploader.Metadat
 	if err := ctx.Err(); err != nil {
 		return uploader.Target{}, err
 	}
-	e, r, ok := g.lookup(f.Path)
-	if !ok {
+	e, r, err := g.lookupErr(f.Path)
+	if errors.Is(err, errNotGiven) {
 		return uploader.Target{}, uploader.Permanent(fmt.Errorf("no upload URL was given for %s; add it to the manifest", shownPath(f.Path)))
+	} else if err != nil {
+		return uploader.Target{}, uploader.Permanent(err)
 	}
 	plan := inspect.Plan{
 		Now:      time.Now(),

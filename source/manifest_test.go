@@ -1,12 +1,15 @@
 package source
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"hoist/uploader"
 )
 
 // manifestSignature is planted in manifest URLs; no error may show it.
@@ -294,4 +297,35 @@ func liveHeap() int64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
+}
+
+// TestManifestEditedDuringTheRun: a manifest is read again as files are
+// sent; a line rewritten meanwhile is said to have changed, not to be
+// missing ("no upload URL was given" sent the person looking for a typo).
+func TestManifestEditedDuringTheRun(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "m.jsonl")
+	a, b := manifestLine("a.pdf", "a.pdf"), manifestLine("b.pdf", "b.pdf")
+	if err := os.WriteFile(name, []byte(a+"\n"+b+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g, err := OpenManifest(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	// Same length, another file's line: what an editor's rewrite can leave.
+	c := manifestLine("c.pdf", "c.pdf")
+	if err := os.WriteFile(name, []byte(c+"\n"+b+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f := uploader.File{Path: filepath.Join(dir, "a.pdf"), Name: "a.pdf", Key: "a.pdf", Size: 1}
+	_, err = g.Target(context.Background(), f, uploader.Metadata{})
+	if err == nil || !strings.Contains(err.Error(), "manifest line 1 changed while hoist was running") {
+		t.Errorf("a rewritten line: %v", err)
+	}
+	f = uploader.File{Path: filepath.Join(dir, "z.pdf"), Name: "z.pdf", Key: "z.pdf", Size: 1}
+	if _, err = g.Target(context.Background(), f, uploader.Metadata{}); err == nil || !strings.Contains(err.Error(), "no upload URL was given for") {
+		t.Errorf("a path never in the manifest: %v", err)
+	}
 }
