@@ -847,13 +847,21 @@ func pausedNote(s *uploader.FileStatus) string {
 // Commands that drive the pool. Each copies what it needs; none touches the
 // model.
 
-// startUploads builds the pool, binds it to ctx and queues the files.
+// startUploads builds the pool, binds it to ctx and feeds it the files a
+// step at a time, as headless does: 100,000 files are never all queued at
+// once (issue 15). The fresh pool gives file i the id i, so every file has
+// its row from the start, and a stop asked of one not handed over yet is
+// kept by the pool for when it is. Feed ends when the pool closes.
 func startUploads(ctx context.Context, newPool func(uploader.Metadata) *uploader.Pool, md uploader.Metadata, files []uploader.File) tea.Cmd {
 	files = slices.Clone(files)
 	return func() tea.Msg {
 		p := newPool(md)
 		p.Start(ctx)
-		ids := p.Add(files...)
+		ids := make([]int, len(files))
+		for i := range ids {
+			ids[i] = i
+		}
+		go p.Feed(ctx, files)
 		return uploadsStartedMsg{pool: p, ids: ids, at: time.Now(), concurrency: p.Concurrency(), rate: p.Rate()}
 	}
 }

@@ -30,6 +30,14 @@ func finishRun(ri runInfo) tea.Cmd {
 	return func() tea.Msg {
 		sum := ri.pool.Summary()
 		files := ri.pool.Snapshot(nil)
+		// The files the pool was never handed (the run stopped first) are
+		// canceled all the same, as headless counts them: past the
+		// snapshot's ids, since the pool numbers files in order.
+		for id := len(files); id < len(ri.files); id++ {
+			f := ri.files[id]
+			files = append(files, uploader.FileStatus{ID: id, Name: f.Name, Size: f.Size, State: uploader.StateCanceled, Reason: "interrupted"})
+			sum.Canceled++
+		}
 		msg := runFinishedMsg{summary: sum, files: files}
 		if ri.reportPath != "" {
 			msg.reportPath = ri.reportPath
