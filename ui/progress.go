@@ -205,10 +205,10 @@ func (m progressModel) Update(msg tea.Msg) (progressModel, tea.Cmd) {
 			r.lastSent = max(r.lastSent, msg.bytes)
 		}
 	case uploadDoneMsg:
-		if r := m.row(msg.id); r != nil {
+		if r := m.row(msg.id); r != nil && msg.result != nil {
 			res := msg.result
 			m.tally(r, -1)
-			r.status.Result = &res
+			r.status.Result = res
 			r.status.Sent = res.Bytes
 			m.tally(r, 1)
 			// A small file is often sent whole between two samples: its
@@ -919,9 +919,9 @@ func eventMsg(e uploader.Event) tea.Msg {
 	case uploader.EventRestarted:
 		return uploadRestartedMsg{id: e.ID, reason: reason}
 	case uploader.EventDone:
-		var r uploader.Result
-		if e.Result != nil {
-			r = *e.Result
+		r := e.Result
+		if r == nil {
+			r = &uploader.Result{ID: e.ID}
 		}
 		return uploadDoneMsg{id: e.ID, result: r}
 	case uploader.EventFailed:
