@@ -6,9 +6,12 @@
 package runreport
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -192,10 +195,6 @@ func activeTime(files []uploader.FileStatus) time.Duration {
 // Write writes the report whole or not at all: a temporary file in the same
 // folder, renamed into place. It is readable by its owner only.
 func Write(path string, r Report) error {
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding the report: %w", err)
-	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating the report folder %s: %w; check its permissions", dir, err)
@@ -204,7 +203,11 @@ func Write(path string, r Report) error {
 	if err != nil {
 		return fmt.Errorf("writing the report in %s: %w; check its permissions", dir, err)
 	}
-	_, err = tmp.Write(append(data, '\n'))
+	buf := bufio.NewWriter(tmp)
+	err = encode(buf, r)
+	if err == nil {
+		err = buf.Flush()
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -216,6 +219,46 @@ func Write(path string, r Report) error {
 		return fmt.Errorf("writing the report %s: %w; check free space and permissions", path, err)
 	}
 	return nil
+}
+
+// encode writes r as json.MarshalIndent(r, "", "  ") would, and a newline,
+// one file at a time: the report of 100,000 files is then never a single
+// buffer of tens of megabytes, encoded and indented again (issue 15).
+func encode(w io.Writer, r Report) error {
+	files := r.Files
+	r.Files = []File{}
+	head, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the report: %w", err)
+	}
+	if len(files) == 0 {
+		_, err = w.Write(append(head, '\n'))
+		return err
+	}
+	// head ends with the empty list and the closing brace: "[]\n}".
+	head = bytes.TrimSuffix(head, []byte("[]\n}"))
+	if _, err := w.Write(append(head, "[\n"...)); err != nil {
+		return err
+	}
+	const indent = "    "
+	for i, f := range files {
+		data, err := json.MarshalIndent(f, indent, "  ")
+		if err != nil {
+			return fmt.Errorf("encoding the report's file %s: %w", f.File, err)
+		}
+		sep := ",\n"
+		if i == len(files)-1 {
+			sep = "\n"
+		}
+		if _, err := io.WriteString(w, indent); err != nil {
+			return err
+		}
+		if _, err := w.Write(append(data, sep...)); err != nil {
+			return err
+		}
+	}
+	_, err = io.WriteString(w, "  ]\n}\n")
+	return err
 }
 
 const namePrefix, nameSuffix = "hoist-", ".json"

@@ -1,7 +1,9 @@
 package runreport
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,5 +69,39 @@ func TestBuildKeepsAbsolutePathsCodesAndNoShareLink(t *testing.T) {
 	}
 	if _, err := Read(filepath.Join(t.TempDir(), "missing.json")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("reading a missing report: %v", err)
+	}
+}
+
+// The report is written a file at a time (issue 15: 100,000 files made one
+// buffer of tens of megabytes), byte for byte what json.MarshalIndent makes.
+func TestWriteEncodesFileByFileAsMarshalIndent(t *testing.T) {
+	exp := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	base := Report{Version: 1, Started: exp, Finished: exp, Target: "http://127.0.0.1:9000/b/", Settings: map[string]string{"concurrency": "4"}}
+	for _, n := range []int{0, 1, 3} {
+		r := base
+		r.Files = nil
+		for i := range n {
+			r.Files = append(r.Files, File{File: fmt.Sprintf("f%d \"q\"", i), Path: "/p", State: "failed", Error: "x\ny", LinkExpires: &exp})
+		}
+		want, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			// A report with no file says so with an empty list, not null.
+			r.Files = []File{}
+			want, _ = json.MarshalIndent(r, "", "  ")
+		}
+		path := filepath.Join(t.TempDir(), "r.json")
+		if err := Write(path, r); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want)+"\n" {
+			t.Errorf("%d files:\n%s\nwant\n%s", n, got, want)
+		}
 	}
 }

@@ -582,3 +582,58 @@ func TestAppSendsOnlyTheJobsShareOfThePick(t *testing.T) {
 		t.Errorf("files %v, problems %+v: nothing to send must be an error on the review", m.files, m.review.problems)
 	}
 }
+
+// The pool is fed a step at a time (issue 15): every file has its row from
+// the start though the pool holds only the first ones, a cancel of a file
+// not handed over yet is kept, and a run stopped before the rest were
+// handed over counts and lists them canceled.
+func TestAppFeedsThePoolAndCountsFilesNeverHandedOver(t *testing.T) {
+	s := newStore(t)
+	s.hold = make(chan struct{})
+	defer close(s.hold)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a")
+	writeFile(t, path, 10)
+	const n = 3000
+	files := make([]uploader.File, n)
+	for i := range files {
+		name := fmt.Sprintf("f%04d", i)
+		files[i] = uploader.File{Path: path, Name: name, Key: name, Size: 10}
+	}
+	var saved uploader.Metadata
+	var mu sync.Mutex
+	o := flowOptions(t, s, dir, &saved, &mu)
+	o.FixedFiles, o.Required = files, []string{}
+	m := sized(newModel(context.Background(), o), 120, 40)
+	m, _ = step(t, m, preflightCheckedMsg{}, nil)
+	m, _ = step(t, m, reviewArmedMsg{}, nil)
+	m, _ = step(t, m, press("enter"), nil)
+	if m.screen != screenProgress || m.pool == nil || len(m.progress.rows) != n {
+		t.Fatalf("screen %d, pool %v, %d rows", m.screen, m.pool, len(m.progress.rows))
+	}
+	pool := m.pool
+	defer func() {
+		pool.Close()
+		for range pool.Events() { // the events of 3,000 files no screen read
+		}
+	}()
+	if got := len(pool.Snapshot(nil)); got >= n {
+		t.Errorf("the pool was handed all %d files at once", got)
+	}
+	if r := m.progress.rows[n-1].status; r.State != uploader.StateQueued || r.Name != files[n-1].Name {
+		t.Errorf("last row %+v, want it queued", r)
+	}
+	step(t, m, cancelRequestedMsg{id: n - 1}, nil)
+	m, _ = step(t, m, press("q"), nil)
+	m, seen := step(t, m, press("y"), nil)
+	fin := only[runFinishedMsg](t, seen)
+	if fin.summary.Canceled != n || len(fin.files) != n {
+		t.Fatalf("summary %+v, %d files listed; want all %d canceled", fin.summary, len(fin.files), n)
+	}
+	if f := fin.files[n-1]; f.ID != n-1 || f.Name != files[n-1].Name || f.State != uploader.StateCanceled {
+		t.Errorf("last file %+v", f)
+	}
+	if m.outcome.Summary.Canceled != n {
+		t.Errorf("outcome %+v", m.outcome.Summary)
+	}
+}

@@ -205,10 +205,10 @@ func (m progressModel) Update(msg tea.Msg) (progressModel, tea.Cmd) {
 			r.lastSent = max(r.lastSent, msg.bytes)
 		}
 	case uploadDoneMsg:
-		if r := m.row(msg.id); r != nil {
+		if r := m.row(msg.id); r != nil && msg.result != nil {
 			res := msg.result
 			m.tally(r, -1)
-			r.status.Result = &res
+			r.status.Result = res
 			r.status.Sent = res.Bytes
 			m.tally(r, 1)
 			// A small file is often sent whole between two samples: its
@@ -847,13 +847,21 @@ func pausedNote(s *uploader.FileStatus) string {
 // Commands that drive the pool. Each copies what it needs; none touches the
 // model.
 
-// startUploads builds the pool, binds it to ctx and queues the files.
+// startUploads builds the pool, binds it to ctx and feeds it the files a
+// step at a time, as headless does: 100,000 files are never all queued at
+// once (issue 15). The fresh pool gives file i the id i, so every file has
+// its row from the start, and a stop asked of one not handed over yet is
+// kept by the pool for when it is. Feed ends when the pool closes.
 func startUploads(ctx context.Context, newPool func(uploader.Metadata) *uploader.Pool, md uploader.Metadata, files []uploader.File) tea.Cmd {
 	files = slices.Clone(files)
 	return func() tea.Msg {
 		p := newPool(md)
 		p.Start(ctx)
-		ids := p.Add(files...)
+		ids := make([]int, len(files))
+		for i := range ids {
+			ids[i] = i
+		}
+		go p.Feed(ctx, files)
 		return uploadsStartedMsg{pool: p, ids: ids, at: time.Now(), concurrency: p.Concurrency(), rate: p.Rate()}
 	}
 }
@@ -911,9 +919,9 @@ func eventMsg(e uploader.Event) tea.Msg {
 	case uploader.EventRestarted:
 		return uploadRestartedMsg{id: e.ID, reason: reason}
 	case uploader.EventDone:
-		var r uploader.Result
-		if e.Result != nil {
-			r = *e.Result
+		r := e.Result
+		if r == nil {
+			r = &uploader.Result{ID: e.ID}
 		}
 		return uploadDoneMsg{id: e.ID, result: r}
 	case uploader.EventFailed:

@@ -71,7 +71,7 @@ func benchmarkRun(b *testing.B, n int) {
 		for i := range n {
 			send(uploadStartedMsg{id: i, attempt: 1, max: 6})
 			send(bodySentMsg{id: i})
-			send(uploadDoneMsg{id: i, result: uploader.Result{ID: i, Bytes: files[i].Size}})
+			send(uploadDoneMsg{id: i, result: &uploader.Result{ID: i, Bytes: files[i].Size}})
 			if (i+1)%every == 0 || i == n-1 {
 				flush()
 				// What the pool answers for the files in flight.

@@ -112,7 +112,7 @@ func TestProgressEventsChangeRows(t *testing.T) {
 	if m.rows[2].code != "AccessDenied" || stateText(&m.rows[2], fixedNow) != "failed: 403 AccessDenied: check the URL" {
 		t.Errorf("failed row: %q code %q", stateText(&m.rows[2], fixedNow), m.rows[2].code)
 	}
-	m, _ = m.Update(uploadDoneMsg{id: 0, result: uploader.Result{ID: 0, Key: "scan-0000.tiff", Bytes: 10 << 20, CRC32: 0xdeadbeef}})
+	m, _ = m.Update(uploadDoneMsg{id: 0, result: &uploader.Result{ID: 0, Key: "scan-0000.tiff", Bytes: 10 << 20, CRC32: 0xdeadbeef}})
 	if got := stateText(&m.rows[0], fixedNow); got != "done ✓ crc32 3q2+7w==" {
 		t.Errorf("done row reads %q", got)
 	}
@@ -593,8 +593,8 @@ func TestProgressRateKeys(t *testing.T) {
 func TestProgressStaleSampleKeepsAFinishedFile(t *testing.T) {
 	m, files := newTestProgress(2)
 	m, _ = m.Update(uploadStartedMsg{id: 0, attempt: 1, max: 6})
-	m, _ = m.Update(uploadDoneMsg{id: 0, result: uploader.Result{ID: 0, Bytes: files[0].Size}})
-	m, _ = m.Update(uploadDoneMsg{id: 1, result: uploader.Result{ID: 1, Bytes: files[1].Size}})
+	m, _ = m.Update(uploadDoneMsg{id: 0, result: &uploader.Result{ID: 0, Bytes: files[0].Size}})
+	m, _ = m.Update(uploadDoneMsg{id: 1, result: &uploader.Result{ID: 1, Bytes: files[1].Size}})
 	stale := sampleAt(files, fixedNow.Add(sampleEvery), func(int) uploader.State { return uploader.StateUploading }, func(int) int64 { return 1 << 20 })
 	m, _ = m.Update(stale)
 	if m.rows[0].status.State != uploader.StateDone || !m.finished || m.counts[uploader.StateDone] != 2 {
@@ -611,7 +611,7 @@ func TestProgressCountsFilesSentBetweenSamples(t *testing.T) {
 	m, files := newTestProgress(20)
 	for i := range files {
 		m, _ = m.Update(uploadStartedMsg{id: i, attempt: 1, max: 6})
-		m, _ = m.Update(uploadDoneMsg{id: i, result: uploader.Result{ID: i, Bytes: files[i].Size}})
+		m, _ = m.Update(uploadDoneMsg{id: i, result: &uploader.Result{ID: i, Bytes: files[i].Size}})
 	}
 	m, _ = m.Update(progressSampledMsg{at: fixedNow.Add(2 * time.Second), concurrency: 4})
 	if want := int64(20 * (10 << 20)); m.moved != want || m.speed <= 0 {
@@ -627,7 +627,7 @@ func TestProgressTotalsFollowEveryChange(t *testing.T) {
 		uploadStartedMsg{id: 0, attempt: 1, max: 6},
 		sampleAt(files[:2], fixedNow.Add(sampleEvery), func(int) uploader.State { return uploader.StateUploading }, func(int) int64 { return 3 << 20 }),
 		bodySentMsg{id: 0},
-		uploadDoneMsg{id: 0, result: uploader.Result{ID: 0, Bytes: files[0].Size}},
+		uploadDoneMsg{id: 0, result: &uploader.Result{ID: 0, Bytes: files[0].Size}},
 		retryScheduledMsg{id: 1, attempt: 2, max: 6, at: fixedNow.Add(time.Second), reason: "HTTP 503"},
 		uploadFailedMsg{id: 2, err: fmt.Errorf("403")},
 		uploadSkippedMsg{id: 3, reason: "already on the server"},
@@ -662,7 +662,7 @@ func TestProgressTotalsFollowEveryChange(t *testing.T) {
 func TestProgressSkippedFileFinishes(t *testing.T) {
 	m, files := newTestProgress(2)
 	m, _ = m.Update(eventMsg(uploader.Event{Kind: uploader.EventSkipped, ID: 0, File: files[0].Name, Err: fmt.Errorf("already on the server")}))
-	m, _ = m.Update(uploadDoneMsg{id: 1, result: uploader.Result{ID: 1, Bytes: files[1].Size}})
+	m, _ = m.Update(uploadDoneMsg{id: 1, result: &uploader.Result{ID: 1, Bytes: files[1].Size}})
 	if !m.finished || m.counts[uploader.StateSkipped] != 1 {
 		t.Fatalf("finished %v counts %v", m.finished, m.counts)
 	}

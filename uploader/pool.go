@@ -121,6 +121,11 @@ type Pool struct {
 	closed  bool
 	started time.Time
 	wg      sync.WaitGroup
+	// feedEnd is one past the last id Feed will add; held are the Cancel and
+	// Pause of files below it not added yet, each the cause to stop the file
+	// with when it is, as if asked the moment it was queued.
+	feedEnd int
+	held    map[int]error
 }
 
 // job is one unit of work; it runs on a worker slot.
@@ -183,18 +188,44 @@ func (p *Pool) Events() <-chan Event { return p.events.out }
 
 // Add queues files and returns their ids, in order.
 func (p *Pool) Add(files ...File) []int {
-	ids := make([]int, 0, len(files))
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.addLocked(files)
+}
+
+func (p *Pool) addLocked(files []File) []int {
+	ids := make([]int, 0, len(files))
 	for _, f := range files {
 		t := &fileTask{id: len(p.files), file: f, maxAttempts: p.opts.Retries + 1}
 		p.files = append(p.files, atomic.Pointer[fileTask]{})
 		p.files[t.id].Store(t)
 		ids = append(ids, t.id)
 		p.enqueueFileLocked(t)
+		if cause, ok := p.held[t.id]; ok {
+			delete(p.held, t.id)
+			t.cancel(cause)
+		}
 	}
 	p.scheduleLocked()
-	p.mu.Unlock()
 	return ids
+}
+
+// hold keeps a Cancel (ErrCanceled) or Pause (errPaused) of a file Feed has
+// not added yet, for when it does. A cancel is not undone by a pause.
+func (p *Pool) hold(id int, cause error) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if id < len(p.files) || id >= p.feedEnd || p.closed {
+		return false
+	}
+	if p.held == nil {
+		p.held = map[int]error{}
+	}
+	if errors.Is(p.held[id], ErrCanceled) {
+		return !errors.Is(cause, errPaused)
+	}
+	p.held[id] = cause
+	return true
 }
 
 // finishedCtx and noCancel stand in for the context of a file that has
@@ -308,6 +339,7 @@ func (p *Pool) Concurrency() int {
 func (p *Pool) Cancel(id int) {
 	t := p.task(id)
 	if t == nil {
+		p.hold(id, ErrCanceled)
 		return
 	}
 	t.mu.Lock()
@@ -350,7 +382,7 @@ var errPaused = errors.New("paused")
 func (p *Pool) Pause(id int) bool {
 	t := p.task(id)
 	if t == nil {
-		return false
+		return p.hold(id, errPaused)
 	}
 	if s := State(t.state.Load()); s.Finished() || s == StatePaused {
 		return false
@@ -370,7 +402,10 @@ func (p *Pool) Pause(id int) bool {
 // starts from zero, and an EventRestarted says so. It reports whether it did.
 func (p *Pool) Resume(id int) bool {
 	t := p.task(id)
-	if t == nil || p.ctx.Err() != nil || State(t.state.Load()) != StatePaused {
+	if t == nil {
+		return p.unholdPause(id)
+	}
+	if p.ctx.Err() != nil || State(t.state.Load()) != StatePaused {
 		return false
 	}
 	t.mu.Lock()
@@ -385,6 +420,17 @@ func (p *Pool) Resume(id int) bool {
 	p.enqueueFileLocked(t)
 	p.scheduleLocked()
 	p.mu.Unlock()
+	return true
+}
+
+// unholdPause takes back a Pause of a file Feed has not added yet.
+func (p *Pool) unholdPause(id int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ctx.Err() != nil || !errors.Is(p.held[id], errPaused) {
+		return false
+	}
+	delete(p.held, id)
 	return true
 }
 
@@ -404,7 +450,12 @@ const feedAhead = 1024
 // most feedAhead queued: a run of 100,000 files then never holds 100,000
 // queued records, jobs and queued events at once (issue 15). It returns the
 // number added, all of them unless ctx ended or the pool closed first.
+// Cancel, Pause and Resume of a file not added yet are kept for when it is:
+// the ids Feed will give are known, file i of a fresh pool has id i.
 func (p *Pool) Feed(ctx context.Context, files []File) int {
+	p.mu.Lock()
+	p.feedEnd = len(p.files) + len(files)
+	p.mu.Unlock()
 	stop := context.AfterFunc(ctx, func() {
 		p.mu.Lock()
 		p.idle.Broadcast()
@@ -417,13 +468,14 @@ func (p *Pool) Feed(ctx context.Context, files []File) int {
 		for len(p.queue) > feedAhead/2 && !p.closed && ctx.Err() == nil {
 			p.idle.Wait()
 		}
-		closed := p.closed
-		p.mu.Unlock()
-		if closed || ctx.Err() != nil {
+		if p.closed || ctx.Err() != nil {
+			p.mu.Unlock()
 			break
 		}
+		// Added under the same lock as the check: never after Close.
 		n := min(len(files)-added, feedAhead/2)
-		p.Add(files[added : added+n]...)
+		p.addLocked(files[added : added+n])
+		p.mu.Unlock()
 		added += n
 	}
 	return added

@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -176,5 +178,77 @@ func TestFeedPacesAndStops(t *testing.T) {
 	log.wait()
 	if got <= 0 || got > feedAhead+1 {
 		t.Errorf("Feed added %d of %d files before its context ended; want 1..%d", got, len(files), feedAhead+1)
+	}
+}
+
+// A Cancel or Pause of a file Feed has not added yet is kept for when it is
+// (the TUI shows every file from the start and lets a person stop any):
+// the canceled file ends canceled and the paused one paused, neither sent,
+// and a pause taken back by Resume lets its file go.
+func TestFeedKeepsCancelAndPauseOfFilesNotAddedYet(t *testing.T) {
+	release := make(chan struct{})
+	var sent sync.Map
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		sent.Store(strings.TrimPrefix(r.URL.Path, "/"), true)
+		<-release
+	}))
+	defer srv.Close()
+	f, _ := writeFile(t, t.TempDir(), "a", 10)
+	files := make([]File, 2*feedAhead)
+	for i := range files {
+		files[i] = f
+		files[i].Key = fmt.Sprintf("k%d", i)
+	}
+	p := New(&testSource{base: srv.URL}, Options{Concurrency: 1})
+	p.Start(context.Background())
+	log := collectEvents(p)
+	added := make(chan int)
+	go func() { added <- p.Feed(context.Background(), files) }()
+	for p.task(0) == nil {
+		runtime.Gosched()
+	}
+	last := len(files) - 1
+	if p.task(last) != nil {
+		t.Fatal("Feed added every file at once")
+	}
+	p.Cancel(last)
+	if !p.Pause(last - 1) {
+		t.Error("Pause of a file not added yet was refused")
+	}
+	if p.Pause(last) {
+		t.Error("a pause took the place of a cancel")
+	}
+	if !p.Pause(last-2) || !p.Resume(last-2) {
+		t.Error("Pause and Resume of a file not added yet were refused")
+	}
+	if p.Pause(len(files)) {
+		t.Error("Pause of an id Feed will never add was taken")
+	}
+	close(release)
+	if got := <-added; got != len(files) {
+		t.Fatalf("Feed added %d of %d", got, len(files))
+	}
+	if err := p.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	ends := map[int]EventKind{}
+	for _, e := range log.wait() {
+		switch e.Kind {
+		case EventDone, EventCanceled, EventPaused, EventFailed:
+			ends[e.ID] = e.Kind
+		}
+	}
+	want := map[int]EventKind{last: EventCanceled, last - 1: EventPaused, last - 2: EventDone, 0: EventDone}
+	for id, kind := range want {
+		if ends[id] != kind {
+			t.Errorf("file %d ended %q, want %q", id, ends[id], kind)
+		}
+	}
+	for _, id := range []int{last, last - 1} {
+		if _, ok := sent.Load(files[id].Key); ok {
+			t.Errorf("file %d was sent although stopped before it was added", id)
+		}
 	}
 }
