@@ -75,6 +75,21 @@ expect() {
 	done
 }
 
+# start_hoist WxH ARGS [NAME=VALUE...]: a fresh tmux session of W x H running
+# hoist ARGS in a clean environment (no AWS_*, HOIST_* or config from the
+# machine, so hoist falls back to the embedded store unless told otherwise),
+# then printing HOIST-EXIT=status.
+start_hoist() {
+	local size=$1 args=$2
+	shift 2
+	tm kill-session -t e2e >/dev/null 2>&1 || true
+	tm new-session -d -s e2e -x "${size%x*}" -y "${size#*x}" -c "$WORK/src" \
+		env -i HOME="$WORK/home" PATH="/usr/bin:/bin" TERM=xterm-256color LANG=C.UTF-8 \
+		XDG_CONFIG_HOME="$WORK/xdg/config" XDG_DATA_HOME="$WORK/xdg/data" \
+		XDG_STATE_HOME="$WORK/xdg/state" XDG_CACHE_HOME="$WORK/xdg/cache" "$@" \
+		sh -c "'$WORK/hoist' $args; echo \"HOIST-EXIT=\$?\"; sleep 600"
+}
+
 command -v tmux >/dev/null || fail "tmux is not installed"
 command -v cmp >/dev/null || fail "cmp is not installed"
 
@@ -88,13 +103,7 @@ head -c 2500000 /dev/urandom >"$WORK/src/beta.bin"
 echo "not picked" >"$WORK/src/gamma.txt"
 echo "not picked either" >"$WORK/src/sub/delta.txt"
 
-# A clean environment: no AWS_*, HOIST_* or config from the machine, so
-# hoist falls back to the embedded store.
-tm new-session -d -s e2e -x 120 -y 40 -c "$WORK/src" \
-	env -i HOME="$WORK/home" PATH="/usr/bin:/bin" TERM=xterm-256color LANG=C.UTF-8 \
-	XDG_CONFIG_HOME="$WORK/xdg/config" XDG_DATA_HOME="$WORK/xdg/data" \
-	XDG_STATE_HOME="$WORK/xdg/state" XDG_CACHE_HOME="$WORK/xdg/cache" \
-	sh -c "'$WORK/hoist' --local-dir '$WORK/store'; echo \"HOIST-EXIT=\$?\"; sleep 600"
+start_hoist 120x40 "--local-dir '$WORK/store'"
 
 echo "e2e-tui: picking files"
 wait_for "alpha.bin"
@@ -170,12 +179,7 @@ done
 # without leaving a partial object.
 echo "e2e-tui: quitting during an upload"
 head -c 8000000 /dev/urandom >"$WORK/src/big.bin"
-tm kill-session -t e2e
-tm new-session -d -s e2e -x 120 -y 40 -c "$WORK/src" \
-	env -i HOME="$WORK/home" PATH="/usr/bin:/bin" TERM=xterm-256color LANG=C.UTF-8 \
-	XDG_CONFIG_HOME="$WORK/xdg/config" XDG_DATA_HOME="$WORK/xdg/data" \
-	XDG_STATE_HOME="$WORK/xdg/state" XDG_CACHE_HOME="$WORK/xdg/cache" \
-	sh -c "'$WORK/hoist' --local-dir '$WORK/store' --limit-rate 500K big.bin; echo \"HOIST-EXIT=\$?\"; sleep 600"
+start_hoist 120x40 "--local-dir '$WORK/store' --limit-rate 500K big.bin"
 wait_for "1 file selected"
 screen=$(capture preselected)
 expect "$screen" "[x] big.bin" "7.6 MiB"
@@ -220,12 +224,7 @@ fi
 # click tick files; ctrl+c on the picker, before anything is sent, is an
 # interruption: exit 130, and it says so.
 echo "e2e-tui: paste, mouse, and ctrl+c before sending"
-tm kill-session -t e2e
-tm new-session -d -s e2e -x 80 -y 24 -c "$WORK/src" \
-	env -i HOME="$WORK/home" PATH="/usr/bin:/bin" TERM=xterm-256color LANG=C.UTF-8 \
-	XDG_CONFIG_HOME="$WORK/xdg/config" XDG_DATA_HOME="$WORK/xdg/data" \
-	XDG_STATE_HOME="$WORK/xdg/state" XDG_CACHE_HOME="$WORK/xdg/cache" \
-	sh -c "'$WORK/hoist' --local-dir '$WORK/store'; echo \"HOIST-EXIT=\$?\"; sleep 600"
+start_hoist 80x24 "--local-dir '$WORK/store'"
 wait_for "alpha.bin"
 # Dropping files on a terminal pastes their paths: bracketed paste (-p) of a
 # shell-quoted path and a file:// URI ticks both.
@@ -262,12 +261,7 @@ done
 api=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/knf-serve.out" | head -n 1)
 key=$(grep -o 'kfd_[0-9a-f]*' "$WORK/knf-serve.out" | head -n 1)
 [[ -n "$api" && -n "$key" ]] || fail "hoist serve --konfidant printed no API URL or key: $(cat "$WORK/knf-serve.out")"
-tm kill-session -t e2e
-tm new-session -d -s e2e -x 120 -y 40 -c "$WORK/src" \
-	env -i HOME="$WORK/home" PATH="/usr/bin:/bin" TERM=xterm-256color LANG=C.UTF-8 \
-	XDG_CONFIG_HOME="$WORK/xdg/config" XDG_DATA_HOME="$WORK/xdg/data" \
-	XDG_STATE_HOME="$WORK/xdg/state" XDG_CACHE_HOME="$WORK/xdg/cache" KONFIDANT_API_KEY="$key" \
-	sh -c "'$WORK/hoist' --konfidant --api-url '$api' alpha.bin beta.bin; echo \"HOIST-EXIT=\$?\"; sleep 600"
+start_hoist 120x40 "--konfidant --api-url '$api' alpha.bin beta.bin" KONFIDANT_API_KEY="$key"
 wait_for "2 files selected"
 tm send-keys -t e2e Tab
 wait_for "Upload details"
@@ -307,12 +301,7 @@ kill $serve_pid 2>/dev/null || true
 echo "e2e-tui: --shard and --skip-existing"
 echo "shard 0" >"$WORK/src/iota.txt"
 echo "shard 1" >"$WORK/src/epsilon.txt"
-tm kill-session -t e2e
-tm new-session -d -s e2e -x 120 -y 40 -c "$WORK/src" \
-	env -i HOME="$WORK/home" PATH="/usr/bin:/bin" TERM=xterm-256color LANG=C.UTF-8 \
-	XDG_CONFIG_HOME="$WORK/xdg/config" XDG_DATA_HOME="$WORK/xdg/data" \
-	XDG_STATE_HOME="$WORK/xdg/state" XDG_CACHE_HOME="$WORK/xdg/cache" \
-	sh -c "'$WORK/hoist' --local-dir '$WORK/store' --shard 0/2 --skip-existing alpha.bin beta.bin iota.txt epsilon.txt; echo \"HOIST-EXIT=\$?\"; sleep 600"
+start_hoist 120x40 "--local-dir '$WORK/store' --shard 0/2 --skip-existing alpha.bin beta.bin iota.txt epsilon.txt"
 wait_for "4 files selected"
 tm send-keys -t e2e Tab
 wait_for "Upload details"
