@@ -38,7 +38,7 @@ type invocation struct {
 // machine leak into a tool, and each run has its own HOME and XDG folders.
 func (r *runSpec) baseEnv() []string {
 	home := filepath.Join(r.scratch, "home")
-	return []string{
+	env := []string{
 		"PATH=/usr/local/bin:/usr/bin:/bin",
 		"HOME=" + home,
 		"LANG=C.UTF-8",
@@ -50,6 +50,14 @@ func (r *runSpec) baseEnv() []string {
 		// when they miss a setting: everything stays on 127.0.0.1.
 		"AWS_EC2_METADATA_DISABLED=true",
 	}
+	// A hoist built with -tags hoistprof writes profiles where these say
+	// (profile_hoistprof.go): the one way into a run the bench drives.
+	for _, name := range []string{"HOIST_CPUPROFILE", "HOIST_HEAPPROFILE"} {
+		if v := os.Getenv(name); v != "" {
+			env = append(env, name+"="+v)
+		}
+	}
+	return env
 }
 
 // invocation is the run's command; a hoist:NAME variant is hoist's with
