@@ -213,15 +213,6 @@ func (d *destination) givenURLs() givenSummary {
 	return d.givenSum
 }
 
-// fixedFiles are the files --url or --manifest fix, for the terminal UI;
-// nil when PATHs or the picker choose.
-func (d *destination) fixedFiles() []uploader.File {
-	if d.files == nil {
-		return nil
-	}
-	return d.files.Files()
-}
-
 // formIntro is what the form says above its fields, when the source has
 // its own reason for what is asked; "" leaves the form's default.
 func (d *destination) formIntro() string {

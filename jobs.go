@@ -23,7 +23,7 @@ func jobFiles(files *fileset.List, cfg *config.Config, d *destination) (*fileset
 	if !share.active() {
 		return files, nil
 	}
-	return files.Filter(share.keeps), nil
+	return share.keep(files), nil
 }
 
 // jobShare is jobFiles' rule with the reports already read, so the terminal
@@ -63,15 +63,8 @@ func (j jobShare) active() bool { return j.shards > 0 || j.failed != nil }
 // flags names the flags in force, such as "--shard 1/4".
 func (j jobShare) flags() string { return strings.Join(j.flagSet, " ") }
 
-func (j jobShare) keep(files []uploader.File) []uploader.File {
-	var kept []uploader.File
-	for _, f := range files {
-		if j.keeps(f) {
-			kept = append(kept, f)
-		}
-	}
-	return kept
-}
+// keep is the files of the list that are this run's to send.
+func (j jobShare) keep(files *fileset.List) *fileset.List { return files.Filter(j.keeps) }
 
 // keeps reports whether f is this run's to send.
 func (j jobShare) keeps(f uploader.File) bool {

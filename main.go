@@ -377,7 +377,7 @@ func runHeadless(ctx context.Context, cfg *config.Config, dest *destination, fil
 	}
 	// Fed in steps, so a queue of 100,000 files never stands at once; a
 	// fresh pool numbers them in order: file i has id i.
-	added := feed(ctx, pool, files)
+	added := pool.Feed(ctx, files)
 	notAdded := files.Len() - added
 	_ = pool.Wait(ctx)
 	stopWatch()
@@ -426,12 +426,12 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		fmt.Fprintln(stderr, "hoist:", err)
 		return exitUsage
 	}
-	fixed := dest.fixedFiles()
-	var jobFiles func([]uploader.File) []uploader.File
+	fixed := dest.files // nil when PATHs or the picker choose
+	var jobFiles func(*fileset.List) *fileset.List
 	if share.active() {
 		jobFiles = share.keep
 		if fixed != nil {
-			if fixed = share.keep(fixed); len(fixed) == 0 {
+			if fixed = share.keep(fixed); fixed.Len() == 0 {
 				fmt.Fprintf(stderr, "hoist: no file of the %d given is this run's share (%s); nothing to send\n", dest.files.Len(), share.flags())
 				return exitOK
 			}
@@ -450,9 +450,10 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 	if optional {
 		required = nil // ask for all three; ui reads nil so
 	}
-	var ( // the runs' pools, for the links they made
-		poolsMu sync.Mutex
-		pools   []*uploader.Pool
+	var ( // the share links made, printed once the screen is gone
+		sharesMu sync.Mutex
+		shares   []uploader.Result
+		saveErr  error // the first --save-links failure, told once the screen is gone
 	)
 	out, err := ui.Run(ctx, ui.Options{
 		Paths:      cfg.Paths,
@@ -468,13 +469,12 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		Target:           dest.src.Describe(),
 		Expires:          dest.expires(),
 		PartsFor:         func(size int64) int { return uploader.PartsFor(dest.src, opts, size) },
-		Preflight: func(files []uploader.File, md uploader.Metadata) []ui.Preflight {
+		Preflight: func(files *fileset.List, md uploader.Metadata) []ui.Preflight {
 			var out []ui.Preflight
-			list := fileset.ListOf(files)
-			if err := checkKeys(list, dest); err != nil {
+			if err := checkKeys(files, dest); err != nil {
 				out = append(out, ui.Preflight{Error: true, Message: err.Error()})
 			}
-			for _, p := range dest.preflight(ctx, list, md) {
+			for _, p := range dest.preflight(ctx, files, md) {
 				out = append(out, ui.Preflight{File: p.File, Error: p.Error, Message: p.Message})
 			}
 			return out
@@ -482,11 +482,21 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		NewPool: func(md uploader.Metadata) *uploader.Pool {
 			o := opts
 			o.Metadata = md
-			pool := uploader.New(dest.src, o)
-			poolsMu.Lock()
-			pools = append(pools, pool)
-			poolsMu.Unlock()
-			return pool
+			// The screens keep what they show of each file (ui's ledger);
+			// a failed file stays in the pool for r to retry.
+			o.ForgetFinished, o.KeepFailed = true, true
+			return uploader.New(dest.src, o)
+		},
+		Done: func(r *uploader.Result) {
+			if r.ShareURL == "" {
+				return
+			}
+			sharesMu.Lock()
+			defer sharesMu.Unlock()
+			if err := links.save(r); err != nil && saveErr == nil {
+				saveErr = err
+			}
+			shares = append(shares, *r)
 		},
 		SaveMetadata: func(md uploader.Metadata) {
 			_ = config.SaveLastUsed(getenv, config.LastUsed{OrgID: md.OrgID, UserID: md.UserID, TTLHours: md.TTLHours})
@@ -496,18 +506,14 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 	})
 	// The alternate screen is gone: what happened stays on the terminal.
 	out.Print(stdout, cfg.Redact)
-	poolsMu.Lock()
-	for _, pool := range pools {
-		// The links outlive the alternate screen: in the scrollback, pipeable.
-		results := pool.Results()
-		printLinks(stdout, results)
-		for i := range results {
-			if err := links.save(&results[i]); err != nil {
-				fmt.Fprintln(stderr, "hoist: --save-links:", err)
-			}
-		}
+	// The links outlive the alternate screen: in the scrollback, pipeable.
+	sharesMu.Lock()
+	slices.SortFunc(shares, func(a, b uploader.Result) int { return a.ID - b.ID })
+	printLinks(stdout, shares)
+	if saveErr != nil {
+		fmt.Fprintln(stderr, "hoist: --save-links:", saveErr)
 	}
-	poolsMu.Unlock()
+	sharesMu.Unlock()
 	if err != nil {
 		fmt.Fprintln(stderr, "hoist:", cfg.Redact(err.Error()))
 		return exitFailed
@@ -522,27 +528,6 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 		return exitFailed
 	}
 	return exitOK
-}
-
-// feed gives the pool the files a batch at a time (Pool.Feed keeps at
-// most a thousand queued), each batch made from the compact list as it is
-// needed, and returns how many were added.
-func feed(ctx context.Context, pool *uploader.Pool, files *fileset.List) int {
-	const batch = 256
-	buf := make([]uploader.File, 0, batch)
-	added := 0
-	for i := 0; i < files.Len(); i += batch {
-		buf = buf[:0]
-		for j := i; j < min(i+batch, files.Len()); j++ {
-			buf = append(buf, files.At(j))
-		}
-		n := pool.Feed(ctx, buf)
-		added += n
-		if n < len(buf) {
-			break
-		}
-	}
-	return added
 }
 
 // samePath reports whether a and b name the same file, one relative and one

@@ -47,8 +47,11 @@ func ListOf(files []File) *List {
 	return l
 }
 
-// Len is the number of files.
+// Len is the number of files; a nil List has none.
 func (l *List) Len() int {
+	if l == nil {
+		return 0
+	}
 	if l.files != nil {
 		return len(l.files)
 	}
@@ -56,7 +59,12 @@ func (l *List) Len() int {
 }
 
 // Total is the bytes of all the files, at the sizes they had when found.
-func (l *List) Total() int64 { return l.total }
+func (l *List) Total() int64 {
+	if l == nil {
+		return 0
+	}
+	return l.total
+}
 
 // At is the i-th file.
 func (l *List) At(i int) File {
@@ -77,6 +85,14 @@ func (l *List) At(i int) File {
 	f.Name = filepath.Join(root.name(), name)
 	f.Key = Key(root.name(), name)
 	return f
+}
+
+// SizeAt is the i-th file's size, without making its File.
+func (l *List) SizeAt(i int) int64 {
+	if l.files != nil {
+		return l.files[i].Size
+	}
+	return l.recs[i].size
 }
 
 // Files is every file of the list as a slice, for callers that want one

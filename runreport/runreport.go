@@ -101,40 +101,45 @@ func Build(run Run, sum uploader.Summary, files []uploader.FileStatus, now time.
 		Interrupted: run.Interrupted,
 		Summary: Summary{
 			Uploaded: sum.Uploaded, Failed: sum.Failed, Canceled: sum.Canceled, Pending: sum.Pending,
-			Bytes: sum.Bytes, Seconds: sum.Elapsed.Seconds(), BytesPerSecond: AverageSpeed(sum, files),
+			Bytes: sum.Bytes, Seconds: sum.Elapsed.Seconds(), BytesPerSecond: AverageSpeed(sum),
 		},
 		Files: make([]File, 0, len(files)),
 	}
 	for _, s := range files {
-		f := run.Files[s.ID]
-		rf := File{
-			File: s.Name, Path: absPath(f.Path), Key: f.Key, Size: s.Size, State: s.State.String(),
-			Attempts: s.Attempt, Parts: s.Parts,
-		}
-		switch s.State {
-		case uploader.StateDone:
-			if res := s.Result; res != nil {
-				rf.Key, rf.ETag, rf.Location = res.Key, res.ETag, res.Location
-				rf.CRC32 = inspect.EncodeCRC32(res.CRC32)
-				rf.Seconds = res.Duration.Seconds()
-				if res.Path != "" {
-					rf.Path = absPath(res.Path)
-				}
-				if res.ShareURL != "" {
-					rf.LinkMade = true
-					if !res.ShareExpires.IsZero() {
-						exp := res.ShareExpires.UTC()
-						rf.LinkExpires = &exp
-					}
-				}
-			}
-		case uploader.StateFailed, uploader.StateCanceled:
-			rf.Error = strings.Join(strings.Fields(s.Reason), " ")
-			rf.Code = run.Codes[s.ID]
-		}
-		r.Files = append(r.Files, rf)
+		r.Files = append(r.Files, FileOf(run.Files[s.ID], s, run.Codes[s.ID]))
 	}
 	return r
+}
+
+// FileOf is the report's record of file f, from its last status s and the
+// S3 error code of its failure ("" when none).
+func FileOf(f uploader.File, s uploader.FileStatus, code string) File {
+	rf := File{
+		File: s.Name, Path: absPath(f.Path), Key: f.Key, Size: s.Size, State: s.State.String(),
+		Attempts: s.Attempt, Parts: s.Parts,
+	}
+	switch s.State {
+	case uploader.StateDone:
+		if res := s.Result; res != nil {
+			rf.Key, rf.ETag, rf.Location = res.Key, res.ETag, res.Location
+			rf.CRC32 = inspect.EncodeCRC32(res.CRC32)
+			rf.Seconds = res.Duration.Seconds()
+			if res.Path != "" {
+				rf.Path = absPath(res.Path)
+			}
+			if res.ShareURL != "" {
+				rf.LinkMade = true
+				if !res.ShareExpires.IsZero() {
+					exp := res.ShareExpires.UTC()
+					rf.LinkExpires = &exp
+				}
+			}
+		}
+	case uploader.StateFailed, uploader.StateCanceled:
+		rf.Error = strings.Join(strings.Fields(s.Reason), " ")
+		rf.Code = code
+	}
+	return rf
 }
 
 // absPath is p made absolute, so a rerun from another folder finds the file.
@@ -146,11 +151,11 @@ func absPath(p string) string {
 }
 
 // AverageSpeed is the bytes uploaded over the time something was being
-// sent: the union of the files' active spans, so the time a summary sat on
-// screen before a retry, or a wait before the first file, does not count.
-// Without per-file times it falls back to the run's elapsed time.
-func AverageSpeed(sum uploader.Summary, files []uploader.FileStatus) float64 {
-	d := activeTime(files)
+// sent (Summary.Active), so the time a summary sat on screen before a
+// retry, or a wait before the first file, does not count; without it, over
+// the run's elapsed time.
+func AverageSpeed(sum uploader.Summary) float64 {
+	d := sum.Active
 	if d <= 0 {
 		d = sum.Elapsed
 	}
@@ -160,41 +165,18 @@ func AverageSpeed(sum uploader.Summary, files []uploader.FileStatus) float64 {
 	return float64(sum.Bytes) / d.Seconds()
 }
 
-// activeTime is the length of the union of the files' [Started, Finished]
-// spans.
-func activeTime(files []uploader.FileStatus) time.Duration {
-	type span struct{ from, to time.Time }
-	spans := make([]span, 0, len(files))
-	for _, f := range files {
-		if !f.Started.IsZero() && f.Finished.After(f.Started) {
-			spans = append(spans, span{f.Started, f.Finished})
-		}
-	}
-	slices.SortFunc(spans, func(a, b span) int { return a.from.Compare(b.from) })
-	var total time.Duration
-	var cur span
-	for i, s := range spans {
-		switch {
-		case i == 0:
-			cur = s
-		case !s.from.After(cur.to):
-			if s.to.After(cur.to) {
-				cur.to = s.to
-			}
-		default:
-			total += cur.to.Sub(cur.from)
-			cur = s
-		}
-	}
-	if len(spans) > 0 {
-		total += cur.to.Sub(cur.from)
-	}
-	return total
-}
-
 // Write writes the report whole or not at all: a temporary file in the same
 // folder, renamed into place. It is readable by its owner only.
 func Write(path string, r Report) error {
+	files := r.Files
+	return WriteEach(path, r, len(files), func(i int) ([]byte, error) { return json.Marshal(files[i]) })
+}
+
+// WriteEach is Write with the report's files given one at a time: record(i)
+// is the JSON of file i (json.Marshal of a File, or a Spool's record) for i
+// below n; r.Files is not read. A run of 100,000 files is then never a
+// list of 100,000 records in memory (issue 15).
+func WriteEach(path string, r Report, n int, record func(i int) ([]byte, error)) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating the report folder %s: %w; check its permissions", dir, err)
@@ -204,7 +186,7 @@ func Write(path string, r Report) error {
 		return fmt.Errorf("writing the report in %s: %w; check its permissions", dir, err)
 	}
 	buf := bufio.NewWriter(tmp)
-	err = encode(buf, r)
+	err = encode(buf, r, n, record)
 	if err == nil {
 		err = buf.Flush()
 	}
@@ -221,17 +203,17 @@ func Write(path string, r Report) error {
 	return nil
 }
 
-// encode writes r as json.MarshalIndent(r, "", "  ") would, and a newline,
-// one file at a time: the report of 100,000 files is then never a single
-// buffer of tens of megabytes, encoded and indented again (issue 15).
-func encode(w io.Writer, r Report) error {
-	files := r.Files
+// encode writes r with its n files as json.MarshalIndent(r, "", "  ") would,
+// and a newline, one file at a time: the report of 100,000 files is then
+// never a single buffer of tens of megabytes, encoded and indented again
+// (issue 15).
+func encode(w io.Writer, r Report, n int, record func(i int) ([]byte, error)) error {
 	r.Files = []File{}
 	head, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding the report: %w", err)
 	}
-	if len(files) == 0 {
+	if n == 0 {
 		_, err = w.Write(append(head, '\n'))
 		return err
 	}
@@ -241,19 +223,23 @@ func encode(w io.Writer, r Report) error {
 		return err
 	}
 	const indent = "    "
-	for i, f := range files {
-		data, err := json.MarshalIndent(f, indent, "  ")
+	var out bytes.Buffer
+	for i := range n {
+		data, err := record(i)
 		if err != nil {
-			return fmt.Errorf("encoding the report's file %s: %w", f.File, err)
+			return fmt.Errorf("encoding the report's file %d: %w", i+1, err)
 		}
-		sep := ",\n"
-		if i == len(files)-1 {
-			sep = "\n"
+		out.Reset()
+		out.WriteString(indent)
+		if err := json.Indent(&out, data, indent, "  "); err != nil {
+			return fmt.Errorf("encoding the report's file %d: %w", i+1, err)
 		}
-		if _, err := io.WriteString(w, indent); err != nil {
-			return err
+		if i == n-1 {
+			out.WriteString("\n")
+		} else {
+			out.WriteString(",\n")
 		}
-		if _, err := w.Write(append(data, sep...)); err != nil {
+		if _, err := w.Write(out.Bytes()); err != nil {
 			return err
 		}
 	}

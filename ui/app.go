@@ -21,6 +21,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"hoist/fileset"
 	"hoist/runreport"
 	"hoist/uploader"
 )
@@ -34,9 +35,9 @@ type Preflight struct {
 
 // Options is everything main hands the UI.
 type Options struct {
-	Paths      []string        // preselected (files or directories)
-	StartDir   string          // picker's first directory ("" = cwd)
-	FixedFiles []uploader.File // when the source fixes the files (--url/--manifest), the picker is skipped
+	Paths      []string      // preselected (files or directories)
+	StartDir   string        // picker's first directory ("" = cwd)
+	FixedFiles *fileset.List // when the source fixes the files (--url/--manifest), the picker is skipped
 	Metadata   uploader.Metadata
 	// Remembered is what was used last time: the form marks a field "from
 	// last time" while it still holds that value.
@@ -47,10 +48,10 @@ type Options struct {
 	// Expires is when the given URLs stop working, shown on the review
 	// screen; zero when unknown or when the source signs each file itself.
 	Expires      time.Time
-	Preflight    func(files []uploader.File, md uploader.Metadata) []Preflight // may be nil; runs in a Cmd
-	NewPool      func(md uploader.Metadata) *uploader.Pool                     // built by main; the UI starts, feeds and closes it
-	SaveMetadata func(uploader.Metadata)                                       // remember for next time; may be nil; runs in a Cmd
-	ReportDir    string                                                        // where the JSON report goes; "" writes none
+	Preflight    func(files *fileset.List, md uploader.Metadata) []Preflight // may be nil; runs in a Cmd
+	NewPool      func(md uploader.Metadata) *uploader.Pool                   // built by main; the UI starts, feeds and closes it
+	SaveMetadata func(uploader.Metadata)                                     // remember for next time; may be nil; runs in a Cmd
+	ReportDir    string                                                      // where the JSON report goes; "" writes none
 	// Settings are recorded in the report, for hoist history --retry.
 	Settings map[string]string
 	// PartsFor is how many parts the engine sends a file of this size in,
@@ -64,10 +65,17 @@ type Options struct {
 	// share one job (--shard, --retry-failed: main's jobFiles, the rule
 	// headless runs use); JobFlags names those flags for the review. nil
 	// keeps every file. FixedFiles come already kept.
-	JobFiles func([]uploader.File) []uploader.File
+	JobFiles func(*fileset.List) *fileset.List
 	JobFlags string
+	// Done is called with each file's result as it is uploaded, off the
+	// update loop (main keeps the share links it prints and saves); may be
+	// nil. The UI itself keeps only what its screens show.
+	Done func(*uploader.Result)
 
 	notify notifyStyle // which desktop notification the terminal understands; set by Run
+	// newSpool makes the spool of a run's results; set by Run, which removes
+	// it at the end. nil: runreport.NewSpool, left to the system.
+	newSpool func() *runreport.Spool
 }
 
 // Run shows the UI in the alternate screen until the person leaves the
@@ -106,6 +114,11 @@ func run(ctx context.Context, o Options, progOpts ...tea.ProgramOption) (Outcome
 		p := newPool(md)
 		pools.add(p)
 		return p
+	}
+	o.newSpool = func() *runreport.Spool {
+		sp := runreport.NewSpool()
+		pools.addSpool(sp)
+		return sp
 	}
 	defer pools.close()
 
@@ -148,6 +161,10 @@ func run(ctx context.Context, o Options, progOpts ...tea.ProgramOption) (Outcome
 		// finished starting): count from the pools themselves.
 		pools.close()
 		out.Summary, out.Files = pools.summary()
+		s := out.Summary
+		out.NotSent = s.Failed + s.Canceled + s.Pending
+		out.Total = s.Uploaded + s.Skipped + out.NotSent
+		out.Files = sortedForSummary(out.Files)
 	}
 	if err != nil {
 		return out, fmt.Errorf("terminal UI: %w", err)
@@ -158,8 +175,15 @@ func run(ctx context.Context, o Options, progOpts ...tea.ProgramOption) (Outcome
 // poolSet remembers the pools handed out so Run can close them whatever
 // happens.
 type poolSet struct {
-	mu    sync.Mutex
-	pools []*uploader.Pool
+	mu     sync.Mutex
+	pools  []*uploader.Pool
+	spools []*runreport.Spool // the runs' spools, removed with the pools
+}
+
+func (s *poolSet) addSpool(sp *runreport.Spool) {
+	s.mu.Lock()
+	s.spools = append(s.spools, sp)
+	s.mu.Unlock()
 }
 
 func (s *poolSet) add(p *uploader.Pool) {
@@ -172,12 +196,16 @@ func (s *poolSet) add(p *uploader.Pool) {
 // ends too. Closing twice is harmless.
 func (s *poolSet) close() {
 	s.mu.Lock()
-	pools := s.pools
+	pools, spools := s.pools, s.spools
+	s.spools = nil
 	s.mu.Unlock()
 	for _, p := range pools {
 		p.Close()
 		for range p.Events() {
 		}
+	}
+	for _, sp := range spools {
+		_ = sp.Close()
 	}
 }
 
@@ -196,6 +224,7 @@ func (s *poolSet) summary() (uploader.Summary, []uploader.FileStatus) {
 		sum.Skipped += ps.Skipped
 		sum.Bytes += ps.Bytes
 		sum.Elapsed = max(sum.Elapsed, ps.Elapsed)
+		sum.Active += ps.Active
 	}
 	return sum, files
 }
@@ -238,11 +267,10 @@ type model struct {
 
 	blurred bool // the terminal said it lost focus: tell the person when done
 
-	files      []uploader.File
+	files      *fileset.List
 	jobNote    *Preflight // what JobFiles did to the picked files, shown on the review
 	md         uploader.Metadata
 	pool       *uploader.Pool
-	ids        []int
 	started    time.Time
 	reportPath string
 
@@ -272,7 +300,7 @@ func newModel(ctx context.Context, o Options) model {
 	// With nothing to ask, nothing is sent: a header the URLs did not sign
 	// would be refused.
 	m.md = m.form.metadata()
-	if len(o.FixedFiles) > 0 {
+	if o.FixedFiles.Len() > 0 {
 		m.files = o.FixedFiles
 		m.form.setAbout(m.about())
 		m.screen = screenForm
@@ -367,7 +395,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 	// The screens' news.
 	case filesPickedMsg:
-		m.files, m.jobNote = m.opts.keepJobFiles(msg.files)
+		m.files, m.jobNote = m.opts.keepJobFiles(fileset.ListOf(msg.files))
 		m.form.setAbout(m.about())
 		if m.form.empty() {
 			return m.toReview()
@@ -376,7 +404,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 
 	case formCancelledMsg:
-		if len(m.opts.FixedFiles) > 0 {
+		if m.opts.FixedFiles.Len() > 0 {
 			return m.leave()
 		}
 		m.screen = screenPicker
@@ -391,7 +419,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		switch {
 		case !m.form.empty():
 			m.screen = screenForm
-		case len(m.opts.FixedFiles) == 0:
+		case m.opts.FixedFiles.Len() == 0:
 			m.screen = screenPicker
 		}
 		return m, nil
@@ -402,14 +430,14 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.starting = true
 		m.screen = screenProgress
-		return m, startUploads(m.ctx, m.opts.NewPool, m.md, m.files)
+		return m, startUploads(m.ctx, m.opts.NewPool, m.opts.newSpool, m.opts.Done, m.md, m.files)
 
 	// The pool's news.
 	case uploadsStartedMsg:
 		m.starting = false
-		m.pool, m.ids, m.started = msg.pool, msg.ids, msg.at
+		m.pool, m.started = msg.pool, msg.at
 		m.reportPath = runreport.PathFor(m.opts.ReportDir, msg.at)
-		m.progress.begin(m.files, msg.ids, msg.at, msg.concurrency)
+		m.progress.begin(m.files, msg.spool, msg.at, msg.concurrency)
 		m.progress.limit = msg.rate
 		m.sampling = true
 		cmds := []tea.Cmd{waitForEvent(m.pool.Events()), sampleProgress(m.pool, m.progress.activeIDs(), nil)}
@@ -504,7 +532,8 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case runFinishedMsg:
 		m.finishing = false
 		m.reported = true
-		m.outcome.Summary, m.outcome.Files = msg.summary, msg.files
+		m.outcome.Summary = msg.summary
+		m.outcome.Total, m.outcome.NotSent, m.outcome.Files = outcomeFiles(msg.ledger)
 		m.outcome.ReportPath, m.outcome.ReportErr = "", msg.reportErr
 		if msg.reportErr == nil {
 			m.outcome.ReportPath = msg.reportPath
@@ -561,7 +590,7 @@ func (m model) toReview() (tea.Model, tea.Cmd) {
 	preflight := m.opts.Preflight
 	if note := m.jobNote; note != nil {
 		check, note := preflight, *note
-		preflight = func(files []uploader.File, md uploader.Metadata) []Preflight {
+		preflight = func(files *fileset.List, md uploader.Metadata) []Preflight {
 			out := []Preflight{note}
 			if check != nil {
 				out = append(out, check(files, md)...)
@@ -574,17 +603,17 @@ func (m model) toReview() (tea.Model, tea.Cmd) {
 
 // keepJobFiles applies JobFiles to the picked files, and says on the review
 // what it left out: an error when nothing is left to send.
-func (o Options) keepJobFiles(picked []uploader.File) ([]uploader.File, *Preflight) {
+func (o Options) keepJobFiles(picked *fileset.List) (*fileset.List, *Preflight) {
 	if o.JobFiles == nil {
 		return picked, nil
 	}
 	kept := o.JobFiles(picked)
 	switch {
-	case len(kept) == 0:
-		return nil, &Preflight{Error: true, Message: fmt.Sprintf("none of the %s picked is this run's share (%s): pick others, or run without %s",
-			plural(len(picked), "file", "files"), o.JobFlags, o.JobFlags)}
-	case len(kept) < len(picked):
-		return kept, &Preflight{Message: fmt.Sprintf("sending %d of the %d files picked: the others are not this run's share (%s)", len(kept), len(picked), o.JobFlags)}
+	case kept.Len() == 0:
+		return kept, &Preflight{Error: true, Message: fmt.Sprintf("none of the %s picked is this run's share (%s): pick others, or run without %s",
+			plural(picked.Len(), "file", "files"), o.JobFlags, o.JobFlags)}
+	case kept.Len() < picked.Len():
+		return kept, &Preflight{Message: fmt.Sprintf("sending %d of the %d files picked: the others are not this run's share (%s)", kept.Len(), picked.Len(), o.JobFlags)}
 	}
 	return kept, nil
 }
@@ -597,7 +626,7 @@ func (m model) leave() (tea.Model, tea.Cmd) {
 		return m, nil // already on the way out
 	case m.starting:
 		m.quitting = true // stop the pool as soon as it exists
-		if m.progress.running() > 0 || len(m.files) > 0 {
+		if m.progress.running() > 0 || m.files.Len() > 0 {
 			m.interrupted = true
 		}
 		return m, nil
@@ -618,24 +647,14 @@ func (m model) leave() (tea.Model, tea.Cmd) {
 }
 
 func (m model) runInfo() runInfo {
-	files := make(map[int]uploader.File, len(m.ids))
-	for i, id := range m.ids {
-		files[id] = m.files[i]
-	}
-	codes := make(map[int]string)
-	for _, r := range m.progress.rows {
-		if r.code != "" {
-			codes[r.status.ID] = r.code
-		}
-	}
 	return runInfo{
-		pool: m.pool, files: files, codes: codes, target: m.opts.Target, md: m.md, settings: m.opts.Settings,
+		pool: m.pool, ledger: m.progress.ledger.frozen(), target: m.opts.Target, md: m.md, settings: m.opts.Settings,
 		started: m.started, reportPath: m.reportPath, interrupted: m.interrupted,
 	}
 }
 
 func (m model) about() string {
-	return plural(len(m.files), "file", "files") + " · " + formatBytes(sumSize(m.files)) + " → " + m.opts.Target
+	return plural(m.files.Len(), "file", "files") + " · " + formatBytes(m.files.Total()) + " → " + m.opts.Target
 }
 
 func (m model) capturesText() bool {

@@ -19,6 +19,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
+	"hoist/fileset"
 	"hoist/internal/testproc"
 	"hoist/runreport"
 	"hoist/uploader"
@@ -112,7 +113,7 @@ func TestAppSkipsWhatTheSourceFixes(t *testing.T) {
 	files := []uploader.File{{Path: "/data/a.txt", Name: "a.txt", Key: "a.txt", Size: 3}}
 
 	// The URLs sign no metadata: straight to review.
-	m := newModel(context.Background(), Options{FixedFiles: files, Required: []string{}, Target: "t"})
+	m := newModel(context.Background(), Options{FixedFiles: fileset.ListOf(files), Required: []string{}, Target: "t"})
 	if m.screen != screenReview {
 		t.Fatalf("screen %d, want review", m.screen)
 	}
@@ -123,7 +124,7 @@ func TestAppSkipsWhatTheSourceFixes(t *testing.T) {
 	}
 
 	// The URLs sign the org id: ask only that, and esc leaves.
-	m = sized(newModel(context.Background(), Options{FixedFiles: files, Required: []string{uploader.HeaderOrgID}, Target: "t"}), goldenWidth, goldenHeight)
+	m = sized(newModel(context.Background(), Options{FixedFiles: fileset.ListOf(files), Required: []string{uploader.HeaderOrgID}, Target: "t"}), goldenWidth, goldenHeight)
 	if m.screen != screenForm || len(m.form.fields) != 1 {
 		t.Fatalf("screen %d fields %d", m.screen, len(m.form.fields))
 	}
@@ -143,8 +144,8 @@ func flowOptions(t *testing.T, s *store, startDir string, saved *uploader.Metada
 			*saved = md
 			mu.Unlock()
 		},
-		Preflight: func(files []uploader.File, md uploader.Metadata) []Preflight {
-			return []Preflight{{File: files[0].Name, Message: "a warning the person accepts"}}
+		Preflight: func(files *fileset.List, md uploader.Metadata) []Preflight {
+			return []Preflight{{File: files.At(0).Name, Message: "a warning the person accepts"}}
 		},
 	}
 }
@@ -165,7 +166,7 @@ func TestAppQuitDuringUploadCancelsAndReports(t *testing.T) {
 	var saved uploader.Metadata
 	var mu sync.Mutex
 	o := flowOptions(t, s, dir, &saved, &mu)
-	o.FixedFiles, o.Required = files, []string{}
+	o.FixedFiles, o.Required = fileset.ListOf(files), []string{}
 	m := sized(newModel(context.Background(), o), 120, 40)
 	m, _ = step(t, m, preflightCheckedMsg{}, nil)
 	m, _ = step(t, m, reviewArmedMsg{}, nil)
@@ -215,7 +216,7 @@ func TestRunEndsCleanlyWhenTheContextEnds(t *testing.T) {
 	var saved uploader.Metadata
 	var mu sync.Mutex
 	o := flowOptions(t, s, dir, &saved, &mu)
-	o.FixedFiles, o.Required = files, []string{}
+	o.FixedFiles, o.Required = fileset.ListOf(files), []string{}
 
 	in, keys := io.Pipe()
 	defer keys.Close()
@@ -301,7 +302,7 @@ func TestAppFitsEverySize(t *testing.T) {
 	next, _ := base.Update(dirReadMsg{dir: dir, entries: entries, at: fixedNow})
 	base = next.(model)
 
-	files, ids := progressFiles(300)
+	files := progressFiles(300)
 	screens := map[string]func(m model) model{
 		"picker": func(m model) model { return m },
 		"form": func(m model) model {
@@ -309,15 +310,15 @@ func TestAppFitsEverySize(t *testing.T) {
 			return next.(model)
 		},
 		"review": func(m model) model {
-			m.files = files
+			m.files = fileset.ListOf(files)
 			next, _ := m.toReview()
 			m = next.(model)
 			next, _ = m.Update(preflightCheckedMsg{problems: []Preflight{{File: "x", Error: true, Message: strings.Repeat("a long explanation ", 20)}}})
 			return next.(model)
 		},
 		"progress": func(m model) model {
-			m.screen, m.files, m.ids = screenProgress, files, ids
-			m.progress.begin(files, ids, fixedNow, 4)
+			m.screen, m.files = screenProgress, fileset.ListOf(files)
+			m.progress.begin(fileset.ListOf(files), nil, fixedNow, 4)
 			m.progress, _ = m.progress.Update(sampleAt(files, fixedNow.Add(time.Second), func(i int) uploader.State { return uploader.State(i % 8) }, func(i int) int64 { return int64(i) << 12 }))
 			return m
 		},
@@ -356,10 +357,10 @@ func TestRunRestoresTheTerminalAfterAPanic(t *testing.T) {
 	defer keys.Close()
 	o := Options{
 		StartDir:   t.TempDir(),
-		FixedFiles: []uploader.File{{Path: "/x/a", Name: "a", Key: "a", Size: 1}},
+		FixedFiles: fileset.ListOf([]uploader.File{{Path: "/x/a", Name: "a", Key: "a", Size: 1}}),
 		Required:   []string{},
 		NewPool:    func(uploader.Metadata) *uploader.Pool { return nil },
-		Preflight: func([]uploader.File, uploader.Metadata) []Preflight {
+		Preflight: func(*fileset.List, uploader.Metadata) []Preflight {
 			time.Sleep(200 * time.Millisecond) // after the first frame
 			panic("preflight exploded")
 		},
@@ -386,7 +387,7 @@ func TestRunRestoresTheTerminalAfterAPanic(t *testing.T) {
 // At 80 columns the help bar drops the least important keys first and keeps
 // quit and "? more keys" on every screen.
 func TestHelpKeepsQuitAndMoreKeysAt80(t *testing.T) {
-	files, ids := progressFiles(30)
+	files := progressFiles(30)
 	m := sized(newModel(context.Background(), Options{StartDir: t.TempDir(), Target: "http://127.0.0.1:9000/bucket/"}), 80, 24)
 	check := func(name string) {
 		t.Helper()
@@ -401,7 +402,7 @@ func TestHelpKeepsQuitAndMoreKeysAt80(t *testing.T) {
 	}
 	check("picker")
 	m.screen = screenProgress
-	m.progress.begin(files, ids, fixedNow, 4)
+	m.progress.begin(fileset.ListOf(files), nil, fixedNow, 4)
 	m.progress, _ = m.progress.Update(sampleAt(files, fixedNow.Add(time.Second), func(int) uploader.State { return uploader.StateFailed }, func(int) int64 { return 0 }))
 	m.progress, _ = progressPress(m.progress, "up")
 	check("progress")
@@ -442,9 +443,9 @@ func TestMouseScrollsClicksAndTicks(t *testing.T) {
 	}
 
 	// On the upload screen a click selects a file and stops following.
-	files, ids := progressFiles(30)
+	files := progressFiles(30)
 	m.screen = screenProgress
-	m.progress.begin(files, ids, fixedNow, 4)
+	m.progress.begin(fileset.ListOf(files), nil, fixedNow, 4)
 	m.layout()
 	m, _ = step(t, m, tea.MouseClickMsg{X: 10, Y: 2 + progressHeaderLines + 7, Button: tea.MouseLeft}, nil)
 	if m.progress.follow || m.progress.win.cursor != 7 {
@@ -457,10 +458,10 @@ func TestMouseScrollsClicksAndTicks(t *testing.T) {
 // header, and the help line with its keys, short and full (?).
 func TestAppUploadPausedAndLimited(t *testing.T) {
 	for _, w := range goldenWidths {
-		files, ids := progressFiles(6)
+		files := progressFiles(6)
 		m := sized(newModel(context.Background(), Options{StartDir: t.TempDir(), Target: "http://127.0.0.1:9000/bucket/"}), w, 24)
 		m.screen = screenProgress
-		m.progress.begin(files, ids, fixedNow, 4)
+		m.progress.begin(fileset.ListOf(files), nil, fixedNow, 4)
 		m.progress.limit = 8 << 20
 		states := []uploader.State{uploader.StateDone, uploader.StateUploading, uploader.StatePaused, uploader.StatePaused, uploader.StateQueued, uploader.StateQueued}
 		for s := 1; s <= 30; s++ {
@@ -497,13 +498,13 @@ func TestAppUploadPausedAndLimited(t *testing.T) {
 // Protocol) beside the OSC 9;4 progress bar: working with the percentage,
 // blocked while all is paused or quit is asked, error or done at the end.
 func TestAppReportsProgramStatus(t *testing.T) {
-	files, ids := progressFiles(4)
+	files := progressFiles(4)
 	m := sized(newModel(context.Background(), Options{StartDir: t.TempDir(), Target: "http://127.0.0.1:9000/bucket/"}), 120, 30)
 	if ps := m.View().ProgramStatus; ps == nil || ps.State != tea.ProgramStateIdle || ps.App != "hoist" {
 		t.Errorf("picker: %+v, want idle", ps)
 	}
 	m.screen = screenProgress
-	m.progress.begin(files, ids, fixedNow, 4)
+	m.progress.begin(fileset.ListOf(files), nil, fixedNow, 4)
 	sample := func(states ...uploader.State) tea.View {
 		t.Helper()
 		m.progress, _ = m.progress.Update(sampleAt(files, fixedNow.Add(time.Second), func(i int) uploader.State { return states[i] }, func(i int) int64 {
@@ -512,6 +513,15 @@ func TestAppReportsProgramStatus(t *testing.T) {
 			}
 			return 0
 		}))
+		// The pool's events of the files that ended, which have the last word.
+		for i, st := range states {
+			switch st {
+			case uploader.StateDone:
+				m.progress, _ = m.progress.Update(uploadDoneMsg{id: i, result: &uploader.Result{ID: i, Bytes: 10 << 20}})
+			case uploader.StateFailed:
+				m.progress, _ = m.progress.Update(uploadFailedMsg{id: i, err: errors.New("boom")})
+			}
+		}
 		return m.View()
 	}
 	up, done, paused, hashing := uploader.StateUploading, uploader.StateDone, uploader.StatePaused, uploader.StateHashing
@@ -554,19 +564,19 @@ func TestAppSendsOnlyTheJobsShareOfThePick(t *testing.T) {
 		name := fmt.Sprintf("f%d.bin", i)
 		picked = append(picked, uploader.File{Path: "/data/" + name, Name: name, Key: name, Size: 10})
 	}
-	even := func(files []uploader.File) []uploader.File {
+	even := func(files *fileset.List) *fileset.List {
 		var kept []uploader.File
-		for i, f := range files {
+		for i := range files.Len() {
 			if i%2 == 0 {
-				kept = append(kept, f)
+				kept = append(kept, files.At(i))
 			}
 		}
-		return kept
+		return fileset.ListOf(kept)
 	}
 	opts := Options{Target: "t", Required: []string{}, JobFiles: even, JobFlags: "--shard 0/2"}
 	m := sized(newModel(context.Background(), opts), goldenWidth, goldenHeight)
 	m, _ = step(t, m, filesPickedMsg{files: picked}, func(msg tea.Msg) bool { _, ok := msg.(reviewArmedMsg); return ok })
-	if m.screen != screenReview || len(m.files) != 2 || m.files[1].Name != "f2.bin" {
+	if m.screen != screenReview || m.files.Len() != 2 || m.files.At(1).Name != "f2.bin" {
 		t.Fatalf("screen %d, files %v: want the review of f0 and f2", m.screen, m.files)
 	}
 	if len(m.review.problems) == 0 || m.review.problems[0].Error || !strings.Contains(m.review.problems[0].Message, "sending 2 of the 4 files picked") ||
@@ -574,11 +584,11 @@ func TestAppSendsOnlyTheJobsShareOfThePick(t *testing.T) {
 		t.Errorf("review problems %+v: want a note on the files left out", m.review.problems)
 	}
 
-	none := func([]uploader.File) []uploader.File { return nil }
+	none := func(*fileset.List) *fileset.List { return fileset.ListOf(nil) }
 	opts.JobFiles = none
 	m = sized(newModel(context.Background(), opts), goldenWidth, goldenHeight)
 	m, _ = step(t, m, filesPickedMsg{files: picked[:1]}, func(msg tea.Msg) bool { _, ok := msg.(reviewArmedMsg); return ok })
-	if len(m.files) != 0 || !m.review.hasErrors() {
+	if m.files.Len() != 0 || !m.review.hasErrors() {
 		t.Errorf("files %v, problems %+v: nothing to send must be an error on the review", m.files, m.review.problems)
 	}
 }
@@ -603,7 +613,7 @@ func TestAppFeedsThePoolAndCountsFilesNeverHandedOver(t *testing.T) {
 	var saved uploader.Metadata
 	var mu sync.Mutex
 	o := flowOptions(t, s, dir, &saved, &mu)
-	o.FixedFiles, o.Required = files, []string{}
+	o.FixedFiles, o.Required = fileset.ListOf(files), []string{}
 	m := sized(newModel(context.Background(), o), 120, 40)
 	m, _ = step(t, m, preflightCheckedMsg{}, nil)
 	m, _ = step(t, m, reviewArmedMsg{}, nil)
@@ -620,17 +630,17 @@ func TestAppFeedsThePoolAndCountsFilesNeverHandedOver(t *testing.T) {
 	if got := len(pool.Snapshot(nil)); got >= n {
 		t.Errorf("the pool was handed all %d files at once", got)
 	}
-	if r := m.progress.rows[n-1].status; r.State != uploader.StateQueued || r.Name != files[n-1].Name {
+	if r := m.progress.status(n - 1); r.State != uploader.StateQueued || r.Name != files[n-1].Name {
 		t.Errorf("last row %+v, want it queued", r)
 	}
 	step(t, m, cancelRequestedMsg{id: n - 1}, nil)
 	m, _ = step(t, m, press("q"), nil)
 	m, seen := step(t, m, press("y"), nil)
 	fin := only[runFinishedMsg](t, seen)
-	if fin.summary.Canceled != n || len(fin.files) != n {
-		t.Fatalf("summary %+v, %d files listed; want all %d canceled", fin.summary, len(fin.files), n)
+	if fin.summary.Canceled != n || len(fin.ledger.rows) != n {
+		t.Fatalf("summary %+v, %d files listed; want all %d canceled", fin.summary, len(fin.ledger.rows), n)
 	}
-	if f := fin.files[n-1]; f.ID != n-1 || f.Name != files[n-1].Name || f.State != uploader.StateCanceled {
+	if f := fin.ledger.status(n - 1); f.ID != n-1 || f.Name != files[n-1].Name || f.State != uploader.StateCanceled {
 		t.Errorf("last file %+v", f)
 	}
 	if m.outcome.Summary.Canceled != n {

@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"hoist/fileset"
 	"hoist/runreport"
 	"hoist/uploader"
 )
@@ -165,10 +166,10 @@ func TestFlowFailureAndRetry(t *testing.T) {
 	var mu sync.Mutex
 	o := flowOptions(t, s, dir, &saved, &mu)
 	o.Preflight = nil
-	o.FixedFiles = []uploader.File{
+	o.FixedFiles = fileset.ListOf([]uploader.File{
 		{Path: filepath.Join(dir, "ok.txt"), Name: "ok.txt", Key: "ok.txt", Size: 1000},
 		{Path: filepath.Join(dir, "no.txt"), Name: "no.txt", Key: "no.txt", Size: 1000},
-	}
+	})
 	o.Required = []string{}
 
 	frame := &atomic.Value{}
@@ -208,10 +209,10 @@ func TestFlowPauseResumeAndLimit(t *testing.T) {
 	var mu sync.Mutex
 	o := flowOptions(t, s, dir, &saved, &mu)
 	o.Preflight = nil
-	o.FixedFiles = []uploader.File{
+	o.FixedFiles = fileset.ListOf([]uploader.File{
 		{Path: filepath.Join(dir, "a.bin"), Name: "a.bin", Key: "a.bin", Size: 64 << 10},
 		{Path: filepath.Join(dir, "b.bin"), Name: "b.bin", Key: "b.bin", Size: 64 << 10},
-	}
+	})
 	o.Required = []string{}
 	pools := make(chan *uploader.Pool, 1)
 	o.NewPool = func(md uploader.Metadata) *uploader.Pool {

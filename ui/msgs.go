@@ -5,6 +5,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"hoist/runreport"
 	"hoist/uploader"
 )
 
@@ -61,7 +62,7 @@ type clockTickedMsg struct{ at time.Time }
 
 type uploadsStartedMsg struct {
 	pool        *uploader.Pool
-	ids         []int
+	spool       *runreport.Spool
 	at          time.Time
 	concurrency int
 	rate        int64 // the pool's bandwidth limit, bytes per second; 0 = none
@@ -114,17 +115,18 @@ type uploadRestartedMsg struct {
 }
 
 type uploadDoneMsg struct {
-	id int
-	// result is the pool's own, never changed once the file is done: the
-	// row shares it rather than keep a copy (about 176 bytes a file,
-	// issue 15).
+	id      int
+	attempt int
+	// result is read for the row's few fields and let go: what the summary
+	// and report need of it is in the spool (issue 15).
 	result *uploader.Result
 }
 
 type uploadFailedMsg struct {
-	id   int
-	err  error
-	code string
+	id      int
+	attempt int
+	err     error
+	code    string
 }
 
 type uploadCanceledMsg struct {
@@ -177,7 +179,7 @@ type uploadsStoppedMsg struct{}
 
 type runFinishedMsg struct {
 	summary    uploader.Summary
-	files      []uploader.FileStatus
+	ledger     ledger // frozen, with the files never handed to the pool canceled
 	reportPath string
 	reportErr  error
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"hoist/fileset"
 	"hoist/uploader"
 )
 
@@ -28,26 +29,22 @@ func assertNoRawName(t *testing.T, screen, view string) {
 func TestScreensEscapeFileNames(t *testing.T) {
 	files := []uploader.File{{Path: "/tmp/x", Name: evilName, Key: "x", Size: 10}}
 
-	r := newReview(newStyles(true), files, uploader.Metadata{}, "t", time.Time{}, fixedNow, false)
+	r := newReview(newStyles(true), fileset.ListOf(files), uploader.Metadata{}, "t", time.Time{}, fixedNow, false)
 	r.SetSize(goldenWidth-2, goldenHeight-4)
 	assertNoRawName(t, "review", r.View())
 
 	p := newProgress(newStyles(true), "t")
 	p.SetSize(goldenWidth-2, goldenHeight-4)
-	p.begin(files, []int{0}, fixedNow, 1)
+	p.begin(fileset.ListOf(files), nil, fixedNow, 1)
 	assertNoRawName(t, "progress", p.View())
 
-	run := runFinishedMsg{
-		summary: uploader.Summary{Failed: 1},
-		files:   []uploader.FileStatus{{ID: 0, Name: evilName, Size: 10, State: uploader.StateFailed, Reason: "boom"}},
-	}
+	run := finished(uploader.Summary{Failed: 1}, []uploader.FileStatus{{ID: 0, Name: evilName, Size: 10, State: uploader.StateFailed, Reason: "boom"}})
 	s := newSummary(newStyles(true), "t", run, false)
 	s.SetSize(goldenWidth-2, goldenHeight-4)
 	assertNoRawName(t, "summary", s.View())
 
 	// A file that landed shows where, beside its name: escaped too.
-	run.summary = uploader.Summary{Uploaded: 1}
-	run.files[0].State, run.files[0].Reason = uploader.StateDone, ""
+	run = finished(uploader.Summary{Uploaded: 1}, []uploader.FileStatus{{ID: 0, Name: evilName, Size: 10, State: uploader.StateDone}})
 	s = newSummary(newStyles(true), "t", run, false)
 	s.SetSize(goldenWidth-2, goldenHeight-4)
 	assertNoRawName(t, "summary of an uploaded file", s.View())

@@ -7,6 +7,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"hoist/fileset"
 	"hoist/uploader"
 )
 
@@ -65,10 +66,10 @@ func TestNotificationFitsTheTerminal(t *testing.T) {
 // The terminal's progress indicator: busy while hashing, a warning while
 // retrying, an error once a file failed.
 func TestProgressBarStates(t *testing.T) {
-	files, ids := progressFiles(3)
+	files := progressFiles(3)
 	m := sized(newModel(context.Background(), Options{StartDir: t.TempDir()}), 120, 40)
 	m.screen = screenProgress
-	m.progress.begin(files, ids, fixedNow, 4)
+	m.progress.begin(fileset.ListOf(files), nil, fixedNow, 4)
 	for _, c := range []struct {
 		state uploader.State
 		want  tea.ProgressBarState

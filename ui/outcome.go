@@ -25,8 +25,15 @@ type Outcome struct {
 	ReportPath  string // "" when no report was written
 	ReportErr   error  // why the report could not be written, if it could not
 	Target      string // where the files went, safe to print
-	// Files is the last word on every file sent, in the pool's order; nil
-	// when nothing was sent.
+	// Total is how many files the run had; none when nothing was sent.
+	Total int
+	// NotSent is how many of them did not reach the server (failed,
+	// canceled, paused, never sent); skipped ones are not counted.
+	NotSent int
+	// Files are the ones Print shows, in the summary's order (failed first,
+	// then canceled, then the rest): every file when there are few, else
+	// the first of those not sent and every file with a share link. A done
+	// file's Result says where it went.
 	Files []uploader.FileStatus
 }
 
@@ -43,14 +50,14 @@ const (
 // redact, when not nil, takes out any secret that slipped into a reason.
 func (o Outcome) Print(out io.Writer, redact func(string) string) {
 	w := &redactingWriter{w: out, redact: redact}
-	if len(o.Files) == 0 {
+	if o.Total == 0 {
 		if o.Interrupted {
 			fmt.Fprintln(w, "hoist: interrupted; nothing was sent")
 		}
 		return
 	}
 	s := o.Summary
-	total := len(o.Files)
+	total := o.Total
 	head := fmt.Sprintf("hoist: uploaded %d of %s (%s) to %s", s.Uploaded, plural(total, "file", "files"), human.Bytes(s.Bytes), o.Target)
 	if s.Skipped > 0 {
 		head += fmt.Sprintf(" · %d skipped (already on the server)", s.Skipped)
@@ -60,10 +67,9 @@ func (o Outcome) Print(out io.Writer, redact func(string) string) {
 	}
 	fmt.Fprintln(w, head)
 
-	files := sortedForSummary(o.Files)
 	problems := 0
-	for i := range files {
-		f := &files[i]
+	for i := range o.Files {
+		f := &o.Files[i]
 		retries := ""
 		if r := human.Retries(f.Attempt); r != "" {
 			retries = " (" + r + ")"
@@ -78,7 +84,7 @@ func (o Outcome) Print(out io.Writer, redact func(string) string) {
 			}
 			line := "  ✓ " + f.Name
 			if where := landedAt(f); where != "" {
-				line += " → " + hyperlink(where, linkTarget(where))
+				line += " → " + hyperlink(uploader.DisplayName(where), linkTarget(where))
 			}
 			fmt.Fprintln(w, line+retries)
 			if share {
@@ -98,8 +104,8 @@ func (o Outcome) Print(out io.Writer, redact func(string) string) {
 			fmt.Fprintln(w, "  "+notSentLine(f)+retries)
 		}
 	}
-	if problems > printProblemsMax {
-		fmt.Fprintf(w, "  … and %d more not uploaded; the report lists them\n", problems-printProblemsMax)
+	if more := o.NotSent - min(problems, printProblemsMax); more > 0 {
+		fmt.Fprintf(w, "  … and %d more not uploaded; the report lists them\n", more)
 	}
 	switch {
 	case o.ReportPath != "":
@@ -146,28 +152,67 @@ func notSentLine(f *uploader.FileStatus) string {
 	return "• " + f.Name + ": not sent"
 }
 
+// summaryRank orders the summary: failed files first, then canceled, then
+// the rest, then the ones uploaded.
+func summaryRank(s uploader.State) int {
+	switch s {
+	case uploader.StateFailed:
+		return 0
+	case uploader.StateCanceled:
+		return 1
+	case uploader.StateDone:
+		return 3
+	}
+	return 2
+}
+
 // sortedForSummary puts failed files first, then canceled, then the rest,
 // each in id order.
 func sortedForSummary(in []uploader.FileStatus) []uploader.FileStatus {
 	files := slices.Clone(in)
-	rank := func(s uploader.State) int {
-		switch s {
-		case uploader.StateFailed:
-			return 0
-		case uploader.StateCanceled:
-			return 1
-		case uploader.StateDone:
-			return 3
-		}
-		return 2
-	}
 	slices.SortStableFunc(files, func(a, b uploader.FileStatus) int {
-		if d := rank(a.State) - rank(b.State); d != 0 {
+		if d := summaryRank(a.State) - summaryRank(b.State); d != 0 {
 			return d
 		}
 		return a.ID - b.ID
 	})
 	return files
+}
+
+// summaryOrder is the ids of l's files in the summary's order, each rank in
+// id order: four passes, no sort, 4 bytes a file.
+func summaryOrder(l *ledger) []int32 {
+	order := make([]int32, 0, len(l.rows))
+	for rank := range 4 {
+		for id := range l.rows {
+			if summaryRank(l.rows[id].state) == rank {
+				order = append(order, int32(id))
+			}
+		}
+	}
+	return order
+}
+
+// outcomeFiles is what Print needs of a finished run's ledger: how many
+// files, how many not sent, and the files it shows.
+func outcomeFiles(l ledger) (total, notSent int, files []uploader.FileStatus) {
+	total = len(l.rows)
+	for _, id := range summaryOrder(&l) {
+		id := int(id)
+		switch l.rows[id].state {
+		case uploader.StateSkipped:
+		case uploader.StateDone:
+			if _, share := l.shares[id]; share || total <= printDoneMax {
+				files = append(files, l.ended(id))
+			}
+		default:
+			notSent++
+			if notSent <= printProblemsMax {
+				files = append(files, l.status(id))
+			}
+		}
+	}
+	return total, notSent, files
 }
 
 // linkTarget is what a place opens when clicked: a local path as a file://

@@ -18,8 +18,9 @@ import (
 // each failure with its reason, retries, and the report's path as a link.
 func TestOutcomePrintsWhatStays(t *testing.T) {
 	msg := finishedRun()
-	msg.files[1].Attempt = 3
-	out := Outcome{Summary: msg.summary, Files: msg.files, ReportPath: msg.reportPath, Target: "http://127.0.0.1:9000/hoist/"}
+	msg.ledger.rows[1].attempt = 3
+	out := Outcome{Summary: msg.summary, ReportPath: msg.reportPath, Target: "http://127.0.0.1:9000/hoist/"}
+	out.Total, out.NotSent, out.Files = outcomeFiles(msg.ledger)
 	var b bytes.Buffer
 	out.Print(&b, func(s string) string { return strings.ReplaceAll(s, "expired", "[REDACTED]") })
 	got := b.String()
@@ -48,7 +49,7 @@ func TestOutcomePrintsShareLinksAndInterruptions(t *testing.T) {
 	files := []uploader.FileStatus{{ID: 0, Name: "a.pdf", State: uploader.StateDone, Attempt: 1,
 		Result: &uploader.Result{Key: "a.pdf", ShareURL: "https://konfidant.example/s/abc#k=secret", ShareExpires: expires}}}
 	var b bytes.Buffer
-	Outcome{Summary: uploader.Summary{Uploaded: 1}, Files: files, Target: "Konfidant"}.Print(&b, nil)
+	Outcome{Summary: uploader.Summary{Uploaded: 1}, Total: 1, Files: files, Target: "Konfidant"}.Print(&b, nil)
 	if want := "    share link: https://konfidant.example/s/abc#k=secret (expires " + formatExpiry(expires) + ")"; !strings.Contains(b.String(), want) {
 		t.Errorf("no share link %q in:\n%s", want, b.String())
 	}
@@ -106,7 +107,7 @@ func TestOutcomeSaysWhatPausedFilesLeft(t *testing.T) {
 		{ID: 1, Name: "small.txt", State: uploader.StatePaused, Attempt: 1},
 	}
 	var b bytes.Buffer
-	Outcome{Summary: uploader.Summary{Pending: 2}, Files: files, Target: "s3://bucket/", Interrupted: true}.Print(&b, nil)
+	Outcome{Summary: uploader.Summary{Pending: 2}, Total: 2, NotSent: 2, Files: files, Target: "s3://bucket/", Interrupted: true}.Print(&b, nil)
 	text := ansi.Strip(b.String())
 	for _, want := range []string{
 		"  ‖ big.iso: paused, its parts kept on the server; run the same command again to resume, or `hoist uploads --abort` to discard it\n",

@@ -13,8 +13,10 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"hoist/fileset"
 	"hoist/inspect"
 	"hoist/internal/human"
+	"hoist/runreport"
 	"hoist/uploader"
 )
 
@@ -31,26 +33,13 @@ const (
 	eventGather = 50 * time.Millisecond
 )
 
-// fileRow is one file on the progress screen: the pool's last word on it
-// plus what the screen works out from successive samples.
-type fileRow struct {
-	status   uploader.FileStatus
-	speed    float64    // bytes per second, smoothed: meter.rate()
-	meter    *rateMeter // while uploading only: 100,000 rows carry none
-	lastSent int64
-	code     string    // S3 error code of the failure, when there was one
-	retryAt  time.Time // retrying: when the next attempt starts
-	resumed  int64     // bytes already on the server when a multipart upload resumed
-	pausing  bool      // the pool took a pause; the file's work has not stopped yet
-}
-
 type progressModel struct {
 	st   *Styles
 	keys progressKeys
 
 	width, height int
 	target        string
-	rows          []fileRow
+	ledger        // the run's files: rows, names, what they ended with
 	win           window
 
 	started, now, lastSample time.Time
@@ -84,16 +73,10 @@ func newProgress(st *Styles, target string) progressModel {
 	return m
 }
 
-// begin shows the files the pool just queued.
-func (m *progressModel) begin(files []uploader.File, ids []int, at time.Time, concurrency int) {
-	n := 0
-	for _, id := range ids {
-		n = max(n, id+1)
-	}
-	m.rows = make([]fileRow, n)
-	for i, id := range ids {
-		m.rows[id].status = uploader.FileStatus{ID: id, Name: files[i].Name, Size: files[i].Size, State: uploader.StateQueued}
-	}
+// begin shows the files the pool just queued: file i of the list has id i.
+// spool keeps what each file ends with; nil keeps nothing.
+func (m *progressModel) begin(files *fileset.List, spool *runreport.Spool, at time.Time, concurrency int) {
+	m.ledger = newLedger(files, spool)
 	m.started, m.now, m.lastSample, m.sparkFrom = at, at, at, at
 	m.meter.start(at, m.moved)
 	m.concurrency = concurrency
@@ -103,7 +86,7 @@ func (m *progressModel) begin(files []uploader.File, ids []int, at time.Time, co
 	for i := range m.rows {
 		m.tally(&m.rows[i], 1)
 	}
-	m.finished = len(m.rows) > 0 && m.running() == 0
+	m.finished = len(m.rows) > 0 && m.running() == 0 && m.unconfirmed == 0
 }
 
 func (m *progressModel) SetSize(w, h int) {
@@ -176,8 +159,8 @@ func (m progressModel) Update(msg tea.Msg) (progressModel, tea.Cmd) {
 	case uploadPausedMsg:
 		m.setState(msg.id, uploader.StatePaused, "")
 	case uploadRestartedMsg:
-		if r := m.row(msg.id); r != nil {
-			r.resumed = 0
+		if lr := m.live[msg.id]; lr != nil {
+			lr.resumed = 0
 		}
 	case uploadQueuedMsg:
 		m.setState(msg.id, uploader.StateQueued, "")
@@ -187,39 +170,49 @@ func (m progressModel) Update(msg tea.Msg) (progressModel, tea.Cmd) {
 		m.setState(msg.id, uploader.StateWaiting, "")
 	case uploadStartedMsg:
 		if r := m.row(msg.id); r != nil {
-			r.status.Attempt, r.status.MaxAttempts = msg.attempt, msg.max
+			r.attempt, r.maxAttempts = attempts(msg.attempt), attempts(msg.max)
 		}
 		m.setState(msg.id, uploader.StateUploading, "")
 	case bodySentMsg:
 		m.setState(msg.id, uploader.StateAwaiting, "")
 	case retryScheduledMsg:
 		if r := m.row(msg.id); r != nil {
-			r.status.Attempt, r.status.MaxAttempts, r.retryAt = msg.attempt, msg.max, msg.at
+			r.attempt, r.maxAttempts = attempts(msg.attempt), attempts(msg.max)
+			m.liveOf(msg.id).retryAt = msg.at
 		}
 		m.setState(msg.id, uploader.StateRetrying, msg.reason)
 	case uploadResumedMsg:
 		if r := m.row(msg.id); r != nil {
-			r.resumed = msg.bytes
+			lr := m.liveOf(msg.id)
+			lr.resumed = msg.bytes
 			// Those bytes were sent by an earlier run: they count toward the
 			// file's progress, not toward this run's speed.
-			r.lastSent = max(r.lastSent, msg.bytes)
+			lr.lastSent = max(lr.lastSent, msg.bytes)
 		}
 	case uploadDoneMsg:
 		if r := m.row(msg.id); r != nil && msg.result != nil {
 			res := msg.result
 			m.tally(r, -1)
-			r.status.Result = res
-			r.status.Sent = res.Bytes
+			r.sent, r.crc32, r.hasCRC = res.Bytes, res.CRC32, true
+			if msg.attempt > 0 {
+				r.attempt = attempts(msg.attempt)
+			}
 			m.tally(r, 1)
 			// A small file is often sent whole between two samples: its
 			// bytes count toward the speed here, since no sample saw them.
-			m.moved += max(res.Bytes-r.lastSent, 0)
-			r.lastSent = max(r.lastSent, res.Bytes)
+			var lastSent int64
+			if lr := m.live[msg.id]; lr != nil {
+				lastSent = lr.lastSent
+			}
+			m.moved += max(res.Bytes-lastSent, 0)
+			if res.ShareURL != "" {
+				m.shares[msg.id] = shareLink{url: res.ShareURL, expires: res.ShareExpires}
+			}
 		}
 		m.setState(msg.id, uploader.StateDone, "")
 	case uploadFailedMsg:
-		if r := m.row(msg.id); r != nil {
-			r.code = msg.code
+		if r := m.row(msg.id); r != nil && msg.attempt > 0 {
+			r.attempt = attempts(msg.attempt)
 		}
 		reason := ""
 		if msg.err != nil {
@@ -272,20 +265,20 @@ func (m progressModel) updateKey(msg tea.KeyPressMsg) (progressModel, tea.Cmd) {
 	case m.follow && key.Matches(msg, m.keys.Cancel, m.keys.Retry, m.keys.Pause):
 		// Nothing is selected while following.
 	case key.Matches(msg, m.keys.Cancel):
-		if r := m.row(m.win.cursor); r != nil && !r.status.State.Finished() {
-			id := r.status.ID
+		if r := m.row(m.win.cursor); r != nil && !r.state.Finished() {
+			id := m.win.cursor
 			return m, func() tea.Msg { return cancelRequestedMsg{id: id} }
 		}
 	case key.Matches(msg, m.keys.Retry):
-		if r := m.row(m.win.cursor); r != nil && retryable(r.status.State) {
-			ids := []int{r.status.ID}
+		if r := m.row(m.win.cursor); r != nil && retryable(r.state) {
+			ids := []int{m.win.cursor}
 			return m, func() tea.Msg { return retryRequestedMsg{ids: ids} }
 		}
 	case key.Matches(msg, m.keys.Pause):
 		if r := m.row(m.win.cursor); r != nil {
-			ids := []int{r.status.ID}
+			ids := []int{m.win.cursor}
 			switch {
-			case r.status.State == uploader.StatePaused:
+			case r.state == uploader.StatePaused:
 				return m, func() tea.Msg { return resumeRequestedMsg{ids: ids} }
 			case pausable(r):
 				return m, func() tea.Msg { return pauseRequestedMsg{ids: ids} }
@@ -335,7 +328,7 @@ func (m progressModel) updateKey(msg tea.KeyPressMsg) (progressModel, tea.Cmd) {
 // with a few finished ones above it for context.
 func (m *progressModel) followActive() {
 	for i := range m.rows {
-		if !m.rows[i].status.State.Finished() {
+		if !m.rows[i].state.Finished() {
 			m.win.moveTo(i)
 			m.win.offset = max(0, min(i-2, len(m.rows)-m.win.height))
 			m.win.clamp()
@@ -350,14 +343,14 @@ func retryable(s uploader.State) bool {
 
 // pausable: the file is queued or under way, and no pause is on its way.
 func pausable(r *fileRow) bool {
-	return !r.status.State.Finished() && r.status.State != uploader.StatePaused && !r.pausing
+	return !r.state.Finished() && r.state != uploader.StatePaused && !r.pausing
 }
 
 func (m progressModel) pausableIDs() []int {
 	var ids []int
 	for i := range m.rows {
 		if pausable(&m.rows[i]) {
-			ids = append(ids, m.rows[i].status.ID)
+			ids = append(ids, i)
 		}
 	}
 	return ids
@@ -371,9 +364,9 @@ func (m progressModel) allPaused() bool {
 
 func (m progressModel) pausedIDs() []int {
 	var ids []int
-	for _, r := range m.rows {
-		if r.status.State == uploader.StatePaused {
-			ids = append(ids, r.status.ID)
+	for i := range m.rows {
+		if m.rows[i].state == uploader.StatePaused {
+			ids = append(ids, i)
 		}
 	}
 	return ids
@@ -381,9 +374,9 @@ func (m progressModel) pausedIDs() []int {
 
 func (m progressModel) retryableIDs() []int {
 	var ids []int
-	for _, r := range m.rows {
-		if retryable(r.status.State) {
-			ids = append(ids, r.status.ID)
+	for i := range m.rows {
+		if retryable(m.rows[i].state) {
+			ids = append(ids, i)
 		}
 	}
 	return ids
@@ -403,19 +396,33 @@ func (m *progressModel) setState(id int, s uploader.State, reason string) {
 	}
 	m.tally(r, -1)
 	defer m.tallied(r)
-	r.status.State = s
-	if reason != "" || s.Finished() || s == uploader.StateQueued {
-		r.status.Reason = reason
+	r.state = s
+	if r.unconfirmed {
+		// The event a sample ran ahead of (or a retry): it is in now.
+		r.unconfirmed = false
+		m.unconfirmed--
+	}
+	switch {
+	case reason != "":
+		m.notes[id] = m.note(reason)
+	case s.Finished() || s == uploader.StateQueued:
+		delete(m.notes, id)
 	}
 	if s == uploader.StateQueued {
-		r.status.Sent, r.lastSent, r.speed, r.code, r.resumed, r.meter = 0, 0, 0, "", 0, nil
+		r.sent, r.hasCRC = 0, false
+		delete(m.live, id)
 		m.finished = false
 	}
 	if s == uploader.StateQueued || s == uploader.StatePaused || s.Finished() {
 		r.pausing = false
 	}
-	if s != uploader.StateUploading && s != uploader.StateAwaiting {
-		r.speed, r.meter = 0, nil
+	switch {
+	case s.Finished():
+		delete(m.live, id) // what it ended with is in its row, its note and the spool
+	case s != uploader.StateUploading && s != uploader.StateAwaiting:
+		if lr := m.live[id]; lr != nil {
+			lr.speed, lr.meter = 0, nil
+		}
 	}
 }
 
@@ -429,43 +436,50 @@ func (m *progressModel) sample(msg progressSampledMsg) {
 	}
 	var moved int64
 	for _, s := range msg.files {
-		if s.ID >= len(m.rows) {
-			from := len(m.rows)
-			m.rows = append(m.rows, make([]fileRow, s.ID+1-len(m.rows))...)
-			for i := from; i < len(m.rows); i++ {
-				m.tally(&m.rows[i], 1)
-			}
-			m.win.setLen(len(m.rows))
+		r := m.row(s.ID)
+		if r == nil {
+			continue
 		}
-		r := &m.rows[s.ID]
-		if r.status.State.Finished() && !s.State.Finished() {
+		if r.state.Finished() && !s.State.Finished() {
 			// The snapshot was taken before the event that finished the
 			// file was seen: events have the last word, and only a retry
 			// (an uploadQueuedMsg) moves a finished file again.
 			continue
 		}
 		m.tally(r, -1)
-		delta := s.Sent - r.lastSent // negative when an attempt gave its bytes back
+		if s.State.Finished() && !r.state.Finished() {
+			// Its event is on its way with the rest (what the report and
+			// the summary read): the run is not over before it is in.
+			r.unconfirmed = true
+			m.unconfirmed++
+		}
+		if s.Result != nil {
+			r.crc32, r.hasCRC = s.Result.CRC32, true
+		}
+		lr := m.liveOf(s.ID)
+		delta := s.Sent - lr.lastSent // negative when an attempt gave its bytes back
 		if delta > 0 {
 			moved += delta
 		}
 		switch s.State {
 		case uploader.StateUploading:
-			if r.meter == nil {
-				r.meter = &rateMeter{tau: fileSpeedTau}
-				r.meter.start(prev, r.lastSent)
+			if lr.meter == nil {
+				lr.meter = &rateMeter{tau: fileSpeedTau}
+				lr.meter.start(prev, lr.lastSent)
 			}
-			r.meter.add(msg.at, s.Sent)
-			r.speed = r.meter.rate()
+			lr.meter.add(msg.at, s.Sent)
+			lr.speed = lr.meter.rate()
 		case uploader.StateAwaiting:
 			// The body is out: the last speed stands until the answer.
 		default:
-			r.speed, r.meter = 0, nil
+			lr.speed, lr.meter = 0, nil
 		}
-		r.lastSent = s.Sent
-		code := r.code
-		r.status = s
-		r.code = code
+		lr.lastSent, lr.parts = s.Sent, s.Parts
+		r.sent, r.state = s.Sent, s.State
+		r.attempt, r.maxAttempts = attempts(s.Attempt), attempts(s.MaxAttempts)
+		if s.Reason != "" {
+			m.notes[s.ID] = m.note(s.Reason)
+		}
 		m.tallied(r)
 	}
 	m.moved += moved
@@ -480,22 +494,24 @@ func (m *progressModel) sample(msg progressSampledMsg) {
 	}
 }
 
+// attempts is a count of attempts as a row keeps it.
+func attempts(n int) uint16 { return uint16(min(max(n, 0), 1<<16-1)) }
+
 // tally adds a row to the totals View shows (sign 1), or takes it out (-1)
 // before the row changes: an event or a sample then costs O(1), not a
 // recount of every file (which made 10,000 files cost the TUI seconds,
 // issue 15).
 func (m *progressModel) tally(r *fileRow, sign int) {
-	s := &r.status
-	if s.State >= 0 && int(s.State) < len(m.counts) {
-		m.counts[s.State] += sign
+	if r.state >= 0 && int(r.state) < len(m.counts) {
+		m.counts[r.state] += sign
 	}
-	if s.State == uploader.StateSkipped {
+	if r.state == uploader.StateSkipped {
 		return // already stored: not part of what this run sends
 	}
-	m.total += int64(sign) * s.Size
-	sent := min(s.Sent, s.Size)
-	if s.State == uploader.StateDone {
-		sent = s.Size
+	m.total += int64(sign) * r.size
+	sent := min(r.sent, r.size)
+	if r.state == uploader.StateDone {
+		sent = r.size
 	}
 	m.sent += int64(sign) * sent
 }
@@ -503,7 +519,7 @@ func (m *progressModel) tally(r *fileRow, sign int) {
 // tallied adds back a row tally took out, now changed.
 func (m *progressModel) tallied(r *fileRow) {
 	m.tally(r, 1)
-	m.finished = len(m.rows) > 0 && m.running() == 0
+	m.finished = len(m.rows) > 0 && m.running() == 0 && m.unconfirmed == 0
 }
 
 // activeIDs are the files a sample needs to look at: the ones being sent
@@ -511,7 +527,7 @@ func (m *progressModel) tallied(r *fileRow) {
 func (m *progressModel) activeIDs() []int {
 	var ids []int
 	for i := range m.rows {
-		switch m.rows[i].status.State {
+		switch m.rows[i].state {
 		case uploader.StateHashing, uploader.StateUploading, uploader.StateAwaiting, uploader.StateRetrying:
 			ids = append(ids, i)
 		}
@@ -533,12 +549,12 @@ func (m progressModel) helpKeys() help.KeyMap {
 		k.Up.SetHelp("↑/↓", "select")
 		k.Down.SetEnabled(false)
 	}
-	k.Cancel.SetEnabled(cur != nil && !cur.status.State.Finished())
-	k.Retry.SetEnabled(cur != nil && retryable(cur.status.State))
+	k.Cancel.SetEnabled(cur != nil && !cur.state.Finished())
+	k.Retry.SetEnabled(cur != nil && retryable(cur.state))
 	k.RetryAll.SetEnabled(m.counts[uploader.StateFailed]+m.counts[uploader.StateCanceled] > 0)
 	k.Follow.SetEnabled(!m.follow && !m.finished)
 	switch {
-	case cur != nil && cur.status.State == uploader.StatePaused:
+	case cur != nil && cur.state == uploader.StatePaused:
 		k.Pause.SetHelp("p", "resume file")
 	default:
 		k.Pause.SetEnabled(cur != nil && pausable(cur))
@@ -587,7 +603,7 @@ func (m progressModel) View() string {
 	from, to := m.win.visible()
 	for i := from; i < to; i++ {
 		b.WriteByte('\n')
-		m.rowView(&b, &m.rows[i], i == m.win.cursor && !m.follow, c)
+		m.rowView(&b, i, i == m.win.cursor && !m.follow, c)
 	}
 	return b.String()
 }
@@ -647,19 +663,19 @@ func (m progressModel) headerView(b *strings.Builder) {
 			what += fmt.Sprintf(" and %d queued", queued)
 		}
 		b.WriteString(st.Prompt.Render(cut("Quit? "+what+" will be canceled.  y: quit · n: keep uploading", w)))
-	case m.win.cursor < len(m.rows) && m.rows[m.win.cursor].status.State == uploader.StatePaused:
-		s := &m.rows[m.win.cursor].status
-		b.WriteString(st.Retrying.Render(cut(uploader.DisplayName(s.Name)+": "+pausedNote(s), w)))
-	case m.win.cursor < len(m.rows):
+	case m.win.cursor < len(m.rows) && m.rows[m.win.cursor].state == uploader.StatePaused:
+		s := m.status(m.win.cursor)
+		b.WriteString(st.Retrying.Render(cut(uploader.DisplayName(s.Name)+": "+pausedNote(&s), w)))
+	case m.win.cursor < len(m.rows) && m.notes[m.win.cursor] != "":
 		// The state column is narrow; the whole reason of the file under
 		// the cursor goes here.
-		r := &m.rows[m.win.cursor]
-		if reason := reasonOf(&r.status); reason != "" && r.status.State != uploader.StateCanceled && r.status.State != uploader.StateSkipped {
+		s := m.status(m.win.cursor)
+		if reason := reasonOf(&s); reason != "" && s.State != uploader.StateCanceled && s.State != uploader.StateSkipped {
 			style := st.Retrying
-			if r.status.State == uploader.StateFailed {
+			if s.State == uploader.StateFailed {
 				style = st.Failed
 			}
-			b.WriteString(style.Render(cut(uploader.DisplayName(r.status.Name)+": "+uploader.DisplayName(reason), w)))
+			b.WriteString(style.Render(cut(uploader.DisplayName(s.Name)+": "+uploader.DisplayName(reason), w)))
 		}
 	}
 }
@@ -705,9 +721,11 @@ func (m progressModel) countsView() string {
 	return cut(strings.Join(out, st.Faint.Render(" · ")), m.width)
 }
 
-func (m progressModel) rowView(b *strings.Builder, r *fileRow, isCursor bool, c progressCols) {
+func (m progressModel) rowView(b *strings.Builder, id int, isCursor bool, c progressCols) {
 	st := m.st
-	s := &r.status
+	r := &m.rows[id]
+	lr := m.live[id]
+	s := &uploader.FileStatus{Name: m.name(id), Size: r.size, Sent: r.sent, State: r.state}
 	if isCursor {
 		b.WriteString(st.Cursor.Render("› "))
 	} else {
@@ -741,14 +759,14 @@ func (m progressModel) rowView(b *strings.Builder, r *fileRow, isCursor bool, c 
 	numbers := fitRight(formatBytes(sent)+" / "+formatBytes(s.Size), c.bytes)
 	if c.wide {
 		speed, eta := "", ""
-		if s.State == uploader.StateUploading {
-			speed, eta = formatSpeed(r.speed), formatETA(s.Size-s.Sent, r.speed)
+		if s.State == uploader.StateUploading && lr != nil {
+			speed, eta = formatSpeed(lr.speed), formatETA(s.Size-s.Sent, lr.speed)
 		}
 		numbers += " " + fitRight(speed, c.speed) + " " + fitRight(eta, c.eta)
 	}
 	b.WriteString(st.Subtle.Render(numbers))
 	b.WriteString("  ")
-	text, style := stateText(r, m.now), st.Queued
+	text, style := m.stateText(id, m.now), st.Queued
 	switch s.State {
 	case uploader.StateHashing, uploader.StateUploading, uploader.StateAwaiting:
 		style = st.Active
@@ -766,9 +784,14 @@ func (m progressModel) rowView(b *strings.Builder, r *fileRow, isCursor bool, c 
 	b.WriteString(style.Render(cut(text, c.state)))
 }
 
-// stateText is the last column: one line, the state and why.
-func stateText(r *fileRow, now time.Time) string {
-	s := &r.status
+// stateText is the last column of file id: one line, the state and why.
+func (m progressModel) stateText(id int, now time.Time) string {
+	r := &m.rows[id]
+	s := m.status(id)
+	lr := m.live[id]
+	if lr == nil {
+		lr = &liveRow{}
+	}
 	if r.pausing && s.State != uploader.StatePaused && !s.State.Finished() {
 		return "pausing…"
 	}
@@ -784,13 +807,13 @@ func stateText(r *fileRow, now time.Time) string {
 		return "paused"
 	case uploader.StateUploading:
 		var notes []string
-		if r.resumed > 0 {
-			notes = append(notes, "resuming: "+formatBytes(r.resumed)+" already on the server")
+		if lr.resumed > 0 {
+			notes = append(notes, "resuming: "+formatBytes(lr.resumed)+" already on the server")
 		}
 		if s.Attempt > 1 {
 			notes = append(notes, human.Retry(s.Attempt-1, s.MaxAttempts))
 		}
-		if s.Parts > 0 && r.resumed == 0 {
+		if s.Parts > 0 && lr.resumed == 0 {
 			notes = append(notes, fmt.Sprintf("%d parts", s.Parts))
 		}
 		if len(notes) > 0 {
@@ -799,21 +822,21 @@ func stateText(r *fileRow, now time.Time) string {
 		return "uploading"
 	case uploader.StateRetrying:
 		t := human.Retry(s.Attempt, s.MaxAttempts)
-		if wait := r.retryAt.Sub(now); wait > 0 && !now.IsZero() {
+		if wait := lr.retryAt.Sub(now); wait > 0 && !now.IsZero() {
 			t += " in " + formatDuration(wait)
 		}
 		if s.Reason != "" {
-			t += ": " + reasonOf(s)
+			t += ": " + reasonOf(&s)
 		}
 		return t
 	case uploader.StateDone:
-		if s.Result != nil {
-			return "done ✓ crc32 " + inspect.EncodeCRC32(s.Result.CRC32)
+		if r.hasCRC {
+			return "done ✓ crc32 " + inspect.EncodeCRC32(r.crc32)
 		}
 		return "done ✓"
 	case uploader.StateFailed:
 		if s.Reason != "" {
-			return "failed: " + reasonOf(s)
+			return "failed: " + reasonOf(&s)
 		}
 		return "failed"
 	case uploader.StateSkipped:
@@ -851,18 +874,22 @@ func pausedNote(s *uploader.FileStatus) string {
 // step at a time, as headless does: 100,000 files are never all queued at
 // once (issue 15). The fresh pool gives file i the id i, so every file has
 // its row from the start, and a stop asked of one not handed over yet is
-// kept by the pool for when it is. Feed ends when the pool closes.
-func startUploads(ctx context.Context, newPool func(uploader.Metadata) *uploader.Pool, md uploader.Metadata, files []uploader.File) tea.Cmd {
-	files = slices.Clone(files)
+// kept by the pool for when it is. Feed ends when the pool closes. The
+// spool that keeps what each file ends with is made here too, and filled
+// by the pool as each file ends (Pool.OnEnd): before the screen hears of
+// the end, and before Close returns.
+func startUploads(ctx context.Context, newPool func(uploader.Metadata) *uploader.Pool, newSpool func() *runreport.Spool, done func(*uploader.Result), md uploader.Metadata, files *fileset.List) tea.Cmd {
+	if newSpool == nil {
+		newSpool = runreport.NewSpool
+	}
 	return func() tea.Msg {
+		spool := newSpool()
 		p := newPool(md)
+		ended := eventSink{files: files, spool: spool, done: done}
+		p.OnEnd(ended.take)
 		p.Start(ctx)
-		ids := make([]int, len(files))
-		for i := range ids {
-			ids[i] = i
-		}
 		go p.Feed(ctx, files)
-		return uploadsStartedMsg{pool: p, ids: ids, at: time.Now(), concurrency: p.Concurrency(), rate: p.Rate()}
+		return uploadsStartedMsg{pool: p, spool: spool, at: time.Now(), concurrency: p.Concurrency(), rate: p.Rate()}
 	}
 }
 
@@ -890,6 +917,22 @@ func waitForEvent(events <-chan uploader.Event) tea.Cmd {
 			}
 		}
 		return eventsDrainedMsg{msgs: msgs}
+	}
+}
+
+// eventSink is what is done with each file's end as the pool ends it
+// (Pool.OnEnd): its record spooled, its result handed to Options.Done. The
+// list is never written, and the spool and Done are safe for concurrent use.
+type eventSink struct {
+	files *fileset.List
+	spool *runreport.Spool
+	done  func(*uploader.Result)
+}
+
+func (k eventSink) take(e uploader.Event) {
+	spoolEvent(k.spool, k.files, e)
+	if e.Kind == uploader.EventDone && e.Result != nil && k.done != nil {
+		k.done(e.Result)
 	}
 }
 
@@ -923,9 +966,9 @@ func eventMsg(e uploader.Event) tea.Msg {
 		if r == nil {
 			r = &uploader.Result{ID: e.ID}
 		}
-		return uploadDoneMsg{id: e.ID, result: r}
+		return uploadDoneMsg{id: e.ID, attempt: e.Attempt, result: r}
 	case uploader.EventFailed:
-		return uploadFailedMsg{id: e.ID, err: e.Err, code: e.Code}
+		return uploadFailedMsg{id: e.ID, attempt: e.Attempt, err: e.Err, code: e.Code}
 	case uploader.EventCanceled:
 		return uploadCanceledMsg{id: e.ID, reason: reason}
 	case uploader.EventSkipped:

@@ -8,6 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"hoist/fileset"
 	"hoist/uploader"
 )
 
@@ -28,7 +29,7 @@ func BenchmarkProgressRun(b *testing.B) {
 }
 
 func benchmarkRun(b *testing.B, n int) {
-	files, ids := progressFiles(n)
+	files := progressFiles(n)
 	for i := range files {
 		files[i].Size = 1 << 10
 	}
@@ -45,8 +46,8 @@ func benchmarkRun(b *testing.B, n int) {
 		m.width, m.height = 120, 40
 		m.layout()
 		m.screen = screenProgress
-		m.files, m.ids = files, ids
-		m.progress.begin(files, ids, fixedNow, concurrency)
+		m.files = fileset.ListOf(files)
+		m.progress.begin(fileset.ListOf(files), nil, fixedNow, concurrency)
 		m.pool = pool
 		var tm tea.Model = m
 		var batch []tea.Msg

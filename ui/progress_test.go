@@ -11,18 +11,17 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
+	"hoist/fileset"
 	"hoist/uploader"
 )
 
-func progressFiles(n int) ([]uploader.File, []int) {
+func progressFiles(n int) []uploader.File {
 	files := make([]uploader.File, n)
-	ids := make([]int, n)
 	for i := range files {
 		name := fmt.Sprintf("scan-%04d.tiff", i)
 		files[i] = uploader.File{Path: "/scans/" + name, Name: name, Key: name, Size: 10 << 20}
-		ids[i] = i
 	}
-	return files, ids
+	return files
 }
 
 // sampleAt is a snapshot in which file i has sent sent(i) bytes.
@@ -35,10 +34,10 @@ func sampleAt(files []uploader.File, at time.Time, state func(i int) uploader.St
 }
 
 func newTestProgress(n int) (progressModel, []uploader.File) {
-	files, ids := progressFiles(n)
+	files := progressFiles(n)
 	m := newProgress(newStyles(true), "http://127.0.0.1:9000/bucket/")
 	m.SetSize(goldenWidth-2, goldenHeight-4)
-	m.begin(files, ids, fixedNow, 4)
+	m.begin(fileset.ListOf(files), nil, fixedNow, 4)
 	return m, files
 }
 
@@ -65,11 +64,11 @@ func TestProgressSmoothsSpeedAndCounts(t *testing.T) {
 			return 0
 		}))
 	}
-	if sp := m.rows[0].speed; sp < 0.85*(1<<20) || sp > 1<<20 {
+	if sp := m.speedOf(0); sp < 0.85*(1<<20) || sp > 1<<20 {
 		t.Errorf("file speed %.0f B/s, want close to 1 MiB/s", sp)
 	}
-	if m.rows[1].speed != 0 {
-		t.Errorf("idle file speed %.0f", m.rows[1].speed)
+	if m.speedOf(1) != 0 {
+		t.Errorf("idle file speed %.0f", m.speedOf(1))
 	}
 	if m.speed < 0.75*(1<<20) || m.speed > 1<<20 {
 		t.Errorf("pool speed %.0f B/s, want close to 1 MiB/s", m.speed)
@@ -82,8 +81,8 @@ func TestProgressSmoothsSpeedAndCounts(t *testing.T) {
 	}
 	// A retry gives the bytes back; speed must not go negative.
 	m, _ = m.Update(sampleAt(files, fixedNow.Add(51*sampleEvery), uploading, func(int) int64 { return 0 }))
-	if m.rows[0].speed < 0 || m.speed < 0 {
-		t.Errorf("negative speed after a reset: %f %f", m.rows[0].speed, m.speed)
+	if m.speedOf(0) < 0 || m.speed < 0 {
+		t.Errorf("negative speed after a reset: %f %f", m.speedOf(0), m.speed)
 	}
 }
 
@@ -96,24 +95,24 @@ func TestProgressEventsChangeRows(t *testing.T) {
 	} {
 		m, _ = m.Update(msg)
 	}
-	if got := stateText(&m.rows[1], fixedNow); got != "retry 2 of 5 in 3s: HTTP 503: SlowDown" {
+	if got := m.stateText(1, fixedNow); got != "retry 2 of 5 in 3s: HTTP 503: SlowDown" {
 		t.Errorf("retrying row reads %q", got)
 	}
 	// A multipart upload that resumes says so, and how much it need not send.
 	m, _ = m.Update(uploadResumedMsg{id: 0, bytes: 48 << 20})
 	m, _ = m.Update(uploadStartedMsg{id: 0, attempt: 1, max: 6})
-	if got := stateText(&m.rows[0], fixedNow); got != "uploading (resuming: 48 MiB already on the server)" {
+	if got := m.stateText(0, fixedNow); got != "uploading (resuming: 48 MiB already on the server)" {
 		t.Errorf("resumed row reads %q", got)
 	}
 	m, _ = m.Update(uploadStartedMsg{id: 0, attempt: 3, max: 6})
-	if got := stateText(&m.rows[0], fixedNow); got != "uploading (resuming: 48 MiB already on the server, retry 2 of 5)" {
+	if got := m.stateText(0, fixedNow); got != "uploading (resuming: 48 MiB already on the server, retry 2 of 5)" {
 		t.Errorf("resumed row on its third attempt reads %q", got)
 	}
-	if m.rows[2].code != "AccessDenied" || stateText(&m.rows[2], fixedNow) != "failed: 403 AccessDenied: check the URL" {
-		t.Errorf("failed row: %q code %q", stateText(&m.rows[2], fixedNow), m.rows[2].code)
+	if got := m.stateText(2, fixedNow); got != "failed: 403 AccessDenied: check the URL" {
+		t.Errorf("failed row: %q", got)
 	}
 	m, _ = m.Update(uploadDoneMsg{id: 0, result: &uploader.Result{ID: 0, Key: "scan-0000.tiff", Bytes: 10 << 20, CRC32: 0xdeadbeef}})
-	if got := stateText(&m.rows[0], fixedNow); got != "done ✓ crc32 3q2+7w==" {
+	if got := m.stateText(0, fixedNow); got != "done ✓ crc32 3q2+7w==" {
 		t.Errorf("done row reads %q", got)
 	}
 	if m.finished || m.running() != 1 {
@@ -123,16 +122,6 @@ func TestProgressEventsChangeRows(t *testing.T) {
 	if !m.finished {
 		t.Error("all three are final: the run is finished")
 	}
-	// The code stays with the row when a later sample comes.
-	m, _ = m.Update(sampleAt(progressFilesOnly(3), fixedNow.Add(time.Second), func(i int) uploader.State { return uploader.StateFailed }, func(int) int64 { return 0 }))
-	if m.rows[2].code != "AccessDenied" {
-		t.Error("a sample dropped the error code")
-	}
-}
-
-func progressFilesOnly(n int) []uploader.File {
-	f, _ := progressFiles(n)
-	return f
 }
 
 func TestProgressKeys(t *testing.T) {
@@ -308,13 +297,13 @@ func BenchmarkProgressTick(b *testing.B) {
 }
 
 func benchmarkTick(b *testing.B, n int) {
-	files, ids := progressFiles(n)
+	files := progressFiles(n)
 	m := newModel(b.Context(), Options{Target: "http://127.0.0.1:9000/bucket/"})
 	m.width, m.height = 120, 40
 	m.layout()
 	m.screen = screenProgress
-	m.files, m.ids = files, ids
-	m.progress.begin(files, ids, fixedNow, 8)
+	m.files = fileset.ListOf(files)
+	m.progress.begin(fileset.ListOf(files), nil, fixedNow, 8)
 	pool := uploader.New(storeSource{base: "http://127.0.0.1:1"}, uploader.Options{})
 	defer pool.Close()
 	m.pool = pool
@@ -341,6 +330,7 @@ func benchmarkTick(b *testing.B, n int) {
 func TestProgressSpeedNeverShowsMoreThanMoved(t *testing.T) {
 	m, files := newTestProgress(1)
 	files[0].Size = 100 << 20
+	m.begin(fileset.ListOf(files), nil, fixedNow, 4)
 	sent := func(at time.Duration) int64 {
 		if at <= sampleEvery {
 			return 8 << 20
@@ -357,8 +347,8 @@ func TestProgressSpeedNeverShowsMoreThanMoved(t *testing.T) {
 		if from == 0 {
 			moved = float64(n) / max(at, time.Second).Seconds()
 		}
-		if m.speed > moved*1.0001 || m.rows[0].speed > moved*1.0001 {
-			t.Fatalf("at %v: shown %.0f B/s (file %.0f), but %.0f B/s moved", at, m.speed, m.rows[0].speed, moved)
+		if m.speed > moved*1.0001 || m.speedOf(0) > moved*1.0001 {
+			t.Fatalf("at %v: shown %.0f B/s (file %.0f), but %.0f B/s moved", at, m.speed, m.speedOf(0), moved)
 		}
 	}
 	if m.speed < 0.9*(1<<20) || m.speed > 1.1*(1<<20) {
@@ -378,13 +368,14 @@ func TestProgressSpeedNeverShowsMoreThanMoved(t *testing.T) {
 func TestProgressResumedBytesAreNotSpeed(t *testing.T) {
 	m, files := newTestProgress(1)
 	files[0].Size = 100 << 20
+	m.begin(fileset.ListOf(files), nil, fixedNow, 4)
 	m, _ = m.Update(uploadResumedMsg{id: 0, bytes: 48 << 20})
 	for s := 1; s <= 20; s++ {
 		n := int64(48<<20) + int64(s)*(100<<10) // 1 MiB/s on top
 		m, _ = m.Update(sampleAt(files, fixedNow.Add(time.Duration(s)*sampleEvery), func(int) uploader.State { return uploader.StateUploading }, func(int) int64 { return n }))
 	}
-	if m.speed > 1.01*(1<<20) || m.rows[0].speed > 1.01*(1<<20) {
-		t.Errorf("speed %.0f B/s (file %.0f) counts the resumed bytes", m.speed, m.rows[0].speed)
+	if m.speed > 1.01*(1<<20) || m.speedOf(0) > 1.01*(1<<20) {
+		t.Errorf("speed %.0f B/s (file %.0f) counts the resumed bytes", m.speed, m.speedOf(0))
 	}
 	if m.sent < 48<<20 {
 		t.Errorf("progress %d leaves out the bytes already on the server", m.sent)
@@ -414,7 +405,7 @@ func TestProgressWaitingForItsTurn(t *testing.T) {
 			return 0
 		}))
 	}
-	if got := stateText(&m.rows[1], fixedNow); got != "waiting" {
+	if got := m.stateText(1, fixedNow); got != "waiting" {
 		t.Errorf("a file waiting for its turn reads %q", got)
 	}
 	if got := m.countsView(); !strings.Contains(got, "1 uploading") || !strings.Contains(got, "2 waiting") {
@@ -459,7 +450,7 @@ func TestProgressPauseKeys(t *testing.T) {
 		t.Fatalf("p asked to pause %v, want [1]", got.ids)
 	}
 	m, _ = m.Update(pauseAcceptedMsg{ids: []int{1}})
-	if got := stateText(&m.rows[1], fixedNow); got != "pausing…" {
+	if got := m.stateText(1, fixedNow); got != "pausing…" {
 		t.Errorf("a pause on its way reads %q", got)
 	}
 	if _, msgs := progressPress(m, "p"); len(msgs) != 0 {
@@ -467,7 +458,7 @@ func TestProgressPauseKeys(t *testing.T) {
 	}
 	m, _ = m.Update(uploadPausedMsg{id: 1})
 	sample(2*time.Second, up, uploader.StatePaused, q, uploader.StateDone)
-	if got := stateText(&m.rows[1], fixedNow); got != "paused (parts kept)" {
+	if got := m.stateText(1, fixedNow); got != "paused (parts kept)" {
 		t.Errorf("a paused multipart upload reads %q", got)
 	}
 	v := plain(m.View())
@@ -502,8 +493,8 @@ func TestProgressPauseKeys(t *testing.T) {
 		t.Errorf("P while a pause is on its way did something: %v", msgs)
 	}
 	m, _ = m.Update(uploadPausedMsg{id: 2})
-	m.rows[2].status.Attempt = 1 // a single PUT that had begun
-	if got := stateText(&m.rows[2], fixedNow); got != "paused (will start over)" {
+	m.rows[2].attempt = 1 // a single PUT that had begun
+	if got := m.stateText(2, fixedNow); got != "paused (will start over)" {
 		t.Errorf("a paused single PUT reads %q", got)
 	}
 	if h := helpText(m.helpKeys()); !strings.Contains(h, "P resume all") {
@@ -516,8 +507,8 @@ func TestProgressPauseKeys(t *testing.T) {
 	// The single PUT starts again from zero: the restart, then queued.
 	m, _ = m.Update(uploadRestartedMsg{id: 2, reason: "a paused single PUT starts again from zero"})
 	m, _ = m.Update(uploadQueuedMsg{id: 2})
-	if m.rows[2].status.State != uploader.StateQueued || m.rows[2].status.Sent != 0 {
-		t.Errorf("resumed single PUT: %+v", m.rows[2].status)
+	if m.rows[2].state != uploader.StateQueued || m.rows[2].sent != 0 {
+		t.Errorf("resumed single PUT: %+v", m.rows[2])
 	}
 }
 
@@ -597,8 +588,8 @@ func TestProgressStaleSampleKeepsAFinishedFile(t *testing.T) {
 	m, _ = m.Update(uploadDoneMsg{id: 1, result: &uploader.Result{ID: 1, Bytes: files[1].Size}})
 	stale := sampleAt(files, fixedNow.Add(sampleEvery), func(int) uploader.State { return uploader.StateUploading }, func(int) int64 { return 1 << 20 })
 	m, _ = m.Update(stale)
-	if m.rows[0].status.State != uploader.StateDone || !m.finished || m.counts[uploader.StateDone] != 2 {
-		t.Errorf("after a stale sample: row 0 %v, finished %v, counts %v", m.rows[0].status.State, m.finished, m.counts)
+	if m.rows[0].state != uploader.StateDone || !m.finished || m.counts[uploader.StateDone] != 2 {
+		t.Errorf("after a stale sample: row 0 %v, finished %v, counts %v", m.rows[0].state, m.finished, m.counts)
 	}
 	if m.sent != m.total {
 		t.Errorf("sent %d of %d after every file is done", m.sent, m.total)
@@ -640,15 +631,15 @@ func TestProgressTotalsFollowEveryChange(t *testing.T) {
 		var counts [len(m.counts)]int
 		var total, sent int64
 		for _, r := range m.rows {
-			counts[r.status.State]++
-			if r.status.State == uploader.StateSkipped {
+			counts[r.state]++
+			if r.state == uploader.StateSkipped {
 				continue
 			}
-			total += r.status.Size
-			if r.status.State == uploader.StateDone {
-				sent += r.status.Size
+			total += r.size
+			if r.state == uploader.StateDone {
+				sent += r.size
 			} else {
-				sent += min(r.status.Sent, r.status.Size)
+				sent += min(r.sent, r.size)
 			}
 		}
 		if counts != m.counts || total != m.total || sent != m.sent {
@@ -666,7 +657,7 @@ func TestProgressSkippedFileFinishes(t *testing.T) {
 	if !m.finished || m.counts[uploader.StateSkipped] != 1 {
 		t.Fatalf("finished %v counts %v", m.finished, m.counts)
 	}
-	if got := stateText(&m.rows[0], fixedNow); got != "skipped: already on the server" {
+	if got := m.stateText(0, fixedNow); got != "skipped: already on the server" {
 		t.Errorf("skipped row reads %q", got)
 	}
 	if !strings.Contains(ansi.Strip(m.View()), "1 skipped") {

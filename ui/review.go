@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"hoist/fileset"
 	"hoist/uploader"
 )
 
@@ -21,7 +22,7 @@ type reviewModel struct {
 	keys reviewKeys
 
 	width, height int
-	files         []uploader.File
+	files         *fileset.List
 	total         int64
 	md            uploader.Metadata
 	target        string
@@ -35,20 +36,20 @@ type reviewModel struct {
 	lines     []problemLine
 	metaLines []string // the metadata, wrapped: never cut
 	win       window
-	// parts[i] is how many parts file i goes up in, 0 for a single PUT:
-	// the engine's rule (uploader.PartsFor), given by main.
-	parts    []int
+	// parts[i] is how many parts file i goes up in, absent for a single
+	// PUT: the engine's rule (uploader.PartsFor), given by main.
+	parts    map[int]int
 	inParts  int // files that go up in parts
 	partsCol int // width of the parts column; 0 when every file is one PUT
 }
 
-func newReview(st *Styles, files []uploader.File, md uploader.Metadata, target string, expires, now time.Time, checking bool) reviewModel {
+func newReview(st *Styles, files *fileset.List, md uploader.Metadata, target string, expires, now time.Time, checking bool) reviewModel {
 	m := reviewModel{
 		st: st, keys: newReviewKeys(),
-		files: files, total: sumSize(files), md: md, target: target,
+		files: files, total: files.Total(), md: md, target: target,
 		expires: expires, now: now, checking: checking,
 	}
-	m.win.setLen(len(files))
+	m.win.setLen(files.Len())
 	m.layoutProblems()
 	return m
 }
@@ -60,9 +61,9 @@ func (m *reviewModel) setParts(partsFor func(size int64) int) {
 	if partsFor == nil {
 		return
 	}
-	m.parts = make([]int, len(m.files))
-	for i, f := range m.files {
-		if n := partsFor(f.Size); n > 0 {
+	m.parts = map[int]int{}
+	for i := range m.files.Len() {
+		if n := partsFor(m.files.SizeAt(i)); n > 0 {
 			m.parts[i] = n
 			m.inParts++
 			m.partsCol = max(m.partsCol, len(partsText(n)))
@@ -193,7 +194,7 @@ func (m reviewModel) View() string {
 	fact := func(label, value string, style lipgloss.Style) {
 		b.WriteString(st.Label.Render(fit(label, 10)) + style.Render(cut(value, max(w-10, 1))) + "\n")
 	}
-	files := plural(len(m.files), "file", "files") + " · " + formatBytes(m.total)
+	files := plural(m.files.Len(), "file", "files") + " · " + formatBytes(m.total)
 	if m.inParts > 0 {
 		files += " · " + fmt.Sprint(m.inParts) + " sent in parts (multipart)"
 	}
@@ -239,7 +240,7 @@ func (m reviewModel) View() string {
 	from, to := m.win.visible()
 	sizeW := 10
 	for i := from; i < to; i++ {
-		f := m.files[i]
+		f := m.files.At(i)
 		marker := "  "
 		if i == m.win.cursor {
 			marker = st.Cursor.Render("› ")
@@ -284,11 +285,10 @@ func describeMetadata(md uploader.Metadata) string {
 
 // checkFiles runs the preflight checks off the update loop; they may hash
 // files.
-func checkFiles(preflight func([]uploader.File, uploader.Metadata) []Preflight, files []uploader.File, md uploader.Metadata) tea.Cmd {
+func checkFiles(preflight func(*fileset.List, uploader.Metadata) []Preflight, files *fileset.List, md uploader.Metadata) tea.Cmd {
 	if preflight == nil {
 		return func() tea.Msg { return preflightCheckedMsg{} }
 	}
-	files = slices.Clone(files)
 	return func() tea.Msg { return preflightCheckedMsg{problems: preflight(files, md)} }
 }
 

@@ -10,16 +10,17 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"hoist/fileset"
 	"hoist/uploader"
 )
 
-func reviewFiles(n int) []uploader.File {
+func reviewFiles(n int) *fileset.List {
 	files := make([]uploader.File, n)
 	for i := range files {
 		name := fmt.Sprintf("photos/img-%04d.jpg", i)
 		files[i] = uploader.File{Path: "/data/" + name, Name: name, Key: name, Size: int64(1000 * (i + 1))}
 	}
-	return files
+	return fileset.ListOf(files)
 }
 
 func reviewPress(m reviewModel, keys ...string) (reviewModel, []tea.Msg) {
@@ -63,7 +64,7 @@ func TestReviewLeavesKeysToThePreflight(t *testing.T) {
 		{Path: "/a/x.txt", Name: "a/x.txt", Key: "x.txt"},
 		{Path: "/b/x.txt", Name: "b/x.txt", Key: "x.txt"},
 	}
-	m := newReview(newStyles(true), files, uploader.Metadata{}, "t", time.Time{}, fixedNow, true)
+	m := newReview(newStyles(true), fileset.ListOf(files), uploader.Metadata{}, "t", time.Time{}, fixedNow, true)
 	m, _ = m.Update(preflightCheckedMsg{})
 	m, _ = m.Update(reviewArmedMsg{})
 	if len(m.problems) != 0 {
@@ -81,7 +82,7 @@ func TestReviewBlocksSendingOnAnError(t *testing.T) {
 		{Path: "/dup1/x.txt", Name: "dup1/x.txt", Key: "x.txt"},
 		{Path: "/dup2/x.txt", Name: "dup2/x.txt", Key: "x.txt"},
 	}
-	m := newReview(newStyles(true), files, uploader.Metadata{}, "t", time.Time{}, fixedNow, true)
+	m := newReview(newStyles(true), fileset.ListOf(files), uploader.Metadata{}, "t", time.Time{}, fixedNow, true)
 	m.SetSize(goldenWidth-2, goldenHeight-4)
 	m, _ = m.Update(preflightCheckedMsg{problems: []Preflight{{Error: true, Message: `dup1/x.txt and dup2/x.txt would both be uploaded as "x.txt"; rename one or upload them separately`}}})
 	m, _ = m.Update(reviewArmedMsg{})
@@ -122,17 +123,16 @@ func TestReviewIgnoresEnterTypedAhead(t *testing.T) {
 func TestCheckFilesRunsPreflightOffTheLoop(t *testing.T) {
 	files := reviewFiles(2)
 	md := uploader.Metadata{OrgID: "acme"}
-	var seen []uploader.File
-	cmd := checkFiles(func(f []uploader.File, got uploader.Metadata) []Preflight {
+	var seen *fileset.List
+	cmd := checkFiles(func(f *fileset.List, got uploader.Metadata) []Preflight {
 		seen = f
 		if got != md {
 			t.Errorf("metadata %+v", got)
 		}
-		return []Preflight{{File: f[0].Name, Message: "too big"}}
+		return []Preflight{{File: f.At(0).Name, Message: "too big"}}
 	}, files, md)
-	files[0].Name = "changed after the command was made"
 	msg := only[preflightCheckedMsg](t, perform(cmd))
-	if len(msg.problems) != 1 || seen[0].Name != "photos/img-0000.jpg" {
+	if len(msg.problems) != 1 || seen.At(0).Name != "photos/img-0000.jpg" {
 		t.Errorf("problems %+v, files seen %+v", msg.problems, seen)
 	}
 	if msg := only[preflightCheckedMsg](t, perform(checkFiles(nil, files, md))); len(msg.problems) != 0 {
@@ -209,12 +209,12 @@ func (multipartStore) AbortMultipart(context.Context, uploader.Upload) error {
 
 // bigFiles are a small file, one just over the default multipart threshold
 // (64 MiB) and a large one.
-func bigFiles() []uploader.File {
-	return []uploader.File{
+func bigFiles() *fileset.List {
+	return fileset.ListOf([]uploader.File{
 		{Path: "/data/notes.txt", Name: "notes.txt", Key: "notes.txt", Size: 12 << 10},
 		{Path: "/data/scan.tiff", Name: "scan.tiff", Key: "scan.tiff", Size: 100 << 20},
 		{Path: "/data/backup.tar", Name: "backup.tar", Key: "backup.tar", Size: 5 << 30},
-	}
+	})
 }
 
 // The review says which files go up in parts and in how many, with the

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -24,7 +25,9 @@ type summaryModel struct {
 	width, height int
 	target        string
 	summary       uploader.Summary
-	files         []uploader.FileStatus // failed first, then canceled, then the rest, each in id order
+	ledger        ledger  // the run's files, frozen as it finished
+	order         []int32 // their ids: failed first, then canceled, then the rest, each in id order
+	longest       int     // the longest name's width
 	reportPath    string
 	reportErr     error
 	canRetry      bool // the pool is still open
@@ -33,23 +36,27 @@ type summaryModel struct {
 }
 
 func newSummary(st *Styles, target string, msg runFinishedMsg, canRetry bool) summaryModel {
-	files := sortedForSummary(msg.files)
 	m := summaryModel{
-		st: st, keys: newSummaryKeys(), target: target, summary: msg.summary, files: files,
-		reportPath: msg.reportPath, reportErr: msg.reportErr, canRetry: canRetry,
+		st: st, keys: newSummaryKeys(), target: target, summary: msg.summary, ledger: msg.ledger,
+		order: summaryOrder(&msg.ledger), reportPath: msg.reportPath, reportErr: msg.reportErr, canRetry: canRetry,
 	}
-	m.win.setLen(len(files))
+	for id := range m.ledger.rows {
+		m.longest = max(m.longest, len(uploader.DisplayName(m.ledger.name(id))))
+	}
+	m.win.setLen(len(m.order))
 	return m
 }
 
 func (m *summaryModel) SetSize(w, h int) {
 	m.width, m.height = w, h
 	m.win.setHeight(m.listHeight())
-	longest := 0
-	for _, f := range m.files {
-		longest = max(longest, len(uploader.DisplayName(f.Name)))
-	}
-	m.nameW = min(max(longest, 12), max(w/3, 12))
+	m.nameW = min(max(m.longest, 12), max(w/3, 12))
+}
+
+// file is the i-th file of the summary, with where it went when it was
+// uploaded (read back from the spool: only rows on screen are).
+func (m summaryModel) file(i int) uploader.FileStatus {
+	return m.ledger.ended(int(m.order[i]))
 }
 
 func (m *summaryModel) setStyles(st *Styles) { m.st = st }
@@ -60,12 +67,11 @@ func (m summaryModel) listHeight() int { return max(m.height-summaryHeaderLines,
 
 func (m summaryModel) retryIDs() []int {
 	var ids []int
-	for _, f := range m.files {
-		if retryable(f.State) {
-			ids = append(ids, f.ID)
+	for id := range m.ledger.rows {
+		if retryable(m.ledger.rows[id].state) {
+			ids = append(ids, id)
 		}
 	}
-	slices.Sort(ids)
 	return ids
 }
 
@@ -86,9 +92,9 @@ func (m summaryModel) Update(msg tea.Msg) (summaryModel, tea.Cmd) {
 		}
 		switch {
 		case key.Matches(msg, m.keys.Copy):
-			if m.win.cursor < len(m.files) {
-				if r := m.files[m.win.cursor].Result; r != nil && r.ShareURL != "" {
-					return m, tea.SetClipboard(r.ShareURL) // OSC 52: works over ssh
+			if m.win.cursor < len(m.order) {
+				if sh, ok := m.ledger.shares[int(m.order[m.win.cursor])]; ok {
+					return m, tea.SetClipboard(sh.url) // OSC 52: works over ssh
 				}
 			}
 		case key.Matches(msg, m.keys.CopyAll):
@@ -110,18 +116,16 @@ func (m summaryModel) Update(msg tea.Msg) (summaryModel, tea.Cmd) {
 // prints them after the run.
 func (m summaryModel) links() string {
 	var b strings.Builder
-	for _, f := range m.files {
-		if f.Result != nil && f.Result.ShareURL != "" {
-			b.WriteString(f.Name + "\t" + f.Result.ShareURL + "\n")
-		}
+	for _, id := range slices.Sorted(maps.Keys(m.ledger.shares)) {
+		b.WriteString(m.ledger.name(id) + "\t" + m.ledger.shares[id].url + "\n")
 	}
 	return b.String()
 }
 
 func (m summaryModel) helpKeys() help.KeyMap {
 	k := m.keys
-	k.Retry.SetEnabled(m.canRetry && len(m.retryIDs()) > 0)
-	hasLinks := m.links() != ""
+	k.Retry.SetEnabled(m.canRetry && m.summary.Failed+m.summary.Canceled > 0)
+	hasLinks := len(m.ledger.shares) > 0
 	k.Copy.SetEnabled(hasLinks)
 	k.CopyAll.SetEnabled(hasLinks)
 	return k
@@ -170,7 +174,7 @@ func (m summaryModel) View() string {
 		}
 		b.WriteString(st.Label.Render(fit(label, 10)) + style.Render(cut(value, max(w-10, 1))) + "\n")
 	}
-	fact("Sent", fmt.Sprintf("%s in %s · %s average", formatBytes(s.Bytes), formatElapsed(s.Elapsed), formatSpeed(runreport.AverageSpeed(s, m.files))), true)
+	fact("Sent", fmt.Sprintf("%s in %s · %s average", formatBytes(s.Bytes), formatElapsed(s.Elapsed), formatSpeed(runreport.AverageSpeed(s))), true)
 	fact("Target", m.target, true)
 	switch {
 	case m.reportErr != nil:
@@ -183,10 +187,10 @@ func (m summaryModel) View() string {
 	}
 	// The row under the cursor gets its whole reason here; the column cuts it.
 	b.WriteString("\n")
-	if m.win.cursor < len(m.files) {
-		switch f := &m.files[m.win.cursor]; {
+	if m.win.cursor < len(m.order) {
+		switch f := m.file(m.win.cursor); {
 		case f.State == uploader.StateFailed:
-			b.WriteString(st.Failed.Render(cut(uploader.DisplayName(f.Name)+": "+uploader.DisplayName(reasonOf(f)), w)))
+			b.WriteString(st.Failed.Render(cut(uploader.DisplayName(f.Name)+": "+uploader.DisplayName(reasonOf(&f)), w)))
 		case f.Result != nil && f.Result.ShareURL != "":
 			// A share link is shown whole or not at all: a cut one is useless.
 			link := "share link: " + f.Result.ShareURL
@@ -204,7 +208,8 @@ func (m summaryModel) View() string {
 	from, to := m.win.visible()
 	nameW := m.nameW
 	for i := from; i < to; i++ {
-		f := &m.files[i]
+		file := m.file(i)
+		f := &file
 		marker := "  "
 		if i == m.win.cursor {
 			marker = st.Cursor.Render("› ")
@@ -221,7 +226,7 @@ func (m summaryModel) View() string {
 			if retries != "" {
 				lead = "(" + retries + ") → "
 			}
-			text := lead + cutLeft(where, max(detailW-ansi.StringWidth(lead), 1))
+			text := lead + cutLeft(uploader.DisplayName(where), max(detailW-ansi.StringWidth(lead), 1))
 			mark, style = "✓ ", st.Done
 			b.WriteString(marker + style.Render(mark) + st.Text.Render(fitName(uploader.DisplayName(f.Name), nameW)) + "  " + style.Render(hyperlink(text, linkTarget(where))))
 			if i < to-1 {

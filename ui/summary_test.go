@@ -14,22 +14,23 @@ import (
 	"hoist/uploader"
 )
 
-func finishedRun() runFinishedMsg {
+func finishedRun() runFinishedMsg { return finishedRunCodes(nil) }
+
+func finishedRunCodes(codes map[int]string) runFinishedMsg {
 	res := func(id int, key string, n int64) *uploader.Result {
 		return &uploader.Result{ID: id, File: key, Key: key, Bytes: n, CRC32: 0xcbf43926, ETag: `"abc"`,
 			Location: "/home/ana/.local/share/hoist/local/buckets/hoist/" + key, Duration: 2 * time.Second}
 	}
-	return runFinishedMsg{
-		summary: uploader.Summary{Uploaded: 3, Failed: 1, Canceled: 1, Bytes: 42_000_000, Elapsed: 62 * time.Second},
-		files: []uploader.FileStatus{
+	msg := finishedCodes(uploader.Summary{Uploaded: 3, Failed: 1, Canceled: 1, Bytes: 42_000_000, Elapsed: 62 * time.Second},
+		[]uploader.FileStatus{
 			{ID: 0, Name: "a.txt", Size: 2_000_000, State: uploader.StateDone, Result: res(0, "a.txt", 2_000_000)},
 			{ID: 1, Name: "b.txt", Size: 1000, State: uploader.StateFailed, Attempt: 1, Reason: "b.txt: 403 AccessDenied: the URL has expired; get a fresh URL and try again"},
 			{ID: 2, Name: "photos/c.jpg", Size: 30_000_000, State: uploader.StateDone, Result: res(2, "photos/c.jpg", 30_000_000)},
 			{ID: 3, Name: "d.iso", Size: 5_000_000_000, State: uploader.StateCanceled, Reason: "canceled"},
 			{ID: 4, Name: "e.log", Size: 10_000_000, State: uploader.StateDone, Result: &uploader.Result{ID: 4, Key: "logs/e.log", Bytes: 10_000_000}},
-		},
-		reportPath: "/home/ana/.local/state/hoist/reports/hoist-20250314-150926.000.json",
-	}
+		}, codes)
+	msg.reportPath = "/home/ana/.local/state/hoist/reports/hoist-20250314-150926.000.json"
+	return msg
 }
 
 func TestSummaryView(t *testing.T) {
@@ -74,14 +75,12 @@ func TestReportIsWrittenWithoutSecrets(t *testing.T) {
 	if filepath.Base(path) != "hoist-20250314-150926.000.json" {
 		t.Errorf("report name %s", path)
 	}
-	msg := finishedRun()
+	msg := finishedRunCodes(map[int]string{1: "AccessDenied"})
 	ri := runInfo{
-		files:  map[int]uploader.File{1: {Path: "/data/b.txt", Key: "b.txt"}, 3: {Path: "/data/d.iso", Key: "d.iso"}},
-		codes:  map[int]string{1: "AccessDenied"},
 		target: "http://127.0.0.1:9000/hoist/", md: uploader.Metadata{OrgID: "acme", UserID: "u-1", TTLHours: 48},
-		started: fixedNow,
+		started: fixedNow, reportPath: path,
 	}
-	if err := runreport.Write(path, buildReport(ri, msg.summary, msg.files, fixedNow.Add(time.Minute))); err != nil {
+	if err := writeReport(ri, msg.summary, msg.ledger, fixedNow.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	info, err := os.Stat(path)
@@ -103,7 +102,7 @@ func TestReportIsWrittenWithoutSecrets(t *testing.T) {
 		t.Errorf("metadata %+v", r.Metadata)
 	}
 	b := r.Files[1]
-	if b.State != "failed" || b.Code != "AccessDenied" || b.Path != "/data/b.txt" || !strings.Contains(b.Error, "expired") {
+	if b.State != "failed" || b.Code != "AccessDenied" || b.Path != "/x/b.txt" || !strings.Contains(b.Error, "expired") {
 		t.Errorf("failed file %+v", b)
 	}
 	a := r.Files[0]
@@ -136,10 +135,9 @@ func TestSummaryKeepsTheEndOfPaths(t *testing.T) {
 // moving; "0 uploaded" is not drawn as a success.
 func TestSummaryRetriesSpeedAndColours(t *testing.T) {
 	msg := finishedRun()
-	msg.files[0].Attempt = 2
+	msg.ledger.rows[0].attempt = 2
 	// 42 MB moved while files were active for 10 s of the 62 s run.
-	msg.files[0].Started, msg.files[0].Finished = fixedNow, fixedNow.Add(6*time.Second)
-	msg.files[2].Started, msg.files[2].Finished = fixedNow.Add(4*time.Second), fixedNow.Add(10*time.Second)
+	msg.summary.Active = 10 * time.Second
 	m := newSummary(newStyles(true), "t", msg, true)
 	m.SetSize(118, 30)
 	v := plain(m.View())
@@ -150,7 +148,7 @@ func TestSummaryRetriesSpeedAndColours(t *testing.T) {
 		t.Errorf("the average should exclude idle time (42 MB over 10 s):\n%s", v)
 	}
 
-	none := runFinishedMsg{summary: uploader.Summary{Failed: 1}, files: msg.files[1:2]}
+	none := finished(uploader.Summary{Failed: 1}, []uploader.FileStatus{{ID: 0, Name: "b.txt", Size: 1000, State: uploader.StateFailed, Reason: "b.txt: 403 AccessDenied"}})
 	st := newStyles(true)
 	m = newSummary(st, "t", none, true)
 	m.SetSize(118, 30)
@@ -161,10 +159,10 @@ func TestSummaryRetriesSpeedAndColours(t *testing.T) {
 
 // With Konfidant, the file under the cursor shows its share link whole.
 func TestSummaryShowsTheShareLink(t *testing.T) {
-	msg := runFinishedMsg{summary: uploader.Summary{Uploaded: 1}, files: []uploader.FileStatus{{
+	msg := finished(uploader.Summary{Uploaded: 1}, []uploader.FileStatus{{
 		ID: 0, Name: "a.pdf", State: uploader.StateDone,
 		Result: &uploader.Result{Key: "a.pdf", ShareURL: "https://konfidant.example/s/abc#k=1"},
-	}}}
+	}})
 	m := newSummary(newStyles(true), "Konfidant", msg, true)
 	m.SetSize(78, 20)
 	if v := plain(m.View()); !strings.Contains(v, "share link: https://konfidant.example/s/abc#k=1") {
@@ -175,10 +173,17 @@ func TestSummaryShowsTheShareLink(t *testing.T) {
 func TestReportRecordsThatALinkWasMadeButNotTheLink(t *testing.T) {
 	exp := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	link := "https://k.example/#t=tok123&k=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
-	files := []uploader.FileStatus{{ID: 0, Name: "a.pdf", State: uploader.StateDone,
-		Result: &uploader.Result{File: "a.pdf", Key: "a.pdf", ShareURL: link, ShareExpires: exp}}}
-	r := buildReport(runInfo{files: map[int]uploader.File{0: {Path: "/a.pdf", Key: "a.pdf"}}}, uploader.Summary{Uploaded: 1}, files, exp)
-	data, _ := json.Marshal(r)
+	msg := finished(uploader.Summary{Uploaded: 1}, []uploader.FileStatus{{ID: 0, Name: "a.pdf", State: uploader.StateDone,
+		Result: &uploader.Result{File: "a.pdf", Key: "a.pdf", ShareURL: link, ShareExpires: exp}}})
+	path := filepath.Join(t.TempDir(), "r.json")
+	if err := writeReport(runInfo{reportPath: path}, msg.summary, msg.ledger, exp); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	var r runreport.Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(string(data), "tok123") || strings.Contains(string(data), "AAECAwQF") {
 		t.Fatalf("the link is in the report: %s", data)
 	}
@@ -188,13 +193,12 @@ func TestReportRecordsThatALinkWasMadeButNotTheLink(t *testing.T) {
 }
 
 func TestSummaryShowsAndCopiesShareLinks(t *testing.T) {
-	msg := finishedRun()
 	links := []string{"https://k.example/#t=one&k=AAAA", "https://k.example/#t=two&k=BBBB"}
 	exp := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	msg.files = []uploader.FileStatus{
+	msg := finished(finishedRun().summary, []uploader.FileStatus{
 		{ID: 0, Name: "a.pdf", State: uploader.StateDone, Result: &uploader.Result{Key: "a.pdf", ShareURL: links[0], ShareExpires: exp}},
 		{ID: 1, Name: "b.pdf", State: uploader.StateDone, Result: &uploader.Result{Key: "b.pdf", ShareURL: links[1], ShareExpires: exp}},
-	}
+	})
 	m := newSummary(newStyles(true), "Konfidant", msg, false)
 	m.SetSize(goldenWidth-2, goldenHeight-4)
 	v := plain(m.View())

@@ -134,4 +134,8 @@ type Summary struct {
 	Skipped                             int   // already on the server (Options.SkipExisting)
 	Bytes                               int64 // bytes of the uploaded files
 	Elapsed                             time.Duration
+	// Active is the time something was being sent: the spans with a worker
+	// at work, so a summary left on screen before a retry, or a wait
+	// before the first file, does not count.
+	Active time.Duration
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"hoist/fileset"
 )
 
 // Options tune a Pool. The zero value of a field means its default, except
@@ -43,6 +45,10 @@ type Options struct {
 	// grow with the number of files sent. Snapshot and Results then leave
 	// finished files out, and Retry and Cancel cannot reach them.
 	ForgetFinished bool
+	// KeepFailed, with ForgetFinished, forgets only the files uploaded or
+	// skipped: a failed or canceled file keeps its record, so Retry reaches
+	// it (the terminal UI's r) and Snapshot shows it.
+	KeepFailed bool
 	// Origin is recorded in the journal with each multipart upload: how to
 	// reach its destination again (for `hoist uploads --abort`). No secrets.
 	Origin map[string]string
@@ -105,6 +111,7 @@ type Pool struct {
 	// ownClient: the pool made its HTTP client, so closing its idle
 	// connections is the pool's job.
 	ownClient bool
+	onEnd     func(Event) // OnEnd's
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -117,10 +124,14 @@ type Pool struct {
 	gone    Summary // counts and bytes of the files forgotten
 	queue   []job
 	running int
-	limit   int
-	closed  bool
-	started time.Time
-	wg      sync.WaitGroup
+	// busy is how long workers have been at work, summed over the spans
+	// with at least one (busyFrom: when the current one began).
+	busy     time.Duration
+	busyFrom time.Time
+	limit    int
+	closed   bool
+	started  time.Time
+	wg       sync.WaitGroup
 	// feedEnd is one past the last id Feed will add; held are the Cancel and
 	// Pause of files below it not added yet, each the cause to stop the file
 	// with when it is, as if asked the moment it was queued.
@@ -276,6 +287,9 @@ func (p *Pool) scheduleLocked() {
 		j := p.queue[0]
 		p.queue[0] = job{}
 		p.queue = p.queue[1:]
+		if p.running == 0 {
+			p.busyFrom = time.Now()
+		}
 		p.running++
 		p.wg.Add(1)
 		go p.work(j)
@@ -291,6 +305,9 @@ func (p *Pool) work(j job) {
 	j.run(ctx)
 	p.mu.Lock()
 	p.running--
+	if p.running == 0 {
+		p.busy += time.Since(p.busyFrom)
+	}
 	p.scheduleLocked()
 	p.mu.Unlock()
 }
@@ -446,15 +463,17 @@ func (p *Pool) task(id int) *fileTask {
 // feedAhead is how many files Feed keeps queued ahead of the workers.
 const feedAhead = 1024
 
-// Feed adds files a batch at a time as the workers take them, keeping at
-// most feedAhead queued: a run of 100,000 files then never holds 100,000
-// queued records, jobs and queued events at once (issue 15). It returns the
-// number added, all of them unless ctx ended or the pool closed first.
-// Cancel, Pause and Resume of a file not added yet are kept for when it is:
-// the ids Feed will give are known, file i of a fresh pool has id i.
-func (p *Pool) Feed(ctx context.Context, files []File) int {
+// Feed adds the files of a list a batch at a time as the workers take
+// them, keeping at most feedAhead queued: a run of 100,000 files then never
+// holds 100,000 queued records, jobs, queued events or Files at once (issue
+// 15); each batch's Files are made from the compact list as it is added.
+// It returns the number added, all of them unless ctx ended or the pool
+// closed first. Cancel, Pause and Resume of a file not added yet are kept
+// for when it is: the ids Feed will give are known, file i of a fresh pool
+// has id i.
+func (p *Pool) Feed(ctx context.Context, files *fileset.List) int {
 	p.mu.Lock()
-	p.feedEnd = len(p.files) + len(files)
+	p.feedEnd = len(p.files) + files.Len()
 	p.mu.Unlock()
 	stop := context.AfterFunc(ctx, func() {
 		p.mu.Lock()
@@ -462,8 +481,13 @@ func (p *Pool) Feed(ctx context.Context, files []File) int {
 		p.mu.Unlock()
 	})
 	defer stop()
+	batch := make([]File, 0, feedAhead/2)
 	added := 0
-	for added < len(files) {
+	for added < files.Len() {
+		batch = batch[:0]
+		for i := added; i < min(files.Len(), added+feedAhead/2); i++ {
+			batch = append(batch, files.At(i))
+		}
 		p.mu.Lock()
 		for len(p.queue) > feedAhead/2 && !p.closed && ctx.Err() == nil {
 			p.idle.Wait()
@@ -473,10 +497,9 @@ func (p *Pool) Feed(ctx context.Context, files []File) int {
 			break
 		}
 		// Added under the same lock as the check: never after Close.
-		n := min(len(files)-added, feedAhead/2)
-		p.addLocked(files[added : added+n])
+		p.addLocked(batch)
 		p.mu.Unlock()
-		added += n
+		added += len(batch)
 	}
 	return added
 }
@@ -577,6 +600,10 @@ func (p *Pool) Summary() Summary {
 	files := p.files
 	started := p.started
 	s := p.gone
+	s.Active = p.busy
+	if p.running > 0 {
+		s.Active += time.Since(p.busyFrom)
+	}
 	p.mu.Unlock()
 	for i := range files {
 		t := files[i].Load()
@@ -605,6 +632,13 @@ func (p *Pool) Summary() Summary {
 		s.Elapsed = time.Since(started)
 	}
 	return s
+}
+
+// Len is how many files the pool has been given: ids below it are its.
+func (p *Pool) Len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.files)
 }
 
 // Results returns the results of the uploaded files, in id order.
@@ -646,8 +680,14 @@ func (p *Pool) forget(t *fileTask) {
 		}
 		t.mu.Unlock()
 	case StateFailed:
+		if p.opts.KeepFailed {
+			return
+		}
 		p.gone.Failed++
 	case StateCanceled:
+		if p.opts.KeepFailed {
+			return
+		}
 		p.gone.Canceled++
 	case StateSkipped:
 		p.gone.Skipped++
@@ -667,8 +707,22 @@ func (p *Pool) emit(t *fileTask, e Event) {
 			e.Err = &explained{msg: p.redact(msg), err: e.Err}
 		}
 	}
+	switch e.Kind {
+	case EventDone, EventFailed, EventCanceled, EventSkipped:
+		if p.onEnd != nil {
+			p.onEnd(e)
+		}
+	}
 	p.events.push(e)
 }
+
+// OnEnd has fn called with the event of each file that ends (done, failed,
+// canceled, skipped), on the goroutine that ended it, before the event is
+// queued and before a finished file is forgotten (ForgetFinished): what fn
+// keeps is kept by the time anyone hears of the end, and by the time Close
+// returns. fn must be quick and safe for concurrent use. Call it before
+// Start.
+func (p *Pool) OnEnd(fn func(Event)) { p.onEnd = fn }
 
 // redact blanks the bearer token, and anything that looks like a signature
 // or credential, in text a person will read: a server may echo the request

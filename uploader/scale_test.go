@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"hoist/fileset"
 )
 
 // TestHeapPerFile uploads many 1 KiB files and reports what the pool keeps
@@ -94,7 +96,7 @@ func heapPerFile(t *testing.T, forget bool, maxPerFile int64) {
 	}()
 	if forget {
 		// As headless runs: fed as workers free up, finished files forgotten.
-		if added := p.Feed(ctx, files); added != n {
+		if added := p.Feed(ctx, fileset.ListOf(files)); added != n {
 			t.Fatalf("Feed added %d of %d", added, n)
 		}
 	} else {
@@ -156,7 +158,7 @@ func TestFeedPacesAndStops(t *testing.T) {
 	log := collectEvents(p)
 	ctx, cancel := context.WithCancel(context.Background())
 	added := make(chan int)
-	go func() { added <- p.Feed(ctx, files) }()
+	go func() { added <- p.Feed(ctx, fileset.ListOf(files)) }()
 	// With one worker held by the server, Feed must stop near feedAhead.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -204,7 +206,7 @@ func TestFeedKeepsCancelAndPauseOfFilesNotAddedYet(t *testing.T) {
 	p.Start(context.Background())
 	log := collectEvents(p)
 	added := make(chan int)
-	go func() { added <- p.Feed(context.Background(), files) }()
+	go func() { added <- p.Feed(context.Background(), fileset.ListOf(files)) }()
 	for p.task(0) == nil {
 		runtime.Gosched()
 	}
