@@ -242,8 +242,11 @@ const secretSignature = "5ec2e7516a7e5ec2e7516a7e"
 
 func newStorePool(s *store, concurrency int) func(uploader.Metadata) *uploader.Pool {
 	return func(md uploader.Metadata) *uploader.Pool {
+		// As main builds the terminal UI's pools: files sent are forgotten,
+		// failed ones kept for r.
 		return uploader.New(storeSource{base: s.URL}, uploader.Options{
 			Concurrency: concurrency, Metadata: md, StallTimeout: 5 * time.Second,
+			ForgetFinished: true, KeepFailed: true,
 		})
 	}
 }

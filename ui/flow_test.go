@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,6 +172,13 @@ func TestFlowFailureAndRetry(t *testing.T) {
 		{Path: filepath.Join(dir, "no.txt"), Name: "no.txt", Key: "no.txt", Size: 1000},
 	})
 	o.Required = []string{}
+	var doneMu sync.Mutex
+	var done []string // Options.Done's results, in the order they came
+	o.Done = func(r *uploader.Result) {
+		doneMu.Lock()
+		done = append(done, r.Key)
+		doneMu.Unlock()
+	}
 
 	frame := &atomic.Value{}
 	tm := teatest.NewTestModel(t, watched{model: newModel(context.Background(), o), frame: frame},
@@ -193,6 +201,24 @@ func TestFlowFailureAndRetry(t *testing.T) {
 	defer final.pool.Close()
 	if final.outcome.Summary.Uploaded != 2 || final.outcome.Summary.Failed != 0 {
 		t.Errorf("summary after retry %+v", final.outcome.Summary)
+	}
+	// The pool forgot ok.txt once sent and kept no.txt for r; every result
+	// reached Done once; the report says both went, the retried one last.
+	doneMu.Lock()
+	defer doneMu.Unlock()
+	if fmt.Sprint(done) != "[ok.txt no.txt]" {
+		t.Errorf("Done saw %v, want ok.txt then no.txt", done)
+	}
+	data, err := os.ReadFile(final.outcome.ReportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r runreport.Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Files) != 2 || r.Files[0].State != "done" || r.Files[1].State != "done" || r.Files[1].ETag == "" || r.Files[1].Error != "" {
+		t.Errorf("report files %+v", r.Files)
 	}
 }
 
