@@ -254,3 +254,71 @@ func TestFeedKeepsCancelAndPauseOfFilesNotAddedYet(t *testing.T) {
 		}
 	}
 }
+
+// The terminal UI's pool (ForgetFinished with KeepFailed): a file sent is
+// forgotten, a failed one stays for Retry, OnEnd hears each end, and
+// Summary.Active is the time workers were at work.
+func TestKeepFailedRetriesWhatForgetFinishedDrops(t *testing.T) {
+	var fail atomic.Bool
+	fail.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if strings.HasSuffix(r.URL.Path, "/bad") && fail.Load() {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		w.Header().Set("ETag", `"e"`)
+	}))
+	defer srv.Close()
+	f, _ := writeFile(t, t.TempDir(), "a", 10)
+	good, bad := f, f
+	good.Key, bad.Key = "good", "bad"
+	p := New(&testSource{base: srv.URL}, Options{Concurrency: 2, ForgetFinished: true, KeepFailed: true})
+	var mu sync.Mutex
+	ended := map[int]EventKind{}
+	p.OnEnd(func(e Event) {
+		mu.Lock()
+		ended[e.ID] = e.Kind
+		mu.Unlock()
+	})
+	p.Start(context.Background())
+	log := collectEvents(p)
+	p.Add(good, bad)
+	if err := p.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	snap := p.Snapshot(nil)
+	if len(snap) != 1 || snap[0].ID != 1 || snap[0].State != StateFailed {
+		t.Fatalf("snapshot %+v: want only the failed file kept", snap)
+	}
+	fail.Store(false)
+	if !p.Retry(1) {
+		t.Fatal("Retry of the kept failed file refused")
+	}
+	if err := p.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s := p.Summary()
+	if s.Uploaded != 2 || s.Failed != 0 || len(p.Snapshot(nil)) != 0 {
+		t.Errorf("summary %+v, snapshot %d: want both uploaded and forgotten", s, len(p.Snapshot(nil)))
+	}
+	if s.Active <= 0 || s.Active > s.Elapsed {
+		t.Errorf("active %v of elapsed %v", s.Active, s.Elapsed)
+	}
+	p.Close()
+	events := log.wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if ended[0] != EventDone || ended[1] != EventDone {
+		t.Errorf("OnEnd heard %v", ended)
+	}
+	fails := 0
+	for _, e := range events {
+		if e.Kind == EventFailed {
+			fails++
+		}
+	}
+	if fails != 1 {
+		t.Errorf("%d failed events, want 1", fails)
+	}
+}
