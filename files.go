@@ -35,5 +35,6 @@ func givenFiles(n int, path func(i int) (string, error)) (*fileset.List, error) 
 			return nil, err
 		}
 	}
+	l.Trim()
 	return l, nil
 }

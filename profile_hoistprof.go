@@ -17,6 +17,7 @@ import (
 //	go build -tags hoistprof -o /tmp/hoist-prof .
 //	HOIST_CPUPROFILE=cpu.out HOIST_HEAPPROFILE=heap.out /tmp/hoist-prof --no-tui …
 //	go tool pprof -sample_index=inuse_space /tmp/hoist-prof heap.out
+//	HOIST_MEMSTATS=mem.txt /tmp/hoist-prof …   # where the peak RSS went
 //
 // The heap profile is the one taken when live heap objects were at their
 // largest (sampled every 50 ms), so it shows what holds the peak.
@@ -32,6 +33,12 @@ func init() {
 			os.Exit(exitUsage)
 		}
 		atExit = append(atExit, func() { pprof.StopCPUProfile(); f.Close() })
+	}
+	if path := os.Getenv("HOIST_MEMSTATS"); path != "" {
+		stop := make(chan struct{})
+		finished := make(chan struct{})
+		go sampleMemory(path, stop, finished)
+		atExit = append(atExit, func() { close(stop); <-finished })
 	}
 	if path := os.Getenv("HOIST_HEAPPROFILE"); path != "" {
 		runtime.MemProfileRate = 4096
@@ -74,5 +81,44 @@ func samplePeakHeap(path string, stop <-chan struct{}, finished chan<- struct{})
 			peak = v
 			write()
 		}
+	}
+}
+
+// sampleMemory writes to path, at the end, where the resident memory went
+// besides live objects, each class at its largest (sampled every 10 ms):
+// peak RSS is what a person sees, and the live heap is only part of it.
+func sampleMemory(path string, stop <-chan struct{}, finished chan<- struct{}) {
+	defer close(finished)
+	classes := []metrics.Sample{
+		{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"},
+		{Name: "/memory/classes/metadata/other:bytes"}, {Name: "/gc/heap/goal:bytes"},
+		{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"},
+	}
+	peaks := make([]uint64, len(classes))
+	var mapped uint64 // total less released: what may be resident
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			f, err := os.Create(path)
+			if err != nil {
+				return
+			}
+			defer f.Close()
+			fmt.Fprintf(f, "peak total less released: %.1f MiB\n", float64(mapped)/(1<<20))
+			for i, c := range classes {
+				fmt.Fprintf(f, "peak %s: %.1f MiB (%d)\n", c.Name, float64(peaks[i])/(1<<20), peaks[i])
+			}
+			return
+		case <-tick.C:
+		}
+		metrics.Read(classes)
+		for i, c := range classes {
+			peaks[i] = max(peaks[i], c.Value.Uint64())
+		}
+		mapped = max(mapped, classes[0].Value.Uint64()-classes[1].Value.Uint64())
 	}
 }

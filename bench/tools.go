@@ -52,7 +52,7 @@ func (r *runSpec) baseEnv() []string {
 	}
 	// A hoist built with -tags hoistprof writes profiles where these say
 	// (profile_hoistprof.go): the one way into a run the bench drives.
-	for _, name := range []string{"HOIST_CPUPROFILE", "HOIST_HEAPPROFILE"} {
+	for _, name := range []string{"HOIST_CPUPROFILE", "HOIST_HEAPPROFILE", "HOIST_MEMSTATS"} {
 		if v := os.Getenv(name); v != "" {
 			env = append(env, name+"="+v)
 		}

@@ -23,7 +23,12 @@ import (
 // At builds a File on demand.
 type List struct {
 	roots []Root // picked folders
-	names []byte // every record's path inside its folder, or its own path, one after another
+	names []byte // every record's path inside its folder, or its own path or base name, one after another
+	// dirs are the folders of picked files, each once, ending in a
+	// separator: 100,000 manifest lines in one folder keep it once, not
+	// 100,000 times (issue 15). dirOf finds one while the list is built.
+	dirs  []string
+	dirOf map[string]int32
 	recs  []rec  // in the run's order
 	files []File // a list made of Files as they are (ListOf); recs is then unused
 	total int64  // bytes of all files
@@ -31,7 +36,7 @@ type List struct {
 
 // rec is one file of a List.
 type rec struct {
-	root    int32 // index in roots; -1: a picked file, names holds its path
+	root    int32 // index in roots; -1: a picked file, names holds its path; -2-d: a picked file in dirs[d], names holds its base name
 	off, n  uint32
 	size    int64
 	modTime int64 // Unix nanoseconds
@@ -74,6 +79,9 @@ func (l *List) At(i int) File {
 	r := l.recs[i]
 	name := string(l.names[r.off : r.off+r.n])
 	f := File{Size: r.size, ModTime: time.Unix(0, r.modTime)}
+	if r.root < -1 {
+		name = l.dirs[-2-r.root] + name
+	}
 	if r.root < 0 {
 		f.Path = name
 		f.Name = filepath.Clean(name)
@@ -119,7 +127,7 @@ func (l *List) Filter(keep func(File) bool) *List {
 		}
 		return ListOf(kept)
 	}
-	out := &List{roots: l.roots, names: l.names}
+	out := &List{roots: l.roots, names: l.names, dirs: l.dirs}
 	for i, r := range l.recs {
 		if keep(l.At(i)) {
 			out.recs = append(out.recs, r)
@@ -131,9 +139,38 @@ func (l *List) Filter(keep func(File) bool) *List {
 
 // addFile adds a picked file, checked (it can be read).
 func (l *List) addFile(path string, st fs.FileInfo) {
-	l.recs = append(l.recs, rec{root: -1, off: uint32(len(l.names)), n: uint32(len(path)), size: st.Size(), modTime: st.ModTime().UnixNano()})
+	r := rec{root: -1, size: st.Size(), modTime: st.ModTime().UnixNano()}
+	if i := strings.LastIndexAny(path, separators); i >= 0 {
+		dir := path[:i+1]
+		d, ok := l.dirOf[dir]
+		if !ok {
+			if l.dirOf == nil {
+				l.dirOf = map[string]int32{}
+			}
+			d = int32(len(l.dirs))
+			l.dirs = append(l.dirs, dir)
+			l.dirOf[dir] = d
+		}
+		r.root, path = -2-d, path[i+1:]
+	}
+	r.off, r.n = uint32(len(l.names)), uint32(len(path))
+	l.recs = append(l.recs, r)
 	l.names = append(l.names, path...)
 	l.total += st.Size()
+}
+
+// separators are the characters that end a folder in a path here.
+const separators = "/" + string(filepath.Separator)
+
+// Trim gives back the room the list's appends left over, once it is built:
+// a list is built once and read for the whole run.
+func (l *List) Trim() {
+	if l == nil || l.files != nil {
+		return
+	}
+	l.recs = slices.Clone(l.recs)
+	l.names = slices.Clone(l.names)
+	l.dirOf = nil
 }
 
 // CollectList is Collect keeping the files as a List.
@@ -147,6 +184,7 @@ func CollectList(roots []Root) (*List, int, error) {
 		}
 		special += s
 	}
+	l.Trim()
 	return l, special, nil
 }
 
@@ -187,7 +225,7 @@ func (l *List) Add(r Root) (special int, err error) {
 func (l *List) mixed(f File) {
 	if l.files == nil {
 		l.files = append(make([]File, 0, l.Len()+1), l.Files()...)
-		l.recs, l.names, l.roots = nil, nil, nil
+		l.recs, l.names, l.roots, l.dirs, l.dirOf = nil, nil, nil, nil, nil
 	}
 	l.files = append(l.files, f)
 	l.total += f.Size

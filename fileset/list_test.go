@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"time"
 )
 
 // A folder's files come sorted by key, across its subfolders ("d/a-c"
@@ -77,4 +78,54 @@ func liveHeap() int64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
+}
+
+// Files picked one by one (a manifest's lines, --url) keep their folder
+// once: each keeps its base name, and At gives back the path as given,
+// relative, absolute or with dots (issue 15: 100,000 manifest lines in one
+// folder kept that folder 100,000 times).
+func TestPickedFilesKeepTheirFolderOnce(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	write(t, filepath.Join(dir, "in", "a.txt"), 1)
+	write(t, filepath.Join(dir, "top.txt"), 2)
+	given := []string{filepath.Join(dir, "in", "a.txt"), "in/a.txt", "./in/../top.txt", "top.txt"}
+	var l List
+	for _, p := range given {
+		if _, err := l.Add(Root{Path: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Trim()
+	for i, p := range given {
+		want := File{Path: p, Name: filepath.Clean(p), Key: Key(filepath.Clean(p), "")}
+		got := l.At(i)
+		got.Size, got.ModTime = 0, time.Time{}
+		if got != want {
+			t.Errorf("file %d = %+v, want %+v", i, got, want)
+		}
+	}
+
+	const files = 5000
+	many := filepath.Join(dir, "a-rather-long-folder-name", "with", "another-level-below-it")
+	for i := range files {
+		write(t, filepath.Join(many, fmt.Sprintf("f%06d.bin", i)), 0)
+	}
+	before := liveHeap()
+	var m List
+	for i := range files {
+		if _, err := m.Add(Root{Path: filepath.Join(many, fmt.Sprintf("f%06d.bin", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.Trim()
+	perFile := float64(liveHeap()-before) / files
+	t.Logf("%.0f bytes kept a file", perFile)
+	if limit := 32 + 12 + 8.0; perFile > limit { // a record, the base name, slack
+		t.Errorf("%.0f bytes kept a file, want at most %.0f: the folder is kept once", perFile, limit)
+	}
+	if got := m.At(files - 1).Path; got != filepath.Join(many, fmt.Sprintf("f%06d.bin", files-1)) {
+		t.Errorf("last path %q", got)
+	}
+	runtime.KeepAlive(&m)
 }

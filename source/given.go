@@ -123,6 +123,8 @@ func OpenManifest(name string) (*Given, error) {
 		return nil, err
 	}
 	g.describe = d.describe()
+	// Built once, read for the whole run: without the room appends left.
+	g.lines, g.index = slices.Clone(g.lines), slices.Clone(g.index)
 	return g, nil
 }
 

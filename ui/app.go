@@ -67,9 +67,9 @@ type Options struct {
 	// keeps every file. FixedFiles come already kept.
 	JobFiles func(*fileset.List) *fileset.List
 	JobFlags string
-	// Done is called with each file's result as it is uploaded, off the
-	// update loop (main keeps the share links it prints and saves); may be
-	// nil. The UI itself keeps only what its screens show.
+	// Done is called with each file's result as it is uploaded, on the
+	// pool's goroutine that sent it (main saves and keeps the share links it
+	// prints); may be nil. The UI itself keeps only what its screens show.
 	Done func(*uploader.Result)
 
 	notify notifyStyle // which desktop notification the terminal understands; set by Run
