@@ -27,17 +27,19 @@ type Spool struct {
 	err  error   // the first write that failed: the spool then keeps no more
 }
 
-// NewSpool makes a spool in the system's temporary folder, or in memory
-// when none can be made there.
-func NewSpool() *Spool {
+// NewSpool makes a spool for files with ids below n (more grow it) in the
+// system's temporary folder, or in memory when none can be made there.
+func NewSpool(n int) *Spool {
+	s := &Spool{at: make([]int64, n), size: make([]int32, n)}
 	f, err := os.CreateTemp("", "hoist-run-*")
 	if err != nil {
-		return &Spool{}
+		return s
 	}
 	// Unlinked while open, it is gone when closed or when hoist dies; where
 	// the system refuses that, Close removes it.
 	_ = os.Remove(f.Name())
-	return &Spool{f: f}
+	s.f = f
+	return s
 }
 
 // Put keeps f as the record of file id, in place of any earlier one (a

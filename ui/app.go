@@ -75,7 +75,7 @@ type Options struct {
 	notify notifyStyle // which desktop notification the terminal understands; set by Run
 	// newSpool makes the spool of a run's results; set by Run, which removes
 	// it at the end. nil: runreport.NewSpool, left to the system.
-	newSpool func() *runreport.Spool
+	newSpool func(n int) *runreport.Spool
 }
 
 // Run shows the UI in the alternate screen until the person leaves the
@@ -115,8 +115,8 @@ func run(ctx context.Context, o Options, progOpts ...tea.ProgramOption) (Outcome
 		pools.add(p)
 		return p
 	}
-	o.newSpool = func() *runreport.Spool {
-		sp := runreport.NewSpool()
+	o.newSpool = func(n int) *runreport.Spool {
+		sp := runreport.NewSpool(n)
 		pools.addSpool(sp)
 		return sp
 	}

@@ -22,7 +22,7 @@ func finishedCodes(sum uploader.Summary, files []uploader.FileStatus, codes map[
 		list[i] = uploader.File{Path: "/x/" + f.Name, Name: f.Name, Key: f.Name, Size: f.Size}
 	}
 	var p progressModel
-	p.begin(fileset.ListOf(list), runreport.NewSpool(), fixedNow, 4)
+	p.begin(fileset.ListOf(list), runreport.NewSpool(len(list)), fixedNow, 4)
 	sink := eventSink{files: p.files, spool: p.spool}
 	for _, f := range files {
 		e := uploader.Event{ID: f.ID, File: f.Name, Attempt: f.Attempt, MaxAttempts: f.MaxAttempts, Code: codes[f.ID]}

@@ -878,12 +878,12 @@ func pausedNote(s *uploader.FileStatus) string {
 // spool that keeps what each file ends with is made here too, and filled
 // by the pool as each file ends (Pool.OnEnd): before the screen hears of
 // the end, and before Close returns.
-func startUploads(ctx context.Context, newPool func(uploader.Metadata) *uploader.Pool, newSpool func() *runreport.Spool, done func(*uploader.Result), md uploader.Metadata, files *fileset.List) tea.Cmd {
+func startUploads(ctx context.Context, newPool func(uploader.Metadata) *uploader.Pool, newSpool func(n int) *runreport.Spool, done func(*uploader.Result), md uploader.Metadata, files *fileset.List) tea.Cmd {
 	if newSpool == nil {
 		newSpool = runreport.NewSpool
 	}
 	return func() tea.Msg {
-		spool := newSpool()
+		spool := newSpool(files.Len())
 		p := newPool(md)
 		ended := eventSink{files: files, spool: spool, done: done}
 		p.OnEnd(ended.take)
