@@ -30,9 +30,9 @@ type ledger struct {
 	unconfirmed int
 }
 
-// fileRow is what every file keeps: 32 bytes.
+// fileRow is what every file keeps: 24 bytes (its size is the list's).
 type fileRow struct {
-	size, sent  int64 // sent: bytes handed to the connection in the current attempt(s)
+	sent        int64 // bytes handed to the connection in the current attempt(s)
 	crc32       uint32
 	attempt     uint16
 	maxAttempts uint16
@@ -66,7 +66,7 @@ func newLedger(files *fileset.List, spool *runreport.Spool) ledger {
 		live: map[int]*liveRow{}, notes: map[int]string{}, shares: map[int]shareLink{}, spool: spool,
 	}
 	for i := range l.rows {
-		l.rows[i] = fileRow{size: files.SizeAt(i), state: uploader.StateQueued}
+		l.rows[i] = fileRow{state: uploader.StateQueued}
 	}
 	return l
 }
@@ -101,7 +101,7 @@ func (l *ledger) name(id int) string {
 func (l *ledger) status(id int) uploader.FileStatus {
 	r := &l.rows[id]
 	s := uploader.FileStatus{
-		ID: id, Name: l.name(id), Size: r.size, Sent: r.sent, State: r.state,
+		ID: id, Name: l.name(id), Size: l.files.SizeAt(id), Sent: r.sent, State: r.state,
 		Attempt: int(r.attempt), MaxAttempts: int(r.maxAttempts), Reason: l.notes[id],
 	}
 	if lr := l.live[id]; lr != nil {
@@ -119,7 +119,7 @@ func (l *ledger) ended(id int) uploader.FileStatus {
 	if r.state != uploader.StateDone {
 		return s
 	}
-	res := &uploader.Result{ID: id, File: s.Name, Bytes: r.size, CRC32: r.crc32}
+	res := &uploader.Result{ID: id, File: s.Name, Bytes: s.Size, CRC32: r.crc32}
 	if l.spool != nil {
 		if f, ok := l.spool.Get(id); ok {
 			res.Key, res.ETag, res.Location, res.Parts = f.Key, f.ETag, f.Location, f.Parts

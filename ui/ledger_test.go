@@ -2,6 +2,8 @@ package ui
 
 import (
 	"errors"
+	"testing"
+	"unsafe"
 
 	"hoist/fileset"
 	"hoist/runreport"
@@ -50,4 +52,12 @@ func finishedCodes(sum uploader.Summary, files []uploader.FileStatus, codes map[
 		p, _ = p.Update(eventMsg(e))
 	}
 	return runFinishedMsg{summary: sum, ledger: p.ledger.frozen()}
+}
+
+// Every file of a run keeps a row: at 100,000 files each byte of it is
+// 100 kB (issue 15). What only some files have lives in the ledger's maps.
+func TestAFileRowStaysSmall(t *testing.T) {
+	if n := unsafe.Sizeof(fileRow{}); n > 24 {
+		t.Errorf("a file's row is %d bytes, want at most 24", n)
+	}
 }

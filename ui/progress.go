@@ -84,7 +84,7 @@ func (m *progressModel) begin(files *fileset.List, spool *runreport.Spool, at ti
 	m.counts = [len(m.counts)]int{}
 	m.total, m.sent = 0, 0
 	for i := range m.rows {
-		m.tally(&m.rows[i], 1)
+		m.tally(i, 1)
 	}
 	m.finished = len(m.rows) > 0 && m.running() == 0 && m.unconfirmed == 0
 }
@@ -192,12 +192,12 @@ func (m progressModel) Update(msg tea.Msg) (progressModel, tea.Cmd) {
 	case uploadDoneMsg:
 		if r := m.row(msg.id); r != nil && msg.result != nil {
 			res := msg.result
-			m.tally(r, -1)
+			m.tally(msg.id, -1)
 			r.sent, r.crc32, r.hasCRC = res.Bytes, res.CRC32, true
 			if msg.attempt > 0 {
 				r.attempt = attempts(msg.attempt)
 			}
-			m.tally(r, 1)
+			m.tally(msg.id, 1)
 			// A small file is often sent whole between two samples: its
 			// bytes count toward the speed here, since no sample saw them.
 			var lastSent int64
@@ -394,8 +394,8 @@ func (m *progressModel) setState(id int, s uploader.State, reason string) {
 	if r == nil {
 		return
 	}
-	m.tally(r, -1)
-	defer m.tallied(r)
+	m.tally(id, -1)
+	defer m.tallied(id)
 	r.state = s
 	if r.unconfirmed {
 		// The event a sample ran ahead of (or a retry): it is in now.
@@ -446,7 +446,7 @@ func (m *progressModel) sample(msg progressSampledMsg) {
 			// (an uploadQueuedMsg) moves a finished file again.
 			continue
 		}
-		m.tally(r, -1)
+		m.tally(s.ID, -1)
 		if s.State.Finished() && !r.state.Finished() {
 			// Its event is on its way with the rest (what the report and
 			// the summary read): the run is not over before it is in.
@@ -480,7 +480,7 @@ func (m *progressModel) sample(msg progressSampledMsg) {
 		if s.Reason != "" {
 			m.notes[s.ID] = m.note(s.Reason)
 		}
-		m.tallied(r)
+		m.tallied(s.ID)
 	}
 	m.moved += moved
 	m.meter.add(msg.at, m.moved)
@@ -501,24 +501,26 @@ func attempts(n int) uint16 { return uint16(min(max(n, 0), 1<<16-1)) }
 // before the row changes: an event or a sample then costs O(1), not a
 // recount of every file (which made 10,000 files cost the TUI seconds,
 // issue 15).
-func (m *progressModel) tally(r *fileRow, sign int) {
+func (m *progressModel) tally(id, sign int) {
+	r := &m.rows[id]
 	if r.state >= 0 && int(r.state) < len(m.counts) {
 		m.counts[r.state] += sign
 	}
 	if r.state == uploader.StateSkipped {
 		return // already stored: not part of what this run sends
 	}
-	m.total += int64(sign) * r.size
-	sent := min(r.sent, r.size)
+	size := m.files.SizeAt(id)
+	m.total += int64(sign) * size
+	sent := min(r.sent, size)
 	if r.state == uploader.StateDone {
-		sent = r.size
+		sent = size
 	}
 	m.sent += int64(sign) * sent
 }
 
 // tallied adds back a row tally took out, now changed.
-func (m *progressModel) tallied(r *fileRow) {
-	m.tally(r, 1)
+func (m *progressModel) tallied(id int) {
+	m.tally(id, 1)
 	m.finished = len(m.rows) > 0 && m.running() == 0 && m.unconfirmed == 0
 }
 
@@ -725,7 +727,7 @@ func (m progressModel) rowView(b *strings.Builder, id int, isCursor bool, c prog
 	st := m.st
 	r := &m.rows[id]
 	lr := m.live[id]
-	s := &uploader.FileStatus{Name: m.name(id), Size: r.size, Sent: r.sent, State: r.state}
+	s := &uploader.FileStatus{Name: m.name(id), Size: m.files.SizeAt(id), Sent: r.sent, State: r.state}
 	if isCursor {
 		b.WriteString(st.Cursor.Render("› "))
 	} else {

@@ -630,16 +630,17 @@ func TestProgressTotalsFollowEveryChange(t *testing.T) {
 		m, _ = m.Update(msg)
 		var counts [len(m.counts)]int
 		var total, sent int64
-		for _, r := range m.rows {
+		for id, r := range m.rows {
 			counts[r.state]++
 			if r.state == uploader.StateSkipped {
 				continue
 			}
-			total += r.size
+			size := m.files.SizeAt(id)
+			total += size
 			if r.state == uploader.StateDone {
-				sent += r.size
+				sent += size
 			} else {
-				sent += min(r.sent, r.size)
+				sent += min(r.sent, size)
 			}
 		}
 		if counts != m.counts || total != m.total || sent != m.sent {
