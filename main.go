@@ -83,12 +83,23 @@ func exitInterrupted(ctx context.Context) int {
 }
 
 func main() {
+	// Most of a big run's memory is tables without pointers (the file list,
+	// the manifest's line index, the screen's rows), which a collection
+	// does not scan: collecting at half the default growth costs little CPU
+	// and keeps the peak near what the run holds (issue 15,
+	// BENCHMARKS.md). GOGC, when set, has the last word.
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(gcPercent)
+	}
 	code := run(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
 	for _, f := range atExit {
 		f()
 	}
 	os.Exit(code)
 }
+
+// gcPercent is hoist's GOGC.
+const gcPercent = 50
 
 // atExit runs before the process exits; only the hoistprof build's profiles
 // (profile_hoistprof.go) use it.
