@@ -27,6 +27,11 @@ type measurement struct {
 	// the hypervisor's steal. A high value marks a noisy run.
 	otherCPU   time.Duration
 	noisyStart bool // the machine never went idle before the run began
+	// For the terminal UI, measured over the timed span only (GNU time's
+	// cpu covers the picker, form and review too): runCPU is hoist's,
+	// termCPU the tmux server's that draws hoist's screen, pollCPU the tmux
+	// clients the bench runs to read the screen and type.
+	runCPU, termCPU, pollCPU time.Duration
 	// runSeconds is hoist's own time for the run, from its pool's start to
 	// its summary, read from the run report: the same span headless and in
 	// the terminal UI, so neither the UI's keys nor startup are in it.

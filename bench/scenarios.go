@@ -178,6 +178,9 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) (*scenarioResult, 
 			if m.runSeconds > 0 {
 				note = fmt.Sprintf("  (run report %.2fs)", m.runSeconds)
 			}
+			if m.runCPU > 0 {
+				note += fmt.Sprintf("  (during the upload: hoist %.2fs, tmux %.2fs, screen reads %.2fs CPU)", m.runCPU.Seconds(), m.termCPU.Seconds(), m.pollCPU.Seconds())
+			}
 			if m.noisyStart {
 				note += "  (the machine was busy at the start)"
 			}

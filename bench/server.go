@@ -150,17 +150,12 @@ func (s *server) signer() apiurl.Signer {
 }
 
 // cpu is the server's user+system CPU so far, from /proc.
-func (s *server) cpu() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name, which is in parentheses and may hold spaces.
-	rest := string(b)
-	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
-		rest = rest[i+1:]
-	}
-	f := strings.Fields(rest)
+func (s *server) cpu() time.Duration { return processCPU(s.cmd.Process.Pid) }
+
+// processCPU is the user + system time of process pid (all its threads) so
+// far, 0 when it is gone.
+func processCPU(pid int) time.Duration {
+	f := procStat(pid)
 	if len(f) < 13 {
 		return 0
 	}
@@ -168,6 +163,46 @@ func (s *server) cpu() time.Duration {
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
 	const ticks = 100 // USER_HZ on Linux
 	return time.Duration(utime+stime) * time.Second / ticks
+}
+
+// procStat is /proc/pid/stat's fields after the command name (f[0] is the
+// state, f[1] the parent's pid), nil when the process is gone.
+func procStat(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	// The command name is in parentheses and may hold spaces.
+	rest := string(b)
+	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	return strings.Fields(rest)
+}
+
+// treeCPU is processCPU of root and of every process under it.
+func treeCPU(root int) time.Duration {
+	parent := map[int]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if f := procStat(pid); len(f) > 1 {
+			parent[pid], _ = strconv.Atoi(f[1])
+		}
+	}
+	var total time.Duration
+	for pid := range parent {
+		for p := pid; p > 1; p = parent[p] {
+			if p == root {
+				total += processCPU(pid)
+				break
+			}
+		}
+	}
+	return total
 }
 
 // objects counts the objects under prefix and their bytes, on disk.

@@ -7,15 +7,20 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
+
+// screenPoll is how often the screen is read while waiting for a text.
+const screenPoll = 20 * time.Millisecond
 
 // measureTUI runs hoist's terminal UI in a private tmux server at 120×40,
 // as scripts/e2e-tui.sh does, and walks it through the form and the review
 // with keys. GNU time reports the process's peak RSS and CPU (the picker,
 // form and review included); the wall time is from the key that starts the
-// upload to the summary on screen, polled every 50 ms. The run report's
-// seconds (measurement.runSeconds) time the pool alone in both modes.
+// upload to the summary on screen, read every screenPoll through one tmux
+// control client (tmuxControl). The run report's seconds
+// (measurement.runSeconds) time the pool alone in both modes.
 func (b *bench) measureTUI(ctx context.Context, r *runSpec, inv invocation) (measurement, error) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		return measurement{}, fmt.Errorf("-tui needs tmux")
@@ -43,9 +48,20 @@ func (b *bench) measureTUI(ctx context.Context, r *runSpec, inv invocation) (mea
 	if out, err := tm("new-session", "-d", "-s", "bench", "-x", "120", "-y", "40", "-c", r.scratch, cmd.String()).CombinedOutput(); err != nil {
 		return measurement{}, fmt.Errorf("starting tmux: %v: %s", err, out)
 	}
+	ctl, err := attachControl(ctx, socket, "bench")
+	if err != nil {
+		return measurement{}, err
+	}
+	defer ctl.close()
+	var serverPid, panePid int
+	if out, err := ctl.run("display-message", "-p", "-t", "bench", "#{pid} #{pane_pid}"); err != nil {
+		return measurement{}, fmt.Errorf("asking tmux for its pids: %v", err)
+	} else if _, err := fmt.Sscan(out, &serverPid, &panePid); err != nil {
+		return measurement{}, fmt.Errorf("tmux's pids %q: %v", out, err)
+	}
 	screen := func() string {
-		out, _ := tm("capture-pane", "-p", "-t", "bench").Output()
-		return string(out)
+		out, _ := ctl.run("capture-pane", "-p", "-t", "bench")
+		return out
 	}
 	// waitFor waits until one of texts is on the screen.
 	waitFor := func(limit time.Duration, texts ...string) error {
@@ -61,11 +77,11 @@ func (b *bench) measureTUI(ctx context.Context, r *runSpec, inv invocation) (mea
 			if strings.Contains(last, "Finished: ") { // some files failed
 				break
 			}
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(screenPoll)
 		}
 		return fmt.Errorf("hoist's UI never showed %q; last screen:\n%s", texts, redactQueries(last))
 	}
-	keys := func(k ...string) { _ = tm(append([]string{"send-keys", "-t", "bench"}, k...)...).Run() }
+	keys := func(k ...string) { _, _ = ctl.run(append([]string{"send-keys", "-t", "bench"}, k...)...) }
 
 	// Given URLs fix the files, and the form comes first; with --s3 the
 	// picker comes first, the file already picked from the command line.
@@ -91,18 +107,31 @@ func (b *bench) measureTUI(ctx context.Context, r *runSpec, inv invocation) (mea
 	// armDelay, 400 ms) of opening, as a person's typed-ahead one: wait it
 	// out, before the clock starts.
 	time.Sleep(500 * time.Millisecond)
-	serverBefore := b.srv.cpu()
+	serverBefore, busyBefore := b.srv.cpu(), machineBusy()
+	hoistBefore, termBefore, pollBefore := treeCPU(panePid), processCPU(serverPid), childrenCPU()
 	start := time.Now()
 	keys("Enter")
 	if err := waitFor(10*time.Minute, fmt.Sprintf("All %d files uploaded", r.sc.files), "The file was uploaded"); err != nil {
 		return measurement{}, err
 	}
 	m := measurement{wall: time.Since(start), serverCPU: b.srv.cpu() - serverBefore}
+	m.runCPU, m.termCPU, m.pollCPU = treeCPU(panePid)-hoistBefore, processCPU(serverPid)-termBefore, childrenCPU()-pollBefore
+	m.otherCPU = max(machineBusy()-busyBefore-m.runCPU-m.serverCPU-m.termCPU-m.pollCPU, 0)
 	keys("q")
 	if err := waitFor(20*time.Second, "BENCH-EXIT=0"); err != nil {
 		return m, err
 	}
 	return m, parseTimeReport(report, &m)
+}
+
+// childrenCPU is the CPU of the bench's children that have ended (here the
+// tmux clients it runs), from getrusage.
+func childrenCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func shellQuote(s string) string {
