@@ -5,9 +5,11 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
+	"syscall"
 	"time"
 )
 
@@ -19,6 +21,9 @@ import (
 //	go tool pprof -sample_index=inuse_space /tmp/hoist-prof heap.out
 //	HOIST_MEMSTATS=mem.txt /tmp/hoist-prof …   # where the peak RSS went
 //
+// With HOIST_CPUPROFILE_FROM=SIGUSR1 the CPU profile starts at that signal
+// (the bench sends it when a TUI upload starts).
+//
 // The heap profile is the one taken when live heap objects were at their
 // largest (sampled every 50 ms), so it shows what holds the peak.
 func init() {
@@ -28,11 +33,30 @@ func init() {
 			fmt.Fprintln(os.Stderr, "hoist: HOIST_CPUPROFILE:", err)
 			os.Exit(exitUsage)
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(os.Stderr, "hoist: HOIST_CPUPROFILE:", err)
-			os.Exit(exitUsage)
+		if os.Getenv("HOIST_CPUPROFILE_FROM") == "SIGUSR1" {
+			// From a signal on: the bench sends it at the key that
+			// starts a TUI upload, so the picker, form and review are
+			// left out.
+			started := make(chan struct{})
+			usr1 := make(chan os.Signal, 1)
+			signal.Notify(usr1, syscall.SIGUSR1)
+			go func() {
+				<-usr1
+				startCPUProfile(f)
+				close(started)
+			}()
+			atExit = append(atExit, func() {
+				select {
+				case <-started:
+					pprof.StopCPUProfile()
+				default:
+				}
+				f.Close()
+			})
+		} else {
+			startCPUProfile(f)
+			atExit = append(atExit, func() { pprof.StopCPUProfile(); f.Close() })
 		}
-		atExit = append(atExit, func() { pprof.StopCPUProfile(); f.Close() })
 	}
 	if path := os.Getenv("HOIST_MEMSTATS"); path != "" {
 		stop := make(chan struct{})
@@ -46,6 +70,13 @@ func init() {
 		finished := make(chan struct{})
 		go samplePeakHeap(path, stop, finished)
 		atExit = append(atExit, func() { close(stop); <-finished })
+	}
+}
+
+func startCPUProfile(f *os.File) {
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "hoist: HOIST_CPUPROFILE:", err)
+		os.Exit(exitUsage)
 	}
 }
 

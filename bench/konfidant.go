@@ -62,7 +62,7 @@ func (r *runSpec) hoistKonfidant(protocol string) (invocation, error) {
 // encrypts reports whether tool's objects are KNF1 ciphertext rather than
 // the files' bytes.
 func (sc scenario) encrypts(tool string) bool {
-	return sc.konfidant && (tool == "hoist" || tool == "hoist-tui" || strings.HasPrefix(tool, "hoist:"))
+	return sc.konfidant && (tool == "hoist" || tool == "hoist-tui" || strings.HasPrefix(tool, "hoist:") || strings.HasPrefix(tool, "hoist-tui:"))
 }
 
 // knf1MaxOverhead bounds what KNF1 adds to a file of size bytes: the

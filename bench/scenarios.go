@@ -136,9 +136,13 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) (*scenarioResult, 
 	if b.s.tui && slices.Contains(tools, "hoist") || slices.Contains(b.s.tools, "hoist-tui") && slices.Contains(sc.tools, "hoist") {
 		tools = append(tools, "hoist-tui")
 	}
-	if slices.Contains(tools, "hoist") {
-		for _, name := range slices.Sorted(maps.Keys(b.s.variants)) {
-			tools = append(tools, "hoist:"+name)
+	// Each variant runs as each of hoist's modes in the run: hoist:NAME
+	// headless, hoist-tui:NAME in the terminal UI.
+	for _, mode := range []string{"hoist", "hoist-tui"} {
+		if slices.Contains(tools, mode) {
+			for _, name := range slices.Sorted(maps.Keys(b.s.variants)) {
+				tools = append(tools, mode+":"+name)
+			}
 		}
 	}
 	if len(tools) == 0 {

@@ -182,6 +182,15 @@ func procStat(pid int) []string {
 
 // treeCPU is processCPU of root and of every process under it.
 func treeCPU(root int) time.Duration {
+	total := processCPU(root)
+	for _, pid := range descendants(root) {
+		total += processCPU(pid)
+	}
+	return total
+}
+
+// descendants are the processes under root, from /proc.
+func descendants(root int) []int {
 	parent := map[int]int{}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
@@ -193,16 +202,16 @@ func treeCPU(root int) time.Duration {
 			parent[pid], _ = strconv.Atoi(f[1])
 		}
 	}
-	var total time.Duration
+	var out []int
 	for pid := range parent {
-		for p := pid; p > 1; p = parent[p] {
+		for p := parent[pid]; p > 1; p = parent[p] {
 			if p == root {
-				total += processCPU(pid)
+				out = append(out, pid)
 				break
 			}
 		}
 	}
-	return total
+	return out
 }
 
 // objects counts the objects under prefix and their bytes, on disk.

@@ -52,7 +52,7 @@ func (r *runSpec) baseEnv() []string {
 	}
 	// A hoist built with -tags hoistprof writes profiles where these say
 	// (profile_hoistprof.go): the one way into a run the bench drives.
-	for _, name := range []string{"HOIST_CPUPROFILE", "HOIST_HEAPPROFILE", "HOIST_MEMSTATS"} {
+	for _, name := range []string{"HOIST_CPUPROFILE", "HOIST_CPUPROFILE_FROM", "HOIST_HEAPPROFILE", "HOIST_MEMSTATS"} {
 		if v := os.Getenv(name); v != "" {
 			env = append(env, name+"="+v)
 		}
@@ -60,15 +60,15 @@ func (r *runSpec) baseEnv() []string {
 	return env
 }
 
-// invocation is the run's command; a hoist:NAME variant is hoist's with
-// the variant's binary.
+// invocation is the run's command; a hoist:NAME or hoist-tui:NAME variant
+// is hoist's (or its terminal UI's) with the variant's binary.
 func (r *runSpec) invocation() (invocation, error) {
 	if err := os.MkdirAll(filepath.Join(r.scratch, "home"), 0o755); err != nil {
 		return invocation{}, err
 	}
-	if name, ok := strings.CutPrefix(r.tool, "hoist:"); ok {
+	if mode, name, ok := strings.Cut(r.tool, ":"); ok {
 		bin := r.b.s.variants[name]
-		inv, err := r.command("hoist")
+		inv, err := r.command(mode)
 		if len(inv.args) > 0 {
 			inv.args[0] = bin
 		}

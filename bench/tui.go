@@ -109,6 +109,14 @@ func (b *bench) measureTUI(ctx context.Context, r *runSpec, inv invocation) (mea
 	time.Sleep(500 * time.Millisecond)
 	serverBefore, busyBefore := b.srv.cpu(), machineBusy()
 	hoistBefore, termBefore, pollBefore := treeCPU(panePid), processCPU(serverPid), childrenCPU()
+	if os.Getenv("HOIST_CPUPROFILE_FROM") == "SIGUSR1" {
+		// A hoistprof build profiles from here (profile_hoistprof.go).
+		for _, pid := range descendants(panePid) {
+			if args, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.HasPrefix(string(args), inv.args[0]+"\x00") {
+				_ = syscall.Kill(pid, syscall.SIGUSR1)
+			}
+		}
+	}
 	start := time.Now()
 	keys("Enter")
 	if err := waitFor(10*time.Minute, fmt.Sprintf("All %d files uploaded", r.sc.files), "The file was uploaded"); err != nil {
