@@ -16,13 +16,17 @@ import (
 // of sending, with no store behind to slow it or to share its CPU with
 // (the server runs in the bench process, whose CPU is not measured). It
 // answers the way S3 does, 200 with an ETag, and closes no connection.
+// It also answers the calls of a multipart upload (discard_multipart.go).
 type discardServer struct {
 	url string
 	srv *http.Server
 
-	mu     sync.Mutex
-	bodies map[string]int // object key prefix → bodies read whole
-	bytes  map[string]int64
+	mu      sync.Mutex
+	bodies  map[string]int // object key prefix → objects stored
+	bytes   map[string]int64
+	objects map[string]fakeObject  // key → size and ETag, for HeadObject
+	uploads map[string]*fakeUpload // upload ID → multipart upload in progress
+	unknown []string               // requests it had no answer for
 }
 
 func startDiscardServer() (*discardServer, error) {
@@ -30,7 +34,8 @@ func startDiscardServer() (*discardServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &discardServer{url: "http://" + ln.Addr().String(), bodies: map[string]int{}, bytes: map[string]int64{}}
+	d := &discardServer{url: "http://" + ln.Addr().String(), bodies: map[string]int{}, bytes: map[string]int64{},
+		objects: map[string]fakeObject{}, uploads: map[string]*fakeUpload{}}
 	d.srv = &http.Server{Handler: http.HandlerFunc(d.serve)}
 	go func() { _ = d.srv.Serve(ln) }()
 	return d, nil
@@ -45,30 +50,66 @@ const discardChunk = 256 << 10
 var discardBufs = sync.Pool{New: func() any { b := make([]byte, discardChunk); return &b }}
 
 func (d *discardServer) serve(w http.ResponseWriter, r *http.Request) {
-	bp := discardBufs.Get().(*[]byte)
-	n, err := readAll(r.Body, *bp)
-	discardBufs.Put(bp)
-	if err != nil || n != r.ContentLength {
-		w.WriteHeader(http.StatusBadRequest)
+	// Path style, as every tool here is pointed: /<bucket>/<key>.
+	name, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if name != bucket {
+		d.refuse(w, r, http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist")
 		return
 	}
-	// /bench/<scenario>/<run>/<file>: the run's prefix is all but the file.
-	key := strings.TrimPrefix(r.URL.Path, "/"+bucket+"/")
-	prefix := key[:max(strings.LastIndex(key, "/"), 0)]
+	switch s3Call(r, key) {
+	case "PutObject":
+		d.putObject(w, r, key)
+	case "UploadPart":
+		d.uploadPart(w, r, key)
+	case "CreateMultipartUpload":
+		d.createMultipartUpload(w, r, key)
+	case "CompleteMultipartUpload":
+		d.completeMultipartUpload(w, r, key)
+	case "AbortMultipartUpload":
+		d.abortMultipartUpload(w, r, key)
+	case "ListParts":
+		d.listParts(w, r, key)
+	case "ListMultipartUploads":
+		d.listMultipartUploads(w, r)
+	case "HeadObject":
+		d.headObject(w, key)
+	default:
+		d.unanswered(w, r)
+	}
+}
+
+func (d *discardServer) putObject(w http.ResponseWriter, r *http.Request, key string) {
+	if r.Header.Get("If-None-Match") == "*" { // hoist --skip-existing
+		d.mu.Lock()
+		_, exists := d.objects[key]
+		d.mu.Unlock()
+		if exists {
+			d.refuse(w, r, http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
+			return
+		}
+	}
+	n, _, ok := d.readBody(w, r)
+	if !ok {
+		return
+	}
+	etag := `"00000000000000000000000000000000"`
 	d.mu.Lock()
-	d.bodies[prefix]++
-	d.bytes[prefix] += n
+	d.store(key, fakeObject{size: n, etag: etag, modified: time.Now().UTC()})
 	d.mu.Unlock()
-	w.Header().Set("ETag", `"00000000000000000000000000000000"`)
+	w.Header().Set("ETag", etag)
 	w.WriteHeader(http.StatusOK)
 }
 
-// readAll reads r to its end into buf, over and over, and counts the bytes.
-func readAll(r io.Reader, buf []byte) (int64, error) {
+// readAll reads r to its end into buf, over and over, and counts the bytes;
+// each chunk also goes to h unless it is nil.
+func readAll(r io.Reader, buf []byte, h io.Writer) (int64, error) {
 	var n int64
 	for {
 		k, err := r.Read(buf)
 		n += int64(k)
+		if h != nil && k > 0 {
+			_, _ = h.Write(buf[:k])
+		}
 		if err == io.EOF {
 			return n, nil
 		}
@@ -101,7 +142,8 @@ func serveDiscard(ctx context.Context, urlFile string) error {
 	return nil
 }
 
-// received is how many whole bodies, and bytes, came under prefix.
+// received is how many objects, and bytes, were stored under prefix: a
+// single PUT's body, or a completed multipart upload's parts.
 func (d *discardServer) received(prefix string) (int, int64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -41,6 +41,7 @@ type settings struct {
 	tools     []string
 	dir       string
 	big       int64
+	bigSet    bool    // -big was given: it overrides a scenario's own default
 	scale     float64 // fraction of the many-file scenarios' files, for a quick run
 	keep      bool
 	warmup    bool
@@ -68,7 +69,7 @@ func parseSettings(args []string) (settings, error) {
 	scen := fs.String("scenarios", strings.Join(scenarioNames(), ","), "scenarios to run, comma-separated")
 	tools := fs.String("tools", "", "tools to run, comma-separated (default: every tool a scenario names)")
 	fs.StringVar(&s.dir, "dir", defaultDir(), "work folder for test files and the server's data (tmpfs keeps the disk out of the numbers)")
-	big := fs.String("big", "1GiB", "size of the big file in the single and multipart scenarios")
+	big := fs.String("big", "1GiB", "size of the big file in the single, multipart, konfidant and discard scenarios (multipart-discard: 20GiB unless given)")
 	fs.Float64Var(&s.scale, "scale", 1, "run the many-file scenarios with this fraction of their files (0.02: a quick look)")
 	fs.BoolVar(&s.keep, "keep", false, "keep the work folder")
 	fs.BoolVar(&s.warmup, "warmup", true, "run every tool once, untimed, before the first round")
@@ -97,6 +98,7 @@ func parseSettings(args []string) (settings, error) {
 		return s, fmt.Errorf("-big: %w", err)
 	}
 	s.big = n
+	fs.Visit(func(f *flag.Flag) { s.bigSet = s.bigSet || f.Name == "big" })
 	for _, name := range splitList(*scen) {
 		if _, ok := scenarioByName(name); !ok {
 			return s, fmt.Errorf("-scenarios: no scenario %q; have %s", name, strings.Join(scenarioNames(), ", "))
@@ -183,6 +185,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		sc, _ := scenarioByName(name)
 		if sc.bigFile {
 			sc.size = s.big
+			if sc.bigDefault > 0 && !s.bigSet {
+				sc.size = sc.bigDefault
+			}
 		} else if s.scale > 0 && s.scale < 1 {
 			sc.files = max(1, int(float64(sc.files)*s.scale))
 		}
