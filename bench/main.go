@@ -5,8 +5,9 @@
 //
 //	go run ./bench -rounds 3
 //
-// It is a main package of its own so `go test ./...` only builds it: nothing
-// here starts a server unless it is run.
+// It is a main package of its own so `go test ./...` only builds it and tests
+// its in-process discarding server: nothing here starts versitygw unless it
+// is run.
 package main
 
 import (
