@@ -2,8 +2,10 @@ package runreport
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -36,6 +38,18 @@ func TestSpoolKeepsTheLastRecordOfEachFile(t *testing.T) {
 		}
 		if data, err := s.Record(99); data != nil || err != nil {
 			t.Errorf("record of an unknown id: %q, %v", data, err)
+		}
+		// Enough records to be written out several times, each read back
+		// whether it is on disk or still gathered.
+		for id := 10; id < 3000; id++ {
+			if err := s.Put(id, File{File: fmt.Sprintf("f%d", id), State: "done", Location: strings.Repeat("x", id%97)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for id := 10; id < 3000; id++ {
+			if f, ok := s.Get(id); !ok || f.File != fmt.Sprintf("f%d", id) || len(f.Location) != id%97 {
+				t.Fatalf("TMPDIR %s: file %d = %+v, %v", tmp, id, f, ok)
+			}
 		}
 		if err := s.Close(); err != nil {
 			t.Error(err)
