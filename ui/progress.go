@@ -659,12 +659,7 @@ func (m progressModel) headerView(b *strings.Builder) {
 	b.WriteString(m.countsView() + "\n")
 	switch {
 	case m.confirming:
-		queued := m.counts[uploader.StateQueued] + m.counts[uploader.StateWaiting]
-		what := plural(m.running()-queued, "upload", "uploads") + " in progress"
-		if queued > 0 {
-			what += fmt.Sprintf(" and %d queued", queued)
-		}
-		b.WriteString(st.Prompt.Render(cut("Quit? "+what+" will be canceled.  y: quit · n: keep uploading", w)))
+		b.WriteString(st.Prompt.Render(cut("Quit? "+m.quitWhat()+"  y: quit · n: keep uploading", w)))
 	case m.win.cursor < len(m.rows) && m.rows[m.win.cursor].state == uploader.StatePaused:
 		s := m.status(m.win.cursor)
 		b.WriteString(st.Retrying.Render(cut(uploader.DisplayName(s.Name)+": "+pausedNote(&s), w)))
@@ -680,6 +675,32 @@ func (m progressModel) headerView(b *strings.Builder) {
 			b.WriteString(style.Render(cut(uploader.DisplayName(s.Name)+": "+uploader.DisplayName(reason), w)))
 		}
 	}
+}
+
+// quitWhat says what quitting does to the files not finished: the ones
+// under way and queued are canceled; paused ones stay paused (a multipart
+// upload keeps its parts for the next run).
+func (m progressModel) quitWhat() string {
+	queued := m.counts[uploader.StateQueued] + m.counts[uploader.StateWaiting]
+	paused := m.counts[uploader.StatePaused]
+	var parts []string
+	if active := m.running() - queued - paused; active > 0 {
+		parts = append(parts, plural(active, "upload", "uploads")+" in progress")
+	}
+	if queued > 0 {
+		parts = append(parts, fmt.Sprintf("%d queued", queued))
+	}
+	what := ""
+	if len(parts) > 0 {
+		what = strings.Join(parts, " and ") + " will be canceled"
+	}
+	if paused > 0 {
+		if what != "" {
+			what += "; "
+		}
+		what += plural(paused, "paused file stays", "paused files stay") + " paused"
+	}
+	return what + "."
 }
 
 // reasonOf is why a file failed or is retrying, without the file name the

@@ -470,6 +470,11 @@ func TestProgressPauseKeys(t *testing.T) {
 	if h := helpText(m.helpKeys()); !strings.Contains(h, "p resume file") || !strings.Contains(h, "P pause all") {
 		t.Errorf("help: %s", h)
 	}
+	// Quitting cancels what is under way or queued; a paused file stays
+	// paused (a multipart upload keeps its parts), and the prompt says so.
+	if q, _ := progressPress(m, "q"); !strings.Contains(plain(q.View()), "Quit? 1 upload in progress and 1 queued will be canceled; 1 paused file stays paused.") {
+		t.Errorf("quit prompt with a file paused:\n%s", plain(q.View()))
+	}
 	_, msgs = progressPress(m, "p")
 	if got := only[resumeRequestedMsg](t, msgs); fmt.Sprint(got.ids) != "[1]" {
 		t.Errorf("p on a paused file asked to resume %v", got.ids)
