@@ -149,7 +149,7 @@ func (p *Pool) runMultipart(ctx context.Context, t *fileTask, ms MultipartSource
 			continue
 		}
 		n := n
-		jobs = append(jobs, job{file: t, run: func(ctx context.Context) { p.runPart(ctx, m, n) }})
+		jobs = append(jobs, job{file: t, run: func(ctx context.Context) { p.runPart(ctx, m, n) }, part: true})
 	}
 	if len(jobs) == 0 {
 		p.completeMultipart(ctx, m)

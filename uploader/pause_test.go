@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -134,5 +135,62 @@ func TestPauseMultipartResumesAtItsNextPart(t *testing.T) {
 	}
 	if sent := m.partBytes.Load(); sent > 20<<20+5<<20 {
 		t.Errorf("the server received %d part bytes: more than the file and the one part in flight", sent)
+	}
+}
+
+// A file still waiting in the queue is paused at once, not when a worker
+// reaches it: with one worker held by the first file, the third pauses
+// while the first is still being sent, and the queue goes on without it.
+func TestPauseOfAQueuedFileIsImmediate(t *testing.T) {
+	release := make(chan struct{})
+	var held atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if held.CompareAndSwap(false, true) {
+			<-release
+		}
+	}))
+	defer srv.Close()
+	f, _ := writeFile(t, t.TempDir(), "a.bin", 10)
+	files := []File{f, f, f}
+	for i := range files {
+		files[i].Key = string(rune('a' + i))
+	}
+	p := New(&testSource{base: srv.URL}, Options{Concurrency: 1})
+	live, finish := startPaused(t, p, files...)
+	for !held.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	if !p.Pause(2) {
+		t.Fatal("Pause refused a queued file")
+	}
+	if e := waitEvent(t, live, EventPaused); e.ID != 2 {
+		t.Fatalf("paused file %d, want 2", e.ID)
+	}
+	if s := p.Snapshot(nil); s[0].State == StateDone || s[2].State != StatePaused || s[2].Attempt != 0 {
+		t.Fatalf("while the first is held: %+v", s)
+	}
+	close(release)
+	if err := p.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Summary(); s.Uploaded != 2 || s.Pending != 1 {
+		t.Errorf("summary %+v: want two uploaded and the paused one pending", s)
+	}
+	if !p.Resume(2) {
+		t.Fatal("Resume refused the paused file")
+	}
+	if err := p.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	paused := 0
+	for _, e := range finish() {
+		if e.Kind == EventPaused {
+			paused++
+		}
+	}
+	if s := p.Summary(); s.Uploaded != 3 || paused != 1 {
+		t.Errorf("summary %+v, %d paused events; want all three uploaded, one pause", s, paused)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -143,6 +144,7 @@ type Pool struct {
 type job struct {
 	file *fileTask
 	run  func(ctx context.Context)
+	part bool // one part of a file already begun, not the file's start
 }
 
 // fileTask is the pool's record of one file. Counters are atomic so Snapshot
@@ -411,6 +413,21 @@ func (p *Pool) Pause(id int) bool {
 		return false
 	}
 	cancel(errPaused)
+	// A file still waiting in the queue is paused now, not when a worker
+	// reaches it (behind a thousand others, that could be minutes of
+	// "pausing…"). Once a worker has taken it, the worker pauses it.
+	p.mu.Lock()
+	i := slices.IndexFunc(p.queue, func(j job) bool { return j.file == t && !j.part })
+	if i >= 0 && State(t.state.Load()) == StateQueued {
+		p.queue = slices.Delete(p.queue, i, i+1)
+		p.idle.Broadcast()
+	} else {
+		i = -1
+	}
+	p.mu.Unlock()
+	if i >= 0 {
+		p.finishPaused(t)
+	}
 	return true
 }
 
