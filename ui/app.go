@@ -294,6 +294,9 @@ func newModel(ctx context.Context, o Options) model {
 		form:     newForm(st, o.Metadata, o.Required),
 		progress: newProgress(st, o.Target),
 	}
+	if len(o.Paths) > 0 {
+		m.picker.resolving++ // Init resolves them
+	}
 	m.form.markRemembered(o.Remembered)
 	m.form.optional = o.OptionalMetadata
 	m.form.intro = o.FormIntro

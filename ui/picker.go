@@ -96,7 +96,10 @@ type pickerModel struct {
 	bytes   int64
 	skipped int
 	walking int
-	notice  string // last thing the person should know: why a key did nothing
+	// resolving counts the path lists given or pasted not yet resolved into
+	// picks: until then, nothing is picked but something will be.
+	resolving int
+	notice    string // last thing the person should know: why a key did nothing
 }
 
 func newPicker(st *Styles, dir string) pickerModel {
@@ -184,6 +187,7 @@ func (m pickerModel) Update(msg tea.Msg) (pickerModel, tea.Cmd) {
 		return m, nil
 
 	case pathsResolvedMsg:
+		m.resolving = max(m.resolving-1, 0)
 		for i := range msg.picks {
 			m.addPick(&msg.picks[i])
 		}
@@ -227,6 +231,7 @@ func (m pickerModel) Update(msg tea.Msg) (pickerModel, tea.Cmd) {
 			m.notice = "nothing to pick in what was pasted: drop files, or paste their paths"
 			return m, nil
 		}
+		m.resolving++
 		return m, resolvePaths(paths)
 	}
 	if m.filtering {
@@ -577,7 +582,7 @@ func (m pickerModel) picked() []uploader.File {
 
 func (m pickerModel) finish() (pickerModel, tea.Cmd) {
 	switch {
-	case m.walking > 0:
+	case m.walking > 0 || m.resolving > 0:
 		m.notice = "still counting the files in the picked folders; a moment"
 		return m, nil
 	case m.files == 0:
@@ -795,7 +800,7 @@ func (m pickerModel) footerView() string {
 	if m.skipped > 0 {
 		parts = append(parts, fmt.Sprintf("%d skipped (special files, links to folders, unreadable)", m.skipped))
 	}
-	if m.walking > 0 {
+	if m.walking > 0 || m.resolving > 0 {
 		parts = append(parts, "counting files…")
 	}
 	return st.Accent.Render(cut(strings.Join(parts, " · "), m.width))

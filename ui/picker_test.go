@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -472,5 +473,25 @@ func TestPickerLongNamesKeepTheirEnd(t *testing.T) {
 		if !strings.Contains(v, end) {
 			t.Errorf("no %q at 64 columns:\n%s", end, v)
 		}
+	}
+}
+
+// Paths given on the command line are being read when the picker opens: a
+// tab then says to wait, not that nothing is picked.
+func TestPickerWaitsForTheGivenPaths(t *testing.T) {
+	dir := pickDir(t)
+	t.Chdir(dir)
+	m := sized(newModel(context.Background(), Options{StartDir: dir, Paths: []string{"a.txt"}}), goldenWidth, goldenHeight)
+	m, _ = step(t, m, press("tab"), nil)
+	if m.screen != screenPicker || !strings.Contains(m.picker.notice, "still counting") {
+		t.Fatalf("tab before the paths were read: screen %d, notice %q", m.screen, m.picker.notice)
+	}
+	for _, msg := range perform(resolvePaths([]string{"a.txt"})) {
+		m, _ = step(t, m, msg, nil)
+	}
+	if _, seen := step(t, m, press("tab"), nil); len(seen) < 2 {
+		t.Fatalf("tab once the paths were read did nothing: %v", seen)
+	} else if _, ok := seen[1].(filesPickedMsg); !ok {
+		t.Errorf("tab once the paths were read: %T, want the files picked", seen[1])
 	}
 }
