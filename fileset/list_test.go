@@ -2,6 +2,7 @@ package fileset
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -128,4 +129,55 @@ func TestPickedFilesKeepTheirFolderOnce(t *testing.T) {
 		t.Errorf("last path %q", got)
 	}
 	runtime.KeepAlive(&m)
+}
+
+// Lists join compactly: a folder's list appended whole or in part keeps
+// each file exactly as it was, and files picked on their own (named by
+// their path or by their base name, as the picker names them) stay
+// compact; any other File is kept as it is.
+func TestAppendKeepsEveryFileAsItWas(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"d/a", "d/sub/b", "e/c", "solo.txt", "other.txt"} {
+		write(t, filepath.Join(dir, p), 3)
+	}
+	folder := func(name string) *List {
+		l := &List{}
+		if _, err := l.Add(Root{Path: filepath.Join(dir, name), Name: name}); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	d, e := folder("d"), folder("e")
+	st, err := os.Stat(filepath.Join(dir, "solo.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	solo := File{Path: filepath.Join(dir, "solo.txt"), Name: "solo.txt", Key: "solo.txt", Size: st.Size(), ModTime: st.ModTime()}
+	var byPath List
+	if _, err := byPath.Add(Root{Path: filepath.Join(dir, "other.txt")}); err != nil {
+		t.Fatal(err)
+	}
+
+	var out List
+	out.AppendList(d, func(i int) bool { return d.At(i).Key != "d/a" })
+	out.Append(solo)
+	out.AppendList(&byPath, nil)
+	out.AppendList(e, nil)
+	want := []File{d.At(1), solo, byPath.At(0), e.At(0)}
+	if out.Len() != len(want) || out.Total() != 12 || out.files != nil {
+		t.Fatalf("%d files, %d bytes, compact %v; want %d, 12, compact", out.Len(), out.Total(), out.files == nil, len(want))
+	}
+	for i, w := range want {
+		if got := out.At(i); got.Path != w.Path || got.Name != w.Name || got.Key != w.Key || got.Size != w.Size || !got.ModTime.Equal(w.ModTime) {
+			t.Errorf("file %d = %+v, want %+v", i, got, w)
+		}
+	}
+
+	// A File with a name of its own has no compact form: kept as it is.
+	odd := solo
+	odd.Name = "renamed.txt"
+	out.Append(odd)
+	if got := out.At(out.Len() - 1); got.Name != "renamed.txt" || out.At(0).Key != "d/sub/b" {
+		t.Errorf("after a File kept as it is: %+v, first %+v", got, out.At(0))
+	}
 }

@@ -398,7 +398,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 	// The screens' news.
 	case filesPickedMsg:
-		m.files, m.jobNote = m.opts.keepJobFiles(fileset.ListOf(msg.files))
+		m.files, m.jobNote = m.opts.keepJobFiles(msg.files)
 		m.form.setAbout(m.about())
 		if m.form.empty() {
 			return m.toReview()

@@ -306,7 +306,7 @@ func TestAppFitsEverySize(t *testing.T) {
 	screens := map[string]func(m model) model{
 		"picker": func(m model) model { return m },
 		"form": func(m model) model {
-			next, _ := m.Update(filesPickedMsg{files: files})
+			next, _ := m.Update(filesPickedMsg{files: fileset.ListOf(files)})
 			return next.(model)
 		},
 		"review": func(m model) model {
@@ -575,7 +575,7 @@ func TestAppSendsOnlyTheJobsShareOfThePick(t *testing.T) {
 	}
 	opts := Options{Target: "t", Required: []string{}, JobFiles: even, JobFlags: "--shard 0/2"}
 	m := sized(newModel(context.Background(), opts), goldenWidth, goldenHeight)
-	m, _ = step(t, m, filesPickedMsg{files: picked}, func(msg tea.Msg) bool { _, ok := msg.(reviewArmedMsg); return ok })
+	m, _ = step(t, m, filesPickedMsg{files: fileset.ListOf(picked)}, func(msg tea.Msg) bool { _, ok := msg.(reviewArmedMsg); return ok })
 	if m.screen != screenReview || m.files.Len() != 2 || m.files.At(1).Name != "f2.bin" {
 		t.Fatalf("screen %d, files %v: want the review of f0 and f2", m.screen, m.files)
 	}
@@ -587,7 +587,7 @@ func TestAppSendsOnlyTheJobsShareOfThePick(t *testing.T) {
 	none := func(*fileset.List) *fileset.List { return fileset.ListOf(nil) }
 	opts.JobFiles = none
 	m = sized(newModel(context.Background(), opts), goldenWidth, goldenHeight)
-	m, _ = step(t, m, filesPickedMsg{files: picked[:1]}, func(msg tea.Msg) bool { _, ok := msg.(reviewArmedMsg); return ok })
+	m, _ = step(t, m, filesPickedMsg{files: fileset.ListOf(picked[:1])}, func(msg tea.Msg) bool { _, ok := msg.(reviewArmedMsg); return ok })
 	if m.files.Len() != 0 || !m.review.hasErrors() {
 		t.Errorf("files %v, problems %+v: nothing to send must be an error on the review", m.files, m.review.problems)
 	}

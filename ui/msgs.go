@@ -5,6 +5,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"hoist/fileset"
 	"hoist/runreport"
 	"hoist/uploader"
 )
@@ -23,7 +24,7 @@ type dirReadMsg struct {
 
 type dirWalkedMsg struct {
 	path    string
-	files   []uploader.File
+	files   *fileset.List
 	skipped int // entries that cannot be uploaded: special files, unreadable folders, linked folders
 	err     error
 }
@@ -33,7 +34,7 @@ type pathsResolvedMsg struct {
 	problems []string // one line each: a path that could not be used, and why
 }
 
-type filesPickedMsg struct{ files []uploader.File }
+type filesPickedMsg struct{ files *fileset.List }
 
 // agesTickedMsg: time to work out the entries' ages again.
 type agesTickedMsg struct{ at time.Time }

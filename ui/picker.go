@@ -59,9 +59,18 @@ type pick struct {
 	name    string // as shown, and the start of the keys of its files
 	dir     bool
 	walking bool
-	files   []uploader.File
+	files   []uploader.File // a file picked on its own: itself
+	list    *fileset.List   // a folder: its files, compactly (100,000 Files were 20 MB, issue 15)
 	skipped int
 	err     error
+}
+
+// size is how many files the pick stands for, and their bytes.
+func (p *pick) size() (int, int64) {
+	if p.dir {
+		return p.list.Len(), p.list.Total()
+	}
+	return len(p.files), sumSize(p.files)
 }
 
 type pickerModel struct {
@@ -173,7 +182,7 @@ func (m pickerModel) Update(msg tea.Msg) (pickerModel, tea.Cmd) {
 		if !ok || !p.walking {
 			return m, nil // unpicked while it was being walked
 		}
-		p.walking, p.files, p.skipped, p.err = false, msg.files, msg.skipped, msg.err
+		p.walking, p.list, p.skipped, p.err = false, msg.files, msg.skipped, msg.err
 		if msg.err != nil {
 			// The error names the file inside the folder (fileset.Walk):
 			// nothing of the folder is sent until it can all be read.
@@ -541,15 +550,52 @@ func (m *pickerModel) recount() {
 			markParents(m.pickedBelow, path)
 			lastDir = dir // siblings share their parents: mark them once
 		}
-		for _, f := range p.files {
-			if m.counts(f, path) {
-				m.files++
-				m.bytes += f.Size
-			}
-		}
 	}
 	for x := range m.excluded {
 		markParents(m.excludedBelow, x)
+	}
+	for _, path := range m.order {
+		p := m.picks[path]
+		if m.whole(p) {
+			n, bytes := p.size()
+			m.files += n
+			m.bytes += bytes
+			continue
+		}
+		m.eachCounted(p, func(f uploader.File) {
+			m.files++
+			m.bytes += f.Size
+		})
+	}
+}
+
+// whole reports whether every file of folder pick p counts there: nothing
+// picked or unticked lies inside it. Its files are then counted without
+// looking at each (a folder of 100,000: issue 15). recount makes the sets
+// it reads.
+func (m *pickerModel) whole(p *pick) bool {
+	if !p.dir {
+		return false
+	}
+	_, below := m.pickedBelow[p.path]
+	_, excluded := m.excludedBelow[p.path]
+	return !below && !excluded
+}
+
+// eachCounted calls fn with each file of p that counts there.
+func (m *pickerModel) eachCounted(p *pick, fn func(uploader.File)) {
+	if !p.dir {
+		for _, f := range p.files {
+			if m.counts(f, p.path) {
+				fn(f)
+			}
+		}
+		return
+	}
+	for i := range p.list.Len() {
+		if f := p.list.At(i); m.counts(f, p.path) {
+			fn(f)
+		}
 	}
 }
 
@@ -567,16 +613,22 @@ func markParents(set map[string]struct{}, path string) {
 	}
 }
 
-// picked is every selected file once, in the order picked.
-func (m pickerModel) picked() []uploader.File {
-	out := make([]uploader.File, 0, m.files)
+// picked is every selected file once, in the order picked, as a compact
+// list: a folder wholly picked is appended whole.
+func (m pickerModel) picked() *fileset.List {
+	out := &fileset.List{} // whole reads the sets the last recount made
 	for _, path := range m.order {
-		for _, f := range m.picks[path].files {
-			if m.counts(f, path) {
-				out = append(out, f)
-			}
+		p := m.picks[path]
+		switch {
+		case m.whole(p):
+			out.AppendList(p.list, nil)
+		case p.dir:
+			out.AppendList(p.list, func(i int) bool { return m.counts(p.list.At(i), path) })
+		default:
+			m.eachCounted(p, out.Append)
 		}
 	}
+	out.Trim()
 	return out
 }
 
@@ -746,7 +798,8 @@ func (m pickerModel) entryView(e dirEntry, isCursor bool) string {
 	case picked && p.dir && p.walking:
 		info = fitRight("counting…", pickSizeWidth) + "  " + fit(formatAge(e.modTime, m.now), pickAgeWidth)
 	case picked && p.dir:
-		info = fitRight(formatBytes(sumSize(p.files)), pickSizeWidth) + "  " + fit(plural(len(p.files), "file", "files"), pickAgeWidth)
+		n, bytes := p.size()
+		info = fitRight(formatBytes(bytes), pickSizeWidth) + "  " + fit(plural(n, "file", "files"), pickAgeWidth)
 	case e.kind == entryDir:
 		info = fitRight("", pickSizeWidth) + "  " + fit(formatAge(e.modTime, m.now), pickAgeWidth)
 	default:
@@ -927,10 +980,16 @@ func walkDir(root, name string) tea.Cmd {
 	}
 }
 
-// collectDir is the one file-set rule (fileset.Walk) for a picked folder.
-func collectDir(root, name string) ([]uploader.File, int, error) {
-	set, err := fileset.Walk(fileset.Root{Path: root, Name: name})
-	return set.Files, set.Special, err
+// collectDir is the one file-set rule (fileset.List.Add) for a picked
+// folder, its files kept compactly.
+func collectDir(root, name string) (*fileset.List, int, error) {
+	l := &fileset.List{}
+	special, err := l.Add(fileset.Root{Path: root, Name: name})
+	if err != nil {
+		return nil, 0, err
+	}
+	l.Trim()
+	return l, special, nil
 }
 
 // pastedPaths reads the paths out of pasted text: each line is either a
@@ -992,7 +1051,7 @@ func resolvePaths(paths []string) tea.Cmd {
 					msg.problems = append(msg.problems, err.Error())
 					continue
 				}
-				msg.picks = append(msg.picks, pick{path: abs, name: filepath.Base(abs), dir: true, files: files, skipped: skipped})
+				msg.picks = append(msg.picks, pick{path: abs, name: filepath.Base(abs), dir: true, list: files, skipped: skipped})
 			default:
 				if _, err := os.Lstat(abs); errors.Is(err, fs.ErrNotExist) {
 					msg.problems = append(msg.problems, given+": no such file or folder")

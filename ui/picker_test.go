@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -97,12 +98,12 @@ func TestListDirClassifiesEntries(t *testing.T) {
 
 func TestCollectDirSkipsWhatCannotBeUploaded(t *testing.T) {
 	dir := pickDir(t)
-	files, skipped, err := collectDir(filepath.Join(dir, "docs"), "docs")
+	list, skipped, err := collectDir(filepath.Join(dir, "docs"), "docs")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var keys []string
-	for _, f := range files {
+	for _, f := range list.Files() {
 		keys = append(keys, f.Key)
 	}
 	if strings.Join(keys, ",") != "docs/sub/y.md,docs/x.md" {
@@ -113,10 +114,11 @@ func TestCollectDirSkipsWhatCannotBeUploaded(t *testing.T) {
 	}
 	// The whole folder: links to folders are not followed, so the loop
 	// does not repeat anything; the FIFO and the broken links are skipped.
-	files, skipped, err = collectDir(dir, "top")
+	list, skipped, err = collectDir(dir, "top")
 	if err != nil {
 		t.Fatal(err)
 	}
+	files := list.Files()
 	if len(files) != 6 || skipped != 5 {
 		var names []string
 		for _, f := range files {
@@ -231,9 +233,9 @@ func TestPickerFilterAndFinish(t *testing.T) {
 		t.Fatalf("enter keeps the filter and leaves typing: filtering %v rows %v", m.filtering, rowNames(m))
 	}
 	m, msgs = pickerPress(t, m, "space", "enter")
-	picked := only[filesPickedMsg](t, msgs)
-	if len(picked.files) != 1 || picked.files[0].Key != "b.bin" || picked.files[0].Size != 5000 {
-		t.Errorf("picked %+v", picked.files)
+	picked := only[filesPickedMsg](t, msgs).files.Files()
+	if len(picked) != 1 || picked[0].Key != "b.bin" || picked[0].Size != 5000 {
+		t.Errorf("picked %+v", picked)
 	}
 	m, _ = pickerPress(t, m, "esc")
 	if m.filter.Value() != "" || !hasRow(m, "a.txt") {
@@ -248,8 +250,8 @@ func TestPickerFilterAndFinish(t *testing.T) {
 	}
 	m.win.moveTo(indexOf(t, m, "a.txt"))
 	_, msgs = pickerPress(t, m, "enter")
-	if got := only[filesPickedMsg](t, msgs); len(got.files) != 1 || got.files[0].Name != "a.txt" {
-		t.Errorf("enter on a.txt picked %+v", got.files)
+	if got := only[filesPickedMsg](t, msgs).files.Files(); len(got) != 1 || got[0].Name != "a.txt" {
+		t.Errorf("enter on a.txt picked %+v", got)
 	}
 }
 
@@ -294,7 +296,7 @@ func TestPickerPreselectsCommandLinePaths(t *testing.T) {
 		t.Errorf("notice %q", m.notice)
 	}
 	keys := map[string]bool{}
-	for _, f := range m.picked() {
+	for _, f := range m.picked().Files() {
 		keys[f.Key] = true
 	}
 	for _, k := range []string{"a.txt", "docs/x.md", "docs/sub/y.md"} {
@@ -370,7 +372,7 @@ func TestPickerFolderTicksAreTriState(t *testing.T) {
 	if m.files != 1 || m.bytes != 200 {
 		t.Errorf("after unticking x.md: %d files, %d bytes; want 1, 200", m.files, m.bytes)
 	}
-	if got := m.picked(); len(got) != 1 || got[0].Key != "docs/sub/y.md" {
+	if got := m.picked().Files(); len(got) != 1 || got[0].Key != "docs/sub/y.md" {
 		t.Errorf("sent %+v, want only docs/sub/y.md", got)
 	}
 	if view := plain(m.View()); !strings.Contains(view, "[ ] x.md") {
@@ -494,4 +496,46 @@ func TestPickerWaitsForTheGivenPaths(t *testing.T) {
 	} else if _, ok := seen[1].(filesPickedMsg); !ok {
 		t.Errorf("tab once the paths were read: %T, want the files picked", seen[1])
 	}
+}
+
+// A folder picked in the terminal UI is handed on as a compact list: a
+// folder of 100,000 files as a slice of Files (and a second slice for the
+// pick) was 30 MB, half the TUI's memory for the run (issue 15).
+func TestPickedFolderStaysCompact(t *testing.T) {
+	const files = 5000
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big")
+	for i := range files {
+		if err := os.MkdirAll(big, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(big, fmt.Sprintf("f%06d.bin", i)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := loadedPicker(t, dir)
+	before := uiLiveHeap()
+	m.win.moveTo(indexOf(t, m, "big"))
+	m, msgs := pickerPress(t, m, "space")
+	for _, msg := range msgs {
+		m, _ = m.Update(msg)
+	}
+	got := m.picked()
+	perFile := float64(uiLiveHeap()-before) / files
+	t.Logf("%.0f bytes a file, for the pick and the list handed on", perFile)
+	if m.files != files || got.Len() != files || got.At(files-1).Key != fmt.Sprintf("big/f%06d.bin", files-1) {
+		t.Fatalf("%d counted, %d handed on, last %+v", m.files, got.Len(), got.At(files-1))
+	}
+	if perFile > 120 {
+		t.Errorf("%.0f bytes a file; a File alone is about 180", perFile)
+	}
+	runtime.KeepAlive(&m)
+	runtime.KeepAlive(got)
+}
+
+func uiLiveHeap() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
 }
