@@ -360,12 +360,8 @@ func runHeadless(ctx context.Context, cfg *config.Config, dest *destination, fil
 	go func() {
 		defer close(done)
 		for e := range pool.Events() {
-			switch e.Kind {
-			case uploader.EventFailed, uploader.EventCanceled:
-				st := uploader.StateFailed
-				if e.Kind == uploader.EventCanceled {
-					st = uploader.StateCanceled
-				}
+			switch st, _ := e.Kind.Ends(); st {
+			case uploader.StateFailed, uploader.StateCanceled:
 				reason := ""
 				if e.Err != nil {
 					reason = e.Err.Error()

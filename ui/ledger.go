@@ -168,22 +168,14 @@ func spoolEvent(spool *runreport.Spool, files *fileset.List, e uploader.Event) {
 	if spool == nil || e.ID < 0 || e.ID >= files.Len() {
 		return
 	}
-	f := files.At(e.ID)
-	s := uploader.FileStatus{ID: e.ID, Name: f.Name, Size: f.Size, Attempt: e.Attempt, Result: e.Result}
-	switch e.Kind {
-	case uploader.EventDone:
-		s.State = uploader.StateDone
-		if e.Result != nil {
-			s.Parts = e.Result.Parts
-		}
-	case uploader.EventFailed:
-		s.State = uploader.StateFailed
-	case uploader.EventCanceled:
-		s.State = uploader.StateCanceled
-	case uploader.EventSkipped:
-		s.State = uploader.StateSkipped
-	default:
+	st, ends := e.Kind.Ends()
+	if !ends {
 		return
+	}
+	f := files.At(e.ID)
+	s := uploader.FileStatus{ID: e.ID, Name: f.Name, Size: f.Size, State: st, Attempt: e.Attempt, Result: e.Result}
+	if e.Result != nil {
+		s.Parts = e.Result.Parts
 	}
 	if e.Err != nil && s.State != uploader.StateDone {
 		s.Reason = e.Err.Error()

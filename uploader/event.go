@@ -68,6 +68,22 @@ const (
 	EventSkipped  EventKind = "skipped"
 )
 
+// Ends is the state an event of kind k leaves its file in when it ends the
+// file (done, failed, canceled, skipped), and whether it does.
+func (k EventKind) Ends() (State, bool) {
+	switch k {
+	case EventDone:
+		return StateDone, true
+	case EventFailed:
+		return StateFailed, true
+	case EventCanceled:
+		return StateCanceled, true
+	case EventSkipped:
+		return StateSkipped, true
+	}
+	return StateQueued, false
+}
+
 // Event is one change in a file's life. Events are never dropped.
 type Event struct {
 	Kind EventKind

@@ -724,11 +724,8 @@ func (p *Pool) emit(t *fileTask, e Event) {
 			e.Err = &explained{msg: p.redact(msg), err: e.Err}
 		}
 	}
-	switch e.Kind {
-	case EventDone, EventFailed, EventCanceled, EventSkipped:
-		if p.onEnd != nil {
-			p.onEnd(e)
-		}
+	if _, ends := e.Kind.Ends(); ends && p.onEnd != nil {
+		p.onEnd(e)
 	}
 	p.events.push(e)
 }
