@@ -229,6 +229,13 @@ func (s *poolSet) summary() (uploader.Summary, []uploader.FileStatus) {
 	return sum, files
 }
 
+// finishDue reports whether the files have all ended and their summary is
+// neither on its way nor shown: the last event and a sample already on its
+// way can both see the end (a retry goes back to the progress screen).
+func (m model) finishDue() bool {
+	return m.progress.finished && !m.finishing && !m.quitting && m.screen != screenSummary
+}
+
 type screen int
 
 const (
@@ -454,15 +461,22 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		for _, e := range msg.msgs {
 			m.progress, _ = m.progress.Update(e)
 		}
-		if msg.closed || m.pool == nil {
-			return m, nil
+		var finish tea.Cmd
+		if m.finishDue() && m.pool != nil {
+			// The last file's event brings the summary: waiting for the
+			// next sample cost up to sampleEvery (issue 15).
+			m.finishing = true
+			finish = finishRun(m.runInfo())
 		}
-		return m, waitForEvent(m.pool.Events())
+		if msg.closed || m.pool == nil {
+			return m, finish
+		}
+		return m, tea.Batch(finish, waitForEvent(m.pool.Events()))
 
 	case progressSampledMsg:
 		m.sampling = false
 		m.progress, _ = m.progress.Update(msg)
-		if m.progress.finished && !m.finishing && !m.quitting {
+		if m.finishDue() {
 			m.finishing = true
 			return m, finishRun(m.runInfo())
 		}
