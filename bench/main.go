@@ -175,6 +175,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer discard.close()
+	discard.echoCRC = true // measure the client, not the server's hashing
 	b := &bench{s: s, work: work, srv: srv, discard: discard, out: stdout}
 	defer func() {
 		if b.emu != nil {
