@@ -87,7 +87,7 @@ func parseSettings(args []string) (settings, error) {
 	fs.StringVar(&s.timeBin, "time", "/usr/bin/time", "GNU time, for peak RSS and CPU")
 	fs.StringVar(&s.mc, "mc", "mc", "MinIO client binary (go install github.com/minio/mc@latest)")
 	fs.StringVar(&s.serveDiscard, "serve-discard", "", "only run the discarding server until interrupted, writing a URL to PUT a file to into this file (strace or perf one tool in its own process)")
-	variants := fs.String("variants", "", "other hoist binaries to run beside this one, NAME=PATH,… (tools hoist:NAME, and hoist-tui:NAME beside hoist-tui)")
+	variants := fs.String("variants", "", "other hoist binaries to run beside this one, NAME=PATH,… (tools hoist:NAME, and hoist-s3:NAME and hoist-tui:NAME beside those)")
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
@@ -116,7 +116,7 @@ func parseSettings(args []string) (settings, error) {
 	}
 	s.tools = splitList(*tools)
 	for _, t := range s.tools {
-		if !slices.Contains(toolNames(), t) && !strings.HasPrefix(t, "hoist:") && !strings.HasPrefix(t, "hoist-tui:") {
+		if !slices.Contains(toolNames(), t) && !strings.HasPrefix(t, "hoist:") && !strings.HasPrefix(t, "hoist-s3:") && !strings.HasPrefix(t, "hoist-tui:") {
 			return s, fmt.Errorf("-tools: no tool %q; have %s", t, strings.Join(toolNames(), ", "))
 		}
 	}

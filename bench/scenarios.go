@@ -151,8 +151,9 @@ func (b *bench) runScenario(ctx context.Context, sc scenario) (*scenarioResult, 
 		tools = append(tools, "hoist-tui")
 	}
 	// Each variant runs as each of hoist's modes in the run: hoist:NAME
-	// headless, hoist-tui:NAME in the terminal UI.
-	for _, mode := range []string{"hoist", "hoist-tui"} {
+	// headless, hoist-s3:NAME with credentials, hoist-tui:NAME in the
+	// terminal UI.
+	for _, mode := range []string{"hoist", "hoist-s3", "hoist-tui"} {
 		if slices.Contains(tools, mode) {
 			for _, name := range slices.Sorted(maps.Keys(b.s.variants)) {
 				tools = append(tools, mode+":"+name)

@@ -60,8 +60,8 @@ func (r *runSpec) baseEnv() []string {
 	return env
 }
 
-// invocation is the run's command; a hoist:NAME or hoist-tui:NAME variant
-// is hoist's (or its terminal UI's) with the variant's binary.
+// invocation is the run's command; a hoist:NAME, hoist-s3:NAME or
+// hoist-tui:NAME variant is that mode's with the variant's binary.
 func (r *runSpec) invocation() (invocation, error) {
 	if err := os.MkdirAll(filepath.Join(r.scratch, "home"), 0o755); err != nil {
 		return invocation{}, err
