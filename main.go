@@ -83,14 +83,6 @@ func exitInterrupted(ctx context.Context) int {
 }
 
 func main() {
-	// Most of a big run's memory is tables without pointers (the file list,
-	// the manifest's line index, the screen's rows), which a collection
-	// does not scan: collecting at half the default growth costs little CPU
-	// and keeps the peak near what the run holds (issue 15,
-	// BENCHMARKS.md). GOGC, when set, has the last word.
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(gcPercent)
-	}
 	code := run(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
 	for _, f := range atExit {
 		f()
@@ -98,8 +90,23 @@ func main() {
 	os.Exit(code)
 }
 
-// gcPercent is hoist's GOGC.
-const gcPercent = 50
+// sizeGC tunes the garbage collector for a run of n files. Most of a big
+// run's memory is tables without pointers (the file list, the manifest's
+// line index, the screen's rows), which a collection does not scan:
+// collecting at half Go's default growth (GOGC 50) keeps the peak near what
+// the run holds, 15 MiB less at 100,000 files, for little CPU. A small run
+// keeps the default: there GOGC 50 halves the minimum heap too and cost 15%
+// more CPU at 2,000 files (issue 15, BENCHMARKS.md). GOGC, when set, has the
+// last word.
+func sizeGC(n int) {
+	if _, set := os.LookupEnv("GOGC"); !set && n >= bigRun {
+		debug.SetGCPercent(50)
+	}
+}
+
+// bigRun is the number of files from which a run's tables are most of its
+// memory.
+const bigRun = 10_000
 
 // atExit runs before the process exits; only the hoistprof build's profiles
 // (profile_hoistprof.go) use it.
@@ -347,6 +354,7 @@ func runHeadless(ctx context.Context, cfg *config.Config, dest *destination, fil
 	}
 	target := dest.src.Describe()
 	printer.Start(files.Len(), files.Total(), target)
+	sizeGC(files.Len())
 
 	// The pool forgets each finished file (flat memory at 100,000 files), so
 	// what the report needs of the files that did not upload is kept from
@@ -486,6 +494,7 @@ func runTUI(ctx context.Context, cfg *config.Config, dest *destination, opts upl
 			}
 			return out
 		},
+		WillSend: sizeGC,
 		NewPool: func(md uploader.Metadata) *uploader.Pool {
 			o := opts
 			o.Metadata = md

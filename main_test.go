@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -335,5 +336,28 @@ func TestNameCollisionRefused(t *testing.T) {
 	r := runHoist(t, nil, "--no-tui", "--local-dir", t.TempDir(), a, b)
 	if r.code != 2 || !strings.Contains(r.stderr, "report.pdf") || !strings.Contains(r.stderr, "both") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// A big run collects garbage at GOGC 50, a small one keeps Go's default,
+// and a GOGC the person set is left alone (issue 15).
+func TestSizeGCOnlyForBigRuns(t *testing.T) {
+	if v, set := os.LookupEnv("GOGC"); set {
+		t.Cleanup(func() { os.Setenv("GOGC", v) })
+		os.Unsetenv("GOGC")
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	sizeGC(bigRun - 1)
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("a run of %d files set GOGC %d", bigRun-1, got)
+	}
+	sizeGC(bigRun)
+	if got := debug.SetGCPercent(100); got != 50 {
+		t.Errorf("a run of %d files left GOGC at %d, want 50", bigRun, got)
+	}
+	t.Setenv("GOGC", "200")
+	sizeGC(10 * bigRun)
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GOGC set by the person, yet hoist set %d", got)
 	}
 }

@@ -67,6 +67,9 @@ type Options struct {
 	// keeps every file. FixedFiles come already kept.
 	JobFiles func(*fileset.List) *fileset.List
 	JobFlags string
+	// WillSend is told how many files are about to be sent, before the pool
+	// is made (main sizes the runtime for the run); may be nil.
+	WillSend func(files int)
 	// Done is called with each file's result as it is uploaded, on the
 	// pool's goroutine that sent it (main saves and keeps the share links it
 	// prints); may be nil. The UI itself keeps only what its screens show.
@@ -440,7 +443,7 @@ func (m model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.starting = true
 		m.screen = screenProgress
-		return m, startUploads(m.ctx, m.opts.NewPool, m.opts.newSpool, m.opts.Done, m.md, m.files)
+		return m, startUploads(m.ctx, m.opts, m.md, m.files)
 
 	// The pool's news.
 	case uploadsStartedMsg:

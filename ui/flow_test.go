@@ -174,6 +174,12 @@ func TestFlowFailureAndRetry(t *testing.T) {
 	o.Required = []string{}
 	var doneMu sync.Mutex
 	var done []string // Options.Done's results, in the order they came
+	willSend := -1
+	o.WillSend = func(n int) {
+		doneMu.Lock()
+		willSend = n
+		doneMu.Unlock()
+	}
 	o.Done = func(r *uploader.Result) {
 		doneMu.Lock()
 		done = append(done, r.Key)
@@ -206,6 +212,9 @@ func TestFlowFailureAndRetry(t *testing.T) {
 	// reached Done once; the report says both went, the retried one last.
 	doneMu.Lock()
 	defer doneMu.Unlock()
+	if willSend != 2 {
+		t.Errorf("WillSend was told %d files, want 2", willSend)
+	}
 	if fmt.Sprint(done) != "[ok.txt no.txt]" {
 		t.Errorf("Done saw %v, want ok.txt then no.txt", done)
 	}

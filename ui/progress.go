@@ -901,14 +901,18 @@ func pausedNote(s *uploader.FileStatus) string {
 // spool that keeps what each file ends with is made here too, and filled
 // by the pool as each file ends (Pool.OnEnd): before the screen hears of
 // the end, and before Close returns.
-func startUploads(ctx context.Context, newPool func(uploader.Metadata) *uploader.Pool, newSpool func(n int) *runreport.Spool, done func(*uploader.Result), md uploader.Metadata, files *fileset.List) tea.Cmd {
+func startUploads(ctx context.Context, o Options, md uploader.Metadata, files *fileset.List) tea.Cmd {
+	newSpool := o.newSpool
 	if newSpool == nil {
 		newSpool = runreport.NewSpool
 	}
 	return func() tea.Msg {
+		if o.WillSend != nil {
+			o.WillSend(files.Len())
+		}
 		spool := newSpool(files.Len())
-		p := newPool(md)
-		ended := eventSink{files: files, spool: spool, done: done}
+		p := o.NewPool(md)
+		ended := eventSink{files: files, spool: spool, done: o.Done}
 		p.OnEnd(ended.take)
 		p.Start(ctx)
 		go p.Feed(ctx, files)
