@@ -339,8 +339,8 @@ func TestNameCollisionRefused(t *testing.T) {
 	}
 }
 
-// A big run collects garbage at GOGC 50, a small one keeps Go's default,
-// and a GOGC the person set is left alone (issue 15).
+// The terminal UI's big run collects garbage at GOGC 50, a smaller one
+// keeps Go's default, and a GOGC the person set is left alone (issue 15).
 func TestSizeGCOnlyForBigRuns(t *testing.T) {
 	if v, set := os.LookupEnv("GOGC"); set {
 		t.Cleanup(func() { os.Setenv("GOGC", v) })
