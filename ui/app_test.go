@@ -150,6 +150,21 @@ func flowOptions(t *testing.T, s *store, startDir string, saved *uploader.Metada
 	}
 }
 
+// sendFixed opens the TUI on files fixed by the source (as a manifest
+// does), with the store's pool, goes past the review and presses enter:
+// the model, and the messages the enter brought.
+func sendFixed(t *testing.T, s *store, dir string, files []uploader.File) (model, []tea.Msg) {
+	t.Helper()
+	var saved uploader.Metadata
+	var mu sync.Mutex
+	o := flowOptions(t, s, dir, &saved, &mu)
+	o.FixedFiles, o.Required = fileset.ListOf(files), []string{}
+	m := sized(newModel(context.Background(), o), 120, 40)
+	m, _ = step(t, m, preflightCheckedMsg{}, nil)
+	m, _ = step(t, m, reviewArmedMsg{}, nil)
+	return step(t, m, press("enter"), nil)
+}
+
 func TestAppQuitDuringUploadCancelsAndReports(t *testing.T) {
 	s := newStore(t)
 	s.hold = make(chan struct{})
@@ -163,14 +178,7 @@ func TestAppQuitDuringUploadCancelsAndReports(t *testing.T) {
 	for _, f := range files {
 		writeFile(t, f.Path, int(f.Size))
 	}
-	var saved uploader.Metadata
-	var mu sync.Mutex
-	o := flowOptions(t, s, dir, &saved, &mu)
-	o.FixedFiles, o.Required = fileset.ListOf(files), []string{}
-	m := sized(newModel(context.Background(), o), 120, 40)
-	m, _ = step(t, m, preflightCheckedMsg{}, nil)
-	m, _ = step(t, m, reviewArmedMsg{}, nil)
-	m, _ = step(t, m, press("enter"), nil)
+	m, _ := sendFixed(t, s, dir, files)
 	if m.screen != screenProgress || m.pool == nil || len(m.progress.rows) != 3 {
 		t.Fatalf("screen %d, pool %v", m.screen, m.pool)
 	}
@@ -610,14 +618,7 @@ func TestAppFeedsThePoolAndCountsFilesNeverHandedOver(t *testing.T) {
 		name := fmt.Sprintf("f%04d", i)
 		files[i] = uploader.File{Path: path, Name: name, Key: name, Size: 10}
 	}
-	var saved uploader.Metadata
-	var mu sync.Mutex
-	o := flowOptions(t, s, dir, &saved, &mu)
-	o.FixedFiles, o.Required = fileset.ListOf(files), []string{}
-	m := sized(newModel(context.Background(), o), 120, 40)
-	m, _ = step(t, m, preflightCheckedMsg{}, nil)
-	m, _ = step(t, m, reviewArmedMsg{}, nil)
-	m, _ = step(t, m, press("enter"), nil)
+	m, _ := sendFixed(t, s, dir, files)
 	if m.screen != screenProgress || m.pool == nil || len(m.progress.rows) != n {
 		t.Fatalf("screen %d, pool %v, %d rows", m.screen, m.pool, len(m.progress.rows))
 	}

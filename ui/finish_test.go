@@ -1,13 +1,10 @@
 package ui
 
 import (
-	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	"hoist/fileset"
 	"hoist/uploader"
 )
 
@@ -25,14 +22,7 @@ func TestAppSummaryFollowsTheLastFilesEvent(t *testing.T) {
 	for _, f := range files {
 		writeFile(t, f.Path, int(f.Size))
 	}
-	var saved uploader.Metadata
-	var mu sync.Mutex
-	o := flowOptions(t, s, dir, &saved, &mu)
-	o.FixedFiles, o.Required = fileset.ListOf(files), []string{}
-	m := sized(newModel(context.Background(), o), 120, 40)
-	m, _ = step(t, m, preflightCheckedMsg{}, nil)
-	m, _ = step(t, m, reviewArmedMsg{}, nil)
-	m, seen := step(t, m, press("enter"), nil)
+	m, seen := sendFixed(t, s, dir, files)
 	if m.pool != nil {
 		defer m.pool.Close()
 	}
