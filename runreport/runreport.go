@@ -121,7 +121,10 @@ func FileOf(f uploader.File, s uploader.FileStatus, code string) File {
 	switch s.State {
 	case uploader.StateDone:
 		if res := s.Result; res != nil {
-			rf.Key, rf.ETag, rf.Location = res.Key, res.ETag, res.Location
+			rf.ETag, rf.Location = res.ETag, res.Location
+			if res.Key != "" { // a result known only in part (the TUI's, when its record was lost) keeps the file's key
+				rf.Key = res.Key
+			}
 			rf.CRC32 = inspect.EncodeCRC32(res.CRC32)
 			rf.Seconds = res.Duration.Seconds()
 			if res.Path != "" {

@@ -105,3 +105,18 @@ func TestWriteEncodesFileByFileAsMarshalIndent(t *testing.T) {
 		}
 	}
 }
+
+// A done file whose result says nothing of its key (the terminal UI's, when
+// its spooled record could not be kept) is reported under the file's key,
+// not an empty one.
+func TestFileOfKeepsTheKeyOfAResultKnownInPart(t *testing.T) {
+	f := uploader.File{Path: "/data/a.txt", Name: "a.txt", Key: "a.txt", Size: 3}
+	got := FileOf(f, uploader.FileStatus{Name: "a.txt", Size: 3, State: uploader.StateDone, Result: &uploader.Result{Bytes: 3, CRC32: 1}}, "")
+	if got.Key != "a.txt" || got.State != "done" || got.CRC32 == "" {
+		t.Errorf("record %+v", got)
+	}
+	got = FileOf(f, uploader.FileStatus{Name: "a.txt", Size: 3, State: uploader.StateDone, Result: &uploader.Result{Key: "pre/a.txt"}}, "")
+	if got.Key != "pre/a.txt" {
+		t.Errorf("the result's key %q, want pre/a.txt", got.Key)
+	}
+}
