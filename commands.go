@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"hoist/config"
+	"hoist/fileset"
 	"hoist/inspect"
 	"hoist/internal/konfidantemu"
 	"hoist/uploader"
@@ -62,8 +63,8 @@ func runInspect(args []string, stdout, stderr io.Writer, getenv env) int {
 	plan := inspect.Plan{Now: now, MaxSinglePut: inspect.S3MaxSinglePut,
 		Metadata: metadataOf(cfg).Values()}
 	if len(rest) == 2 {
-		files, err := givenFiles(1, func(int) (string, error) { return rest[1], nil })
-		if err != nil {
+		var files fileset.List
+		if err := givenFile(&files, rest[1]); err != nil {
 			fmt.Fprintln(stderr, "hoist inspect:", err)
 			return exitUsage
 		}

@@ -55,21 +55,20 @@ func openDestination(ctx context.Context, cfg *config.Config, getenv env) (*dest
 			return nil, err
 		}
 		d.src, d.given = g, g
-		if d.files, err = givenFiles(g.Len(), g.Path); err != nil {
+		d.files = &fileset.List{}
+		if err := givenFile(d.files, path); err != nil {
 			return nil, err
 		}
 	case cfg.Manifest != "":
 		// The manifest stays open: its URLs are read again as files are sent.
-		g, err := source.OpenManifest(cfg.Manifest)
+		files := &fileset.List{}
+		g, err := source.OpenManifest(cfg.Manifest, func(p string) error { return givenFile(files, p) })
 		if err != nil {
 			return nil, err
 		}
-		d.src, d.given = g, g
+		files.Trim()
+		d.src, d.given, d.files = g, g, files
 		d.close = append(d.close, g.Close)
-		if d.files, err = givenFiles(g.Len(), g.Path); err != nil {
-			g.Close()
-			return nil, err
-		}
 	case cfg.S3 != "":
 		bucket, prefix, err := source.ParseS3URI(cfg.S3)
 		if err != nil {

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"os"
 
 	"hoist/fileset"
 )
@@ -18,23 +18,12 @@ func collectFiles(paths []string) (*fileset.List, int, error) {
 	return fileset.CollectList(roots)
 }
 
-// givenFiles is collectFiles for paths that each have their own URL (--url,
-// a manifest line): a directory there is a mistake, not a set of files.
-// path(i) is the i-th of n paths.
-func givenFiles(n int, path func(i int) (string, error)) (*fileset.List, error) {
-	l := &fileset.List{}
-	for i := range n {
-		p, err := path(i)
-		if err != nil {
-			return nil, err
-		}
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return nil, fmt.Errorf("%s: it is a directory, but an upload URL (--url, or a manifest line) takes exactly one file; name a file", p)
-		}
-		if _, err := l.Add(fileset.Root{Path: p}); err != nil {
-			return nil, err
-		}
+// givenFile adds p, a path with its own URL (--url, a manifest line), to
+// l: a directory there is a mistake, not a set of files.
+func givenFile(l *fileset.List, p string) error {
+	err := l.AddFile(p)
+	if errors.Is(err, fileset.ErrDirectory) {
+		return fmt.Errorf("%s: it is a directory, but an upload URL (--url, or a manifest line) takes exactly one file; name a file", p)
 	}
-	l.Trim()
-	return l, nil
+	return err
 }

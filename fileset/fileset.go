@@ -77,9 +77,19 @@ func Problem(err error) string {
 }
 
 // notRegular is the problem of a path that is not a regular file.
-func notRegular(m fs.FileMode) error {
-	return fmt.Errorf("it is %s, not a regular file; pick a file", Kind(m))
+func notRegular(m fs.FileMode) error { return notRegularError{m} }
+
+// ErrDirectory is what Open's error is (errors.Is) when the path names a
+// folder, for callers that must say a file is wanted there.
+var ErrDirectory = errors.New("it is a directory")
+
+type notRegularError struct{ mode fs.FileMode }
+
+func (e notRegularError) Error() string {
+	return fmt.Sprintf("it is %s, not a regular file; pick a file", Kind(e.mode))
 }
+
+func (e notRegularError) Is(target error) bool { return target == ErrDirectory && e.mode.IsDir() }
 
 // Open opens path for sending: it must still be a regular file that can be
 // read. It stats before opening, since opening a FIFO would wait for a writer
@@ -92,7 +102,7 @@ func Open(path string) (*os.File, fs.FileInfo, error) {
 	} else if !st.Mode().IsRegular() {
 		return nil, nil, notRegular(st.Mode())
 	}
-	f, err := os.Open(path)
+	f, err := openRead(path)
 	if err != nil {
 		return nil, nil, errors.New(Problem(err))
 	}

@@ -288,6 +288,24 @@ func (l *List) Add(r Root) (special int, err error) {
 	return 0, fmt.Errorf("%s: it is %s, not a regular file; give a file or a directory", r.name(), Kind(st.Mode()))
 }
 
+// AddFile adds the regular file at path, checked by opening it as Open
+// does: the one-file form of Add, for a path that must name a file (a given
+// URL's), one stat and one open where Add's file case takes three and two.
+// A folder is never walked: its error is ErrDirectory (errors.Is).
+func (l *List) AddFile(path string) error {
+	f, st, err := Open(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", filepath.Clean(path), err)
+	}
+	f.Close()
+	if l.files != nil {
+		l.mixed(File{Path: path, Name: filepath.Clean(path), Key: Key(filepath.Clean(path), ""), Size: st.Size(), ModTime: st.ModTime()})
+		return nil
+	}
+	l.addFile(path, st)
+	return nil
+}
+
 // mixed adds a File that has no compact form, turning the list into one of
 // Files (rare: only a picked file named other than its path).
 func (l *List) mixed(f File) {

@@ -92,8 +92,11 @@ func NewGiven(entries []Entry) (*Given, error) {
 
 // OpenManifest reads the manifest file name (the rules of ParseManifest)
 // and checks every line's URL as NewGiven does, keeping the file open to
-// read each line again when its file is sent. Close closes it.
-func OpenManifest(name string) (*Given, error) {
+// read each line again when its file is sent. Close closes it. each, if not
+// nil, is given every line's path (resolved) in order, as the line is read:
+// reading them back afterwards would decode every line once more. Its error
+// is the line's.
+func OpenManifest(name string, each func(path string) error) (*Given, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("manifest %s: %w", name, unwrapPathError(err))
@@ -108,6 +111,9 @@ func OpenManifest(name string) (*Given, error) {
 		}
 		g.index = append(g.index, pathHash{g.hash(e.Path), int32(len(g.lines))})
 		g.lines = append(g.lines, lineSpan{off: off, n: uint32(n), line: int32(e.Line), key: maphash.String(g.seed, ObjectKey(r))})
+		if each != nil {
+			return each(e.Path)
+		}
 		return nil
 	})
 	if err == nil && len(g.lines) == 0 {
@@ -147,12 +153,6 @@ func (g *Given) Len() int {
 		return len(g.lines)
 	}
 	return len(g.mem)
-}
-
-// Path is the i-th entry's file, in the order given.
-func (g *Given) Path(i int) (string, error) {
-	e, err := g.entry(i)
-	return e.Path, err
 }
 
 // entry is the i-th entry, read again from a manifest.

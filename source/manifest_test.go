@@ -208,18 +208,18 @@ func TestOpenManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := OpenManifest(name)
+	var paths []string
+	g, err := OpenManifest(name, func(p string) error { paths = append(paths, p); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.Close()
-	if g.Len() != len(want) {
-		t.Fatalf("%d entries, want %d", g.Len(), len(want))
+	if g.Len() != len(want) || len(paths) != len(want) {
+		t.Fatalf("%d entries and %d paths, want %d", g.Len(), len(paths), len(want))
 	}
 	for i, w := range want {
-		p, err := g.Path(i)
-		if err != nil || p != w.Path {
-			t.Errorf("entry %d: path %q (%v), want %q", i, p, err, w.Path)
+		if paths[i] != w.Path {
+			t.Errorf("entry %d: path %q, want %q", i, paths[i], w.Path)
 		}
 		e, _, ok := g.lookup(w.Path)
 		if !ok || e != w {
@@ -248,7 +248,7 @@ func TestOpenManifestErrors(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.input), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			g, err := OpenManifest(path)
+			g, err := OpenManifest(path, nil)
 			if err == nil {
 				g.Close()
 				t.Fatal("OpenManifest succeeded")
@@ -277,7 +277,7 @@ func TestOpenManifestKeepsLittlePerLine(t *testing.T) {
 	}
 	sb = strings.Builder{}
 	before := liveHeap()
-	g, err := OpenManifest(name)
+	g, err := OpenManifest(name, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +309,7 @@ func TestManifestEditedDuringTheRun(t *testing.T) {
 	if err := os.WriteFile(name, []byte(a+"\n"+b+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g, err := OpenManifest(name)
+	g, err := OpenManifest(name, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
