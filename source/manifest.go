@@ -9,7 +9,10 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Entry is one file and the presigned URL it goes to.
@@ -126,13 +129,154 @@ func scanLineWithNewline(data []byte, atEOF bool) (int, []byte, error) {
 	return 0, nil, nil
 }
 
+// quickLine decodes the usual manifest line, one object of the two string
+// fields "path" and "url" in either order, to what parseManifestLine makes
+// of it, several times faster: a run reads each line two or three times
+// (when the manifest is opened, before sending, and when its file is sent),
+// and at 100,000 lines encoding/json's decoding was a tenth of hoist's CPU
+// (issue 15). ok is false for anything else — another field, a field twice,
+// a value not a string, an escaped surrogate, bytes not UTF-8, text after
+// the object — for parseManifestLine to read or explain.
+func quickLine(line []byte) (e Entry, ok bool) {
+	s := skipJSONSpace(line)
+	if len(s) == 0 || s[0] != '{' {
+		return Entry{}, false
+	}
+	s = skipJSONSpace(s[1:])
+	var havePath, haveURL bool
+	for {
+		key, rest, ok := quickString(s)
+		if !ok {
+			return Entry{}, false
+		}
+		s = skipJSONSpace(rest)
+		if len(s) == 0 || s[0] != ':' {
+			return Entry{}, false
+		}
+		value, rest, ok := quickString(skipJSONSpace(s[1:]))
+		if !ok {
+			return Entry{}, false
+		}
+		switch {
+		case key == "path" && !havePath:
+			havePath, e.Path = true, value
+		case key == "url" && !haveURL:
+			haveURL, e.URL = true, value
+		default:
+			return Entry{}, false
+		}
+		s = skipJSONSpace(rest)
+		if len(s) > 0 && s[0] == '}' {
+			s = skipJSONSpace(s[1:])
+			break
+		}
+		if len(s) == 0 || s[0] != ',' {
+			return Entry{}, false
+		}
+		s = skipJSONSpace(s[1:])
+	}
+	if len(s) > 0 || !havePath || !haveURL || strings.TrimSpace(e.Path) == "" || strings.TrimSpace(e.URL) == "" {
+		return Entry{}, false
+	}
+	return e, true
+}
+
+// skipJSONSpace is s without the white space JSON allows before it.
+func skipJSONSpace(s []byte) []byte {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r') {
+		s = s[1:]
+	}
+	return s
+}
+
+// quickString reads the JSON string at the start of s, returning its value
+// and what follows it; ok is false where quickLine leaves the line to
+// encoding/json.
+func quickString(s []byte) (value string, rest []byte, ok bool) {
+	if len(s) == 0 || s[0] != '"' {
+		return "", nil, false
+	}
+	ascii := true
+	i := 1
+	for ; i < len(s) && s[i] != '"' && s[i] != '\\'; i++ {
+		if s[i] < 0x20 {
+			return "", nil, false
+		}
+		ascii = ascii && s[i] < utf8.RuneSelf
+	}
+	if i < len(s) && s[i] == '"' { // no escapes: the common case
+		if !ascii && !utf8.Valid(s[1:i]) {
+			return "", nil, false
+		}
+		return string(s[1:i]), s[i+1:], true
+	}
+	b := append(make([]byte, 0, len(s)), s[1:i]...)
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == '"':
+			if !utf8.Valid(b) {
+				return "", nil, false
+			}
+			return string(b), s[i+1:], true
+		case c < 0x20:
+			return "", nil, false
+		case c != '\\':
+			b = append(b, c)
+			i++
+			continue
+		}
+		if i+1 >= len(s) {
+			return "", nil, false
+		}
+		switch s[i+1] {
+		case '"', '\\', '/':
+			b = append(b, s[i+1])
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			if i+6 > len(s) {
+				return "", nil, false
+			}
+			r, err := strconv.ParseUint(string(s[i+2:i+6]), 16, 16)
+			if err != nil || utf16.IsSurrogate(rune(r)) {
+				return "", nil, false
+			}
+			b = utf8.AppendRune(b, rune(r))
+			i += 6
+			continue
+		default:
+			return "", nil, false
+		}
+		i += 2
+	}
+	return "", nil, false
+}
+
 // plainFieldName is a field name safe to quote back in an error.
 var plainFieldName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 
-// parseManifestLine reads one {"path": …, "url": …} object. It walks the
-// tokens itself, rather than json.Unmarshal into a struct, to catch a field
-// given twice and text after the object, and so no error can quote a value.
+// parseManifestLine reads one {"path": …, "url": …} object: quickLine for
+// the usual line, else tokenLine, which walks the tokens itself, rather than
+// json.Unmarshal into a struct, to catch a field given twice and text after
+// the object, and so no error can quote a value.
 func parseManifestLine(line []byte) (Entry, error) {
+	if e, ok := quickLine(line); ok {
+		return e, nil
+	}
+	return tokenLine(line)
+}
+
+// tokenLine is parseManifestLine for every line quickLine leaves.
+func tokenLine(line []byte) (Entry, error) {
 	if bytes.HasPrefix(line, []byte("http://")) || bytes.HasPrefix(line, []byte("https://")) {
 		return Entry{}, errors.New("a bare URL; write each line as " + manifestExample)
 	}

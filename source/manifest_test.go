@@ -2,12 +2,14 @@ package source
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"hoist/uploader"
 )
@@ -328,4 +330,86 @@ func TestManifestEditedDuringTheRun(t *testing.T) {
 	if _, err = g.Target(context.Background(), f, uploader.Metadata{}); err == nil || !strings.Contains(err.Error(), "no upload URL was given for") {
 		t.Errorf("a path never in the manifest: %v", err)
 	}
+}
+
+// quickLine must read the lines manifests are made of — json.Marshal's
+// (with & as \u0026), Python's json.dumps (spaces, \uXXXX for non-ASCII),
+// hand-written ones in either order — and read them as tokenLine does.
+func TestQuickLineReadsUsualLines(t *testing.T) {
+	url := manifestURL("dir/a b.txt") + "&x-amz-meta-user-id=u%201"
+	paths := []string{"a.txt", "/srv/data/ü b+c.txt", `we"ird\name.txt`, "tab\there.txt", "日本/ファイル.bin", " spaced "}
+	var lines []string
+	for _, p := range paths {
+		b, _ := json.Marshal(map[string]string{"path": p, "url": url})
+		lines = append(lines, string(b))
+		b, _ = json.Marshal(struct {
+			URL  string `json:"url"`
+			Path string `json:"path"`
+		}{url, p})
+		lines = append(lines, string(b))
+		lines = append(lines, `{ "path" : `+asciiJSON(p)+` ,  "url": `+asciiJSON(url)+"\t}")
+	}
+	lines = append(lines, `{"path":"a\/b.txt","url":"https:\/\/h\/b\/k?X-Amz-Signature=1\u00262"}`)
+	for _, line := range lines {
+		got, ok := quickLine([]byte(line))
+		if !ok {
+			t.Errorf("quickLine left %s to tokenLine", line)
+			continue
+		}
+		want, err := tokenLine([]byte(line))
+		if err != nil || got != want {
+			t.Errorf("%s: quickLine %+v, tokenLine %+v (%v)", line, got, want, err)
+		}
+	}
+}
+
+// asciiJSON is s as Python's json.dumps writes it: non-ASCII as \uXXXX
+// (surrogate pairs above the BMP), & and < as themselves.
+func asciiJSON(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r > 0x7e:
+			if r > 0xffff {
+				r1, r2 := utf16.EncodeRune(r)
+				fmt.Fprintf(&b, `\u%04x\u%04x`, r1, r2)
+			} else {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// FuzzQuickLine: whatever quickLine reads, tokenLine (the manifest's rules
+// in full) must read the same; what it refuses is tokenLine's to judge.
+func FuzzQuickLine(f *testing.F) {
+	f.Add(manifestLine("a.txt", "a.txt"))
+	f.Add(`{"url":"https://h/b/k?a=1\u0026b=2","path":"x\"y\\z\/w\u00e9"}`)
+	f.Add(`{"path":"a","url":"u","path":"b"}`)
+	f.Add(`{"path":"a","url":"https://h/b/k"} x`)
+	f.Add(`{"path":"\ud83d\ude00","url":"https://h/b/k"}`)
+	f.Add(`{"path":"a","URL":"https://h/b/k"}`)
+	f.Fuzz(func(t *testing.T, line string) {
+		got, ok := quickLine([]byte(line))
+		if !ok {
+			return
+		}
+		want, err := tokenLine([]byte(line))
+		if err != nil {
+			t.Fatalf("quickLine read %q as %+v; tokenLine refuses it: %v", line, got, err)
+		}
+		if got != want {
+			t.Fatalf("%q: quickLine %+v, tokenLine %+v", line, got, want)
+		}
+	})
 }

@@ -286,9 +286,7 @@ func (p *Pool) pushFrontLocked(jobs ...job) {
 // scheduleLocked starts queued jobs while worker slots are free.
 func (p *Pool) scheduleLocked() {
 	for !p.closed && p.running < p.limit && len(p.queue) > 0 {
-		j := p.queue[0]
-		p.queue[0] = job{}
-		p.queue = p.queue[1:]
+		j := p.popLocked()
 		if p.running == 0 {
 			p.busyFrom = time.Now()
 		}
@@ -299,13 +297,33 @@ func (p *Pool) scheduleLocked() {
 	p.idle.Broadcast()
 }
 
+// popLocked takes the first queued job.
+func (p *Pool) popLocked() job {
+	j := p.queue[0]
+	p.queue[0] = job{}
+	p.queue = p.queue[1:]
+	return j
+}
+
+// work runs j, then the next queued job while its slot is still one of the
+// limit's. A worker that has sent a file has the stack sending takes; a new
+// goroutine per file grew its own again, and copying stacks was 6% of
+// hoist's CPU at 100,000 files of 1 KiB (issue 15).
 func (p *Pool) work(j job) {
 	defer p.wg.Done()
-	j.file.mu.Lock()
-	ctx := j.file.ctx
-	j.file.mu.Unlock()
-	j.run(ctx)
-	p.mu.Lock()
+	for {
+		j.file.mu.Lock()
+		ctx := j.file.ctx
+		j.file.mu.Unlock()
+		j.run(ctx)
+		p.mu.Lock()
+		if p.closed || p.running > p.limit || len(p.queue) == 0 {
+			break
+		}
+		j = p.popLocked()
+		p.idle.Broadcast() // the queue is shorter: Feed may add more
+		p.mu.Unlock()
+	}
 	p.running--
 	if p.running == 0 {
 		p.busy += time.Since(p.busyFrom)
