@@ -1,6 +1,7 @@
 package uploader
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -144,6 +145,36 @@ func (b *body) detach(takeBack bool) {
 	if takeBack {
 		b.counter.Add(-b.pos)
 	}
+}
+
+// load reads the whole section into memory, for a body small enough to
+// leave in the transport's one write with the request's headers: net/http
+// writes the headers first and the body after for any body it does not know
+// to be in memory, two writes per small file, and two segments for the
+// server to take in. Nothing counts as sent until written.
+func (b *body) load() ([]byte, error) {
+	buf := make([]byte, b.size)
+	n, err := b.src.ReadAt(buf, b.off)
+	if n < len(buf) {
+		return nil, cmp.Or(err, io.ErrUnexpectedEOF)
+	}
+	b.mu.Lock()
+	b.crc = crc32.Update(b.crc, crc32.IEEETable, buf)
+	b.mu.Unlock()
+	return buf, nil
+}
+
+// written counts a loaded body as sent, once the transport has written it.
+func (b *body) written() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.detached || b.pos == b.size {
+		return
+	}
+	b.pos = b.size
+	b.counter.Add(b.size)
+	b.moved.Store(time.Now().UnixNano())
+	b.eof()
 }
 
 // sum returns the CRC32 and length of what was read.

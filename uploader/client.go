@@ -33,6 +33,7 @@ func NewClient() *http.Client {
 		TLSHandshakeTimeout:   15 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true,
+		WriteBufferSize:       writeBuffer,
 	}
 	return &http.Client{
 		Transport: tr,
@@ -41,6 +42,18 @@ func NewClient() *http.Client {
 		},
 	}
 }
+
+// writeBuffer is the transport's buffer for each connection's writes, and
+// smallBody the largest body sent from memory so that it leaves with the
+// request's headers (a presigned URL's request line and headers are 1–2
+// KiB) in one write: one write syscall instead of two per small file, and
+// one segment for the server to take in. At 20,000 files of 1 KiB that cut
+// hoist's CPU 6% and versitygw's 5–9% (issue 15). net/http's default
+// buffer is 4 KiB; at 8 KiB files of 4 KiB go whole too.
+const (
+	writeBuffer = 8 << 10
+	smallBody   = 4 << 10
+)
 
 // bodyChunk is how much of a file one read and one socket write carry over
 // plain http. net/http copies a request body to the connection through

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"path"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"golang.org/x/time/rate"
 
 	"hoist/fileset"
 	"hoist/inspect"
@@ -323,6 +325,7 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 	}
 	var mu sync.Mutex
 	var cur *body
+	small := tg.Body == nil && tg.Form == nil && u.size > 0 && u.size <= smallBody
 	open := func() io.ReadCloser { // with mu held, or before the request exists
 		cur = newBody()
 		switch {
@@ -331,6 +334,13 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 			// stall watch must see the body's own bytes move too.
 			return io.NopCloser(&movingReader{r: tg.Body(cur), moved: &moved})
 		case tg.Form == nil:
+			if small && p.limiter.Limit() == rate.Inf {
+				// A file that cannot be read now is read by the body
+				// itself, whose error says so.
+				if data, err := cur.load(); err == nil {
+					return io.NopCloser(bytes.NewReader(data))
+				}
+			}
 			return cur
 		}
 		return &framed{parts: []io.Reader{bytes.NewReader(prefix), cur, bytes.NewReader(suffix)}}
@@ -343,6 +353,16 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 		mu.Unlock()
 	}()
 
+	if small {
+		// A loaded body counts as sent when the transport has written it.
+		reqCtx = httptrace.WithClientTrace(reqCtx, &httptrace.ClientTrace{WroteRequest: func(w httptrace.WroteRequestInfo) {
+			if w.Err == nil {
+				mu.Lock()
+				cur.written()
+				mu.Unlock()
+			}
+		}})
+	}
 	req, err := http.NewRequestWithContext(reqCtx, tg.Method, tg.URL, rc)
 	if err != nil {
 		return "", 0, Permanent(errors.New("the upload URL is malformed; check it with `hoist inspect URL`"))
