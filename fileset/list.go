@@ -260,7 +260,7 @@ func (l *List) Add(r Root) (special int, err error) {
 	}
 	switch {
 	case st.Mode().IsRegular():
-		if st, err = readable(r.Path); err != nil {
+		if st, err = readable(r.Path, st); err != nil {
 			return 0, fmt.Errorf("%s: %w", r.name(), err)
 		}
 		if r.Name == "" && l.files == nil {
@@ -288,16 +288,19 @@ func (l *List) Add(r Root) (special int, err error) {
 	return 0, fmt.Errorf("%s: it is %s, not a regular file; give a file or a directory", r.name(), Kind(st.Mode()))
 }
 
-// AddFile adds the regular file at path, checked by opening it as Open
-// does: the one-file form of Add, for a path that must name a file (a given
-// URL's), one stat and one open where Add's file case takes three and two.
+// AddFile adds the regular file at path, checked as Add checks one: the
+// one-file form of Add, for a path that must name a file (a given URL's).
 // A folder is never walked: its error is ErrDirectory (errors.Is).
 func (l *List) AddFile(path string) error {
-	f, st, err := Open(path)
+	st, err := os.Stat(path)
+	if err == nil {
+		st, err = readable(path, st)
+	} else {
+		err = errors.New(Problem(err))
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", filepath.Clean(path), err)
 	}
-	f.Close()
 	if l.files != nil {
 		l.mixed(File{Path: path, Name: filepath.Clean(path), Key: Key(filepath.Clean(path), ""), Size: st.Size(), ModTime: st.ModTime()})
 		return nil
@@ -396,7 +399,7 @@ func (l *List) readDir(d *os.File, r Root, root int32, start, rel string, specia
 				*special++
 				continue
 			}
-			if _, err := readable(full); err != nil {
+			if _, err := readable(full, st); err != nil {
 				return nil, fmt.Errorf("%s: %w", filepath.Join(r.name(), p), err)
 			}
 			l.recs = append(l.recs, rec{root: root, off: uint32(len(l.names)), n: uint32(len(p)), size: st.Size(), modTime: st.ModTime().UnixNano()})

@@ -546,6 +546,14 @@ type param struct{ name, value string }
 
 type query []param
 
+// is reports whether p is the parameter lower names, in any case. The length
+// is compared first: EqualFold walks the shared "x-amz-" before it finds two
+// names apart, and a lookup of each parameter by name was a quarter of
+// Parse's time (issue 15).
+func (p param) is(lower string) bool {
+	return len(p.name) == len(lower) && strings.EqualFold(p.name, lower)
+}
+
 // parseQuery splits on & only, as S3 does: url.ParseQuery would also drop any
 // pair with a bare ';', which hand-built URLs have in X-Amz-SignedHeaders.
 // ok is false when some escape is malformed; that pair is left out.
@@ -569,7 +577,7 @@ func parseQuery(raw string) (q query, ok bool) {
 
 func (q query) has(name string) bool {
 	for _, p := range q {
-		if strings.EqualFold(p.name, name) {
+		if p.is(name) {
 			return true
 		}
 	}
@@ -578,7 +586,7 @@ func (q query) has(name string) bool {
 
 func (q query) get(name string) string {
 	for _, p := range q {
-		if strings.EqualFold(p.name, name) {
+		if p.is(name) {
 			return p.value
 		}
 	}
@@ -588,7 +596,7 @@ func (q query) get(name string) string {
 // name is how the URL spells a parameter, for messages.
 func (q query) name(lower string) string {
 	for _, p := range q {
-		if strings.EqualFold(p.name, lower) {
+		if p.is(lower) {
 			return p.name
 		}
 	}
@@ -600,7 +608,7 @@ func (q query) duplicates(names ...string) []string {
 	for _, n := range names {
 		count := 0
 		for _, p := range q {
-			if strings.EqualFold(p.name, n) {
+			if p.is(n) {
 				count++
 			}
 		}
