@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hoist/config"
@@ -276,32 +278,57 @@ func (d *destination) preflight(ctx context.Context, files *fileset.List, md upl
 		}
 		return out
 	}
+	return append(out, d.checkGiven(ctx, files, md)...)
+}
+
+// checkGiven is preflight's check of each file against its given URL, in
+// the files' order. A manifest's line is read again for each file (a read,
+// a decode and a parse: 1.5 s of CPU at 100,000 files, all before the first
+// byte is sent), so the files are checked by a worker per CPU, a chunk at
+// a time.
+func (d *destination) checkGiven(ctx context.Context, files *fileset.List, md uploader.Metadata) []problem {
+	const chunk = 1024
 	now := time.Now()
-	for i := range files.Len() {
-		f := files.At(i)
-		r, ok := d.given.Report(f.Path)
-		if !ok {
-			out = append(out, problem{File: f.Name, Error: true, Message: "no upload URL was given for it"})
-			continue
-		}
-		plan := inspect.Plan{
-			Now: now, FileName: f.Name, HasFile: true, FileSize: f.Size,
-			Metadata: md.Values(), MaxSinglePut: inspect.S3MaxSinglePut,
-		}
-		if r.PinnedCRC32 != "" && r.PinnedCRC32 != inspect.EmptyCRC32 {
-			// Unreadable now: the engine finds it and says so in the file's words.
-			if crc, err := fileCRC32(ctx, f.Path); err == nil {
-				plan.CRC32, plan.HasCRC32 = crc, true
+	values := md.Values()
+	chunks := make([][]problem, (files.Len()+chunk-1)/chunk)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(chunks)) {
+		wg.Go(func() {
+			for c := int(next.Add(1) - 1); c < len(chunks); c = int(next.Add(1) - 1) {
+				for i := c * chunk; i < min(files.Len(), (c+1)*chunk); i++ {
+					chunks[c] = d.checkGivenFile(ctx, chunks[c], files.At(i), values, now)
+				}
 			}
+		})
+	}
+	wg.Wait()
+	return slices.Concat(chunks...)
+}
+
+// checkGivenFile appends to out what is wrong with sending f to its URL.
+func (d *destination) checkGivenFile(ctx context.Context, out []problem, f uploader.File, md map[string]string, now time.Time) []problem {
+	r, ok := d.given.Report(f.Path)
+	if !ok {
+		return append(out, problem{File: f.Name, Error: true, Message: "no upload URL was given for it"})
+	}
+	plan := inspect.Plan{
+		Now: now, FileName: f.Name, HasFile: true, FileSize: f.Size,
+		Metadata: md, MaxSinglePut: inspect.S3MaxSinglePut,
+	}
+	if r.PinnedCRC32 != "" && r.PinnedCRC32 != inspect.EmptyCRC32 {
+		// Unreadable now: the engine finds it and says so in the file's words.
+		if crc, err := fileCRC32(ctx, f.Path); err == nil {
+			plan.CRC32, plan.HasCRC32 = crc, true
 		}
-		for _, p := range r.Check(plan) {
-			if p.Code == inspect.CodeInsecure && d.sendsToken {
-				// The engine would refuse at send time; say it before.
-				p.Severity = inspect.Error
-				p.Message = fmt.Sprintf("the URL is plain http:// to %s, and hoist never sends the bearer token unencrypted to another machine; ask for an https:// URL, or unset HOIST_TOKEN if that server needs no token", r.Host)
-			}
-			out = append(out, problem{File: f.Name, Error: p.Severity == inspect.Error, Message: p.Message})
+	}
+	for _, p := range r.Check(plan) {
+		if p.Code == inspect.CodeInsecure && d.sendsToken {
+			// The engine would refuse at send time; say it before.
+			p.Severity = inspect.Error
+			p.Message = fmt.Sprintf("the URL is plain http:// to %s, and hoist never sends the bearer token unencrypted to another machine; ask for an https:// URL, or unset HOIST_TOKEN if that server needs no token", r.Host)
 		}
+		out = append(out, problem{File: f.Name, Error: p.Severity == inspect.Error, Message: p.Message})
 	}
 	return out
 }
