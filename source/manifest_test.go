@@ -11,6 +11,8 @@ import (
 	"testing"
 	"unicode/utf16"
 
+	"go.uber.org/goleak"
+
 	"hoist/uploader"
 )
 
@@ -412,4 +414,54 @@ func FuzzQuickLine(f *testing.F) {
 			t.Fatalf("%q: quickLine %+v, tokenLine %+v", line, got, want)
 		}
 	})
+}
+
+// The lines are scanned ahead of each: whichever goes wrong first in the
+// file is what OpenManifest says, a missing file or a bad URL, and a scan
+// stopped early leaves nothing running.
+func TestOpenManifestSaysTheFirstBadLine(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	dir := t.TempDir()
+	lines := func(badURL, badFile int) string {
+		var sb strings.Builder
+		for i := range 2000 {
+			u := manifestURL(fmt.Sprintf("k%d", i))
+			if i == badURL {
+				u = "ftp://x/y"
+			}
+			sb.WriteString(fmt.Sprintf(`{"path": "f%d", "url": %q}`+"\n", i, u))
+		}
+		return sb.String()
+	}
+	for _, tt := range []struct {
+		badURL, badFile int
+		want            string
+	}{
+		{badURL: 1500, badFile: 3, want: "line 4: missing f3"},
+		{badURL: 3, badFile: 1500, want: "line 4: upload URL for"},
+		{badURL: -1, badFile: 1999, want: "line 2000: missing f1999"},
+	} {
+		name := filepath.Join(dir, "m.jsonl")
+		if err := os.WriteFile(name, []byte(lines(tt.badURL, tt.badFile)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var checked int
+		g, err := OpenManifest(name, func(p string) error {
+			checked++
+			if filepath.Base(p) == fmt.Sprintf("f%d", tt.badFile) {
+				return fmt.Errorf("missing %s", filepath.Base(p))
+			}
+			return nil
+		})
+		if err == nil {
+			g.Close()
+			t.Fatalf("bad URL on line %d, bad file on line %d: no error", tt.badURL+1, tt.badFile+1)
+		}
+		if !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("error %q, want it to say %q", err, tt.want)
+		}
+		if last := min(tt.badFile+1, max(tt.badURL, 0)+1); tt.badURL >= 0 && checked > last {
+			t.Errorf("each was given %d paths, past the first bad line (%d)", checked, last)
+		}
+	}
 }
