@@ -354,7 +354,10 @@ func (p *Pool) send(ctx context.Context, t *fileTask, tg Target, u unit) (etag s
 	}()
 
 	if small {
-		// A loaded body counts as sent when the transport has written it.
+		// A loaded body counts as sent when the transport has written it
+		// into its buffer, as a read body counts when read: WroteRequest
+		// comes before the buffer is flushed, so no answer to the whole
+		// request can come before it.
 		reqCtx = httptrace.WithClientTrace(reqCtx, &httptrace.ClientTrace{WroteRequest: func(w httptrace.WroteRequestInfo) {
 			if w.Err == nil {
 				mu.Lock()
